@@ -1,20 +1,63 @@
-"""RNN Explorer: the Dash app (``python app.py`` runs it; ``app:server`` serves it under gunicorn)."""
+"""RNN Explorer: the Dash app (``python app.py`` runs it; ``app:server`` serves it under gunicorn).
+
+Production settings come from the environment (see docs/deployment.md): a URL
+prefix, basic auth, read-only demo mode, and the background-callback manager:
+Celery workers on Redis when ``REDIS_URL`` is set (``celery -A app:celery_app
+worker``), else processes on this machine reporting through diskcache.
+
+TensorFlow is never imported here: gunicorn forks workers from this module's
+importer and DiskcacheManager forks a process per job, and TF hangs after fork.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import DiskcacheManager, dcc, html
-from flask import jsonify
+import diskcache
+from celery import Celery
+from dash import CeleryManager, DiskcacheManager, dcc, html
+from flask import Flask, jsonify
 
-from model import cache, config
+from model import config
+from serving import auth, settings, warmup
 
 config.quiet_tensorflow()
+log = logging.getLogger("rnnx.app")
 
 
-def _background_manager() -> DiskcacheManager:
-    """Background callbacks run in their own processes and report through the disk cache."""
-    return DiskcacheManager(cache.get_cache())
+def make_celery(redis_url: str | None) -> Celery:
+    """The Celery app of the background callbacks (broker and results in Redis)."""
+    url = redis_url or "redis://127.0.0.1:6379/0"
+    celery = Celery("rnnx", broker=url, backend=url)
+    celery.conf.update(
+        task_track_started=True,
+        result_expires=settings.job_expire_seconds(),
+        worker_prefetch_multiplier=1,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    return celery
+
+
+def _background_manager(celery: Celery) -> CeleryManager | DiskcacheManager:
+    """CeleryManager when ``REDIS_URL`` is set, else DiskcacheManager on this machine.
+
+    No ``cache_by``: heavy results are memoized in ``model.cache`` already, and
+    callback-level caching would replay a trainer step instead of running it.
+    Job bookkeeping lives in its own diskcache folder, apart from the size-limited,
+    read-only-in-demo result cache.
+    """
+    expire = settings.job_expire_seconds()
+    if settings.redis_url():
+        return CeleryManager(celery, expire=expire)
+    jobs_dir = config.cache_dir() / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    return DiskcacheManager(diskcache.Cache(str(jobs_dir)), expire=expire)
 
 
 def _navbar() -> dbc.Navbar:
@@ -22,10 +65,11 @@ def _navbar() -> dbc.Navbar:
         dbc.NavItem(dbc.NavLink("Trainer", href=dash.get_relative_path("/trainer"), id="nav-trainer")),
         dbc.NavItem(dbc.NavLink("Analytics", href=dash.get_relative_path("/analytics"), id="nav-analytics")),
     ]
+    badge = [dbc.Badge("demo · read-only", color="warning", className="ms-2")] if settings.demo_mode() else []
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("RNN Explorer", href=dash.get_relative_path("/")),
+                dbc.NavbarBrand(["RNN Explorer", *badge], href=dash.get_relative_path("/")),
                 dbc.Nav(links, navbar=True, className="me-auto"),
                 dbc.Button("Tour", id="tour-start", color="light", outline=True, size="sm"),
             ],
@@ -37,14 +81,36 @@ def _navbar() -> dbc.Navbar:
     )
 
 
-def create_app() -> dash.Dash:
-    """Build the multi-page app with its navbar, background manager and health route."""
+def _health(background: str):
+    """The ``/healthz`` view: JSON with status and what this process serves."""
+
+    def healthz():
+        return jsonify(
+            {
+                "status": "ok",
+                "pid": os.getpid(),
+                "background": background,
+                "demo_mode": settings.demo_mode(),
+                "base_path": settings.base_path(),
+            }
+        )
+
+    return healthz
+
+
+def create_app(celery: Celery) -> dash.Dash:
+    """Build the multi-page app with production settings, auth, background manager and health route."""
+    server = Flask(__name__)
+    auth.install(server, auth.load_users(), exempt={"/healthz", f"{settings.base_path()}healthz"})
+    manager = _background_manager(celery)
     app = dash.Dash(
         __name__,
+        server=server,
         use_pages=True,
-        background_callback_manager=_background_manager(),
+        background_callback_manager=manager,
         suppress_callback_exceptions=True,
         title="RNN Explorer",
+        **settings.dash_path_kwargs(),
     )
     app.layout = html.Div(
         [
@@ -53,16 +119,25 @@ def create_app() -> dash.Dash:
             dbc.Container(dash.page_container, fluid=True, className="pb-4"),
         ]
     )
-
-    @app.server.route("/healthz")
-    def healthz():
-        return jsonify({"status": "ok", "cache_dir": str(config.cache_dir())})
-
+    background = "celery" if isinstance(manager, CeleryManager) else "diskcache"
+    view = _health(background)
+    server.add_url_rule("/healthz", "healthz", view)
+    routes_prefix = app.config.routes_pathname_prefix
+    if routes_prefix != "/":
+        server.add_url_rule(f"{routes_prefix}healthz", "healthz_prefixed", view)
     return app
 
 
-app = create_app()
+def start_warmup() -> None:
+    """Prepare the default datasets in a detached subprocess when ``RNNX_WARMUP=1``."""
+    if settings.warmup_enabled():
+        warmup.start(settings.warmup_datasets())
+
+
+celery_app = make_celery(settings.redis_url())
+app = create_app(celery_app)
 server = app.server
 
 if __name__ == "__main__":
-    app.run(host=config.host(), port=config.port(), debug=False)
+    start_warmup()
+    app.run(host=config.host(), port=config.port(), debug=settings.flag("RNNX_DEBUG"))

@@ -1,0 +1,41 @@
+"""gunicorn settings for RNN Explorer (``gunicorn app:server`` picks this file up from the cwd).
+
+No ``preload_app``: the app is imported in each worker, never in the master, so
+nothing TensorFlow-related can be inherited through fork.  Every value can be
+overridden on the command line or through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("RNNX_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("RNNX_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = int(os.environ.get("RNNX_MAX_REQUESTS", "1000"))
+max_requests_jitter = max_requests // 10
+preload_app = False
+accesslog = os.environ.get("RNNX_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("RNNX_LOG_LEVEL", "info")
+# The heartbeat file lives in memory, not on the container's overlay disk.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def on_starting(server) -> None:
+    """One launch id for all workers (inherited through the environment)."""
+    os.environ.setdefault("RNNX_LAUNCH_ID", uuid.uuid4().hex)
+
+
+def when_ready(server) -> None:
+    """Start the dataset warm-up once per launch (a subprocess; the master never imports TF)."""
+    from serving import settings, warmup
+
+    if settings.warmup_enabled():
+        server.log.info("warm-up: preparing %s in the background", ", ".join(settings.warmup_datasets()))
+        warmup.start(settings.warmup_datasets())

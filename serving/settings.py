@@ -1,0 +1,84 @@
+"""Production settings read from the environment (documented in docs/deployment.md).
+
+Every function reads ``os.environ`` when called, so nothing is frozen at import
+time and tests can change the environment per server process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from model import cache
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def flag(name: str, default: bool = False) -> bool:
+    """A boolean environment switch (``1``, ``true``, ``yes``, ``on`` count as true)."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def base_path() -> str:
+    """The URL prefix the app is served under (``RNNX_BASE_PATH``), normalised to ``/x/`` or ``/``."""
+    raw = os.environ.get("RNNX_BASE_PATH", "/").strip().strip("/")
+    return f"/{raw}/" if raw else "/"
+
+
+def dash_path_kwargs() -> dict[str, str]:
+    """Path arguments for ``dash.Dash``.
+
+    Behind a proxy that keeps the prefix, Dash routes and requests both use it
+    (``url_base_pathname``); when the proxy strips it (``RNNX_PROXY_STRIPS_PREFIX=1``)
+    the browser requests the prefix while the server routes at ``/``.
+    """
+    prefix = base_path()
+    if prefix == "/":
+        return {}
+    if flag("RNNX_PROXY_STRIPS_PREFIX"):
+        return {"requests_pathname_prefix": prefix, "routes_pathname_prefix": "/"}
+    return {"url_base_pathname": prefix}
+
+
+def demo_mode() -> bool:
+    """Read-only demo mode (``RNNX_DEMO_MODE``): no uploads, no new cache entries."""
+    return cache.read_only()
+
+
+def uploads_allowed() -> bool:
+    """Whether the app may accept user uploads (models, data sets) right now."""
+    return not demo_mode()
+
+
+def redis_url() -> str | None:
+    """``REDIS_URL`` when set: background callbacks then run on Celery workers."""
+    url = os.environ.get("REDIS_URL", "").strip()
+    return url or None
+
+
+def warmup_enabled() -> bool:
+    """``RNNX_WARMUP=1`` prepares the default datasets in the background on start (off in demo mode)."""
+    return flag("RNNX_WARMUP") and not demo_mode()
+
+
+def warmup_datasets() -> list[str]:
+    """The datasets the warm-up prepares (``RNNX_WARMUP_DATASETS``, default ``imdb,reuters``)."""
+    raw = os.environ.get("RNNX_WARMUP_DATASETS", "imdb,reuters")
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def launch_id() -> str:
+    """An id shared by every process of one launch (set by gunicorn.conf.py), else the code's."""
+    return os.environ.get("RNNX_LAUNCH_ID", "dev")
+
+
+def job_expire_seconds() -> int:
+    """How long finished background-job results are kept (``RNNX_JOB_EXPIRE_S``, default 1 h)."""
+    return int(os.environ.get("RNNX_JOB_EXPIRE_S", "3600"))
+
+
+def session_ttl_seconds() -> int:
+    """How long an idle trainer session is kept (``RNNX_SESSION_TTL_S``, default 24 h)."""
+    return int(os.environ.get("RNNX_SESSION_TTL_S", str(24 * 3600)))
