@@ -145,7 +145,7 @@ def trace_model(
                 layer_input = tensor
                 tensor, hs, cs = _unroll(layer, tensor, tape)
                 per_layer.append({"layer": layer, "input": layer_input, "hs": hs, "cs": cs})
-            else:
+            elif type(layer).__name__ != "InputLayer":
                 tensor = layer(tensor, training=False)
         loss_value = _loss(tensor, target, loss)
     prediction = tensor.numpy()

@@ -113,19 +113,38 @@ def data_shape(data: str) -> tuple[int, int, int]:
 
 
 def session_key(sid: str) -> str:
-    """Cache key of a session's state."""
+    """Cache key of a session's state (the fallback store's key)."""
     return cache.make_key("trainer-session", session=sid)
 
 
-def load_session(sid: str) -> TrainerState | None:
-    """The session's state from the cache, or None if it has none (or it expired)."""
-    state = cache.get(session_key(sid))
+class CacheSessionStore:
+    """Sessions straight in the shared disk cache (written even in read-only demo mode)."""
+
+    def get(self, sid: str) -> Any | None:
+        return cache.get_cache().get(session_key(sid))
+
+    def put(self, sid: str, value: Any) -> None:
+        cache.get_cache().set(session_key(sid), value, expire=SESSION_EXPIRE_S)
+
+
+def session_store() -> Any:
+    """The deployment's session store (``serving.sessions``: Redis or disk) or the disk cache."""
+    try:
+        from serving.sessions import session_store as deployment_store
+    except ImportError:
+        return CacheSessionStore()
+    return deployment_store()
+
+
+def load_session(sid: str, store: Any = None) -> TrainerState | None:
+    """The session's state, or None if it has none (or it expired)."""
+    state = (store or session_store()).get(sid)
     return state if isinstance(state, TrainerState) else None
 
 
-def save_session(state: TrainerState) -> None:
-    """Write the state to the cache (expires after a week of inactivity)."""
-    cache.put(session_key(state.sid), state, expire=SESSION_EXPIRE_S)
+def save_session(state: TrainerState, store: Any = None) -> None:
+    """Write the state to the session store (it expires after a while without writes)."""
+    (store or session_store()).put(state.sid, state)
 
 
 @contextlib.contextmanager
