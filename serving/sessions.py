@@ -7,9 +7,13 @@ expire after ``RNNX_SESSION_TTL_S`` seconds without a write.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, Protocol
+
+import diskcache
 
 from model import cache
 from serving import settings
@@ -23,6 +27,7 @@ class SessionStore(Protocol):
     def get(self, session_id: str) -> Any | None: ...
     def put(self, session_id: str, value: Any) -> None: ...
     def delete(self, session_id: str) -> None: ...
+    def lock(self, session_id: str, timeout_s: float = 30.0) -> contextlib.AbstractContextManager: ...
 
 
 class DiskSessionStore:
@@ -36,6 +41,12 @@ class DiskSessionStore:
 
     def delete(self, session_id: str) -> None:
         cache.get_cache().delete(PREFIX + session_id)
+
+    @contextlib.contextmanager
+    def lock(self, session_id: str, timeout_s: float = 30.0) -> Iterator[None]:
+        """Serialise read-modify-write of one session across this machine's processes."""
+        with diskcache.Lock(cache.get_cache(), f"{PREFIX}lock:{session_id}", expire=timeout_s):
+            yield
 
 
 class RedisSessionStore:
@@ -53,6 +64,12 @@ class RedisSessionStore:
 
     def delete(self, session_id: str) -> None:
         self.client.delete(PREFIX + session_id)
+
+    @contextlib.contextmanager
+    def lock(self, session_id: str, timeout_s: float = 30.0) -> Iterator[None]:
+        """Serialise read-modify-write of one session across every machine (a Redis lock)."""
+        with self.client.lock(f"{PREFIX}lock:{session_id}", timeout=timeout_s, blocking_timeout=timeout_s):
+            yield
 
 
 @lru_cache(maxsize=4)
