@@ -1,10 +1,702 @@
-"""Placeholder for /analytics until its issue lands."""
+"""/analytics: hidden-state visual analytics of a recurrent text classifier (wiring only)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from functools import lru_cache
+from types import ModuleType
 
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from components import analytics_overview as overview
+from components import analytics_projection as projection
+from components import analytics_view as view
+from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
+from components.info import heading
+from model.artifacts import Analysis
 
 dash.register_page(__name__, path="/analytics", title="RNN Explorer · Analytics", name="Analytics")
 
+FALLBACK_DATASETS = {"imdb": {"label": "IMDB reviews"}, "reuters": {"label": "Reuters newswire (5 topics)"}}
+METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
-def layout(**_query: str) -> html.Div:
-    return html.Div([html.H2("Analytics"), html.P("Coming soon.")])
+INFO = {
+    "projection": "Every hidden state of every analysed sequence, projected to 2-D. **Colour** is the "
+    "*expected prediction* (EP): what the classifier would answer if the sequence ended at that word "
+    "(binary: pink = negative, grey = undecided, blue = positive; multi-class: the most likely class). "
+    "The selected sequence is drawn as a **trajectory** from its first word (green ring) to its last "
+    "(black cross); words whose step is labelled by the rules below are written next to their point. "
+    "Box or lasso select filters the table; click a point to select its sequence.",
+    "sequence": "The selected sequence. Each word's background is the EP **after** reading it. The heatmap "
+    "has one row per class (white = 0, full colour = 1) and a summary row with the most likely class. The "
+    "bars are the Euclidean distance between consecutive hidden states divided by the largest such jump "
+    "in the analysis set: tall bars are words that moved the model's memory. Hover any word, column, bar "
+    "or point to highlight the same step everywhere.",
+    "overview": "How the model classifies the analysed sequences. Top bars: sequences per actual class; "
+    "below: what the model predicted for them, in the predicted class's colour. The confusion matrix "
+    "counts sequences by actual (row) and predicted (column) class; click a cell to list those sequences.",
+    "table": "All analysed sequences. Sort and filter by column (e.g. `no` in *correct*), search the text, "
+    "or filter via the confusion matrix or a lasso on the projection. Click a row to select it.",
+}
+
+
+# ---------------------------------------------------------------- data access (cached per process)
+
+
+def _prepare() -> ModuleType | None:
+    """The data pipeline module (``RNNX_PREPARE_MODULE`` swaps it in tests), or None if missing."""
+    name = os.environ.get("RNNX_PREPARE_MODULE", "model.prepare")
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+class _NotReady(LookupError):
+    """Raised inside the loaders so lru_cache never remembers a miss."""
+
+
+@lru_cache(maxsize=4)
+def _load_analysis(dataset: str, n_sequences: int | None) -> tuple[Analysis, float]:
+    prepare = _prepare()
+    analysis = prepare.load_analysis(dataset, n_sequences) if prepare else None
+    if analysis is None:
+        raise _NotReady(dataset)
+    return analysis, view.max_distance(analysis)
+
+
+@lru_cache(maxsize=8)
+def _load_projection(dataset: str, method: str, n_sequences: int | None) -> np.ndarray:
+    prepare = _prepare()
+    xy = prepare.load_projection(dataset, method, n_sequences) if prepare else None
+    if xy is None:
+        raise _NotReady(f"{dataset}/{method}")
+    return np.asarray(xy, dtype=np.float32)
+
+
+def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, float, np.ndarray | None]:
+    """(analysis, largest jump, projection); None where not prepared yet."""
+    if not dataset:
+        return None, 1.0, None
+    try:
+        analysis, dmax = _load_analysis(dataset, None)
+    except _NotReady:
+        return None, 1.0, None
+    try:
+        xy = _load_projection(dataset, method or "pca", None)
+    except _NotReady:
+        xy = None
+    return analysis, dmax, xy
+
+
+def _datasets() -> dict:
+    prepare = _prepare()
+    return getattr(prepare, "DATASETS", None) or FALLBACK_DATASETS
+
+
+def _methods() -> tuple[str, ...]:
+    prepare = _prepare()
+    return tuple(getattr(prepare, "PROJECTIONS", None) or ("pca", "umap", "tsne"))
+
+
+# ---------------------------------------------------------------- layout
+
+
+def _float(value: str | None, default: float) -> float:
+    try:
+        return min(max(float(value), 0.0), 1.0) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _card(title: str, info_key: str, body: list, extra: object = None, **kwargs) -> dbc.Card:
+    header = html.Div(
+        [heading(title, f"analytics-info-{info_key}", INFO[info_key], level="H6"), extra],
+        className="d-flex justify-content-between align-items-center flex-wrap gap-2",
+    )
+    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="rnnx-card h-100", **kwargs)
+
+
+def _controls(dataset: str, method: str) -> dbc.Row:
+    datasets = _datasets()
+    return dbc.Row(
+        [
+            dbc.Col(html.H4("Hidden-state analytics", className="mb-0 rnnx-title"), width="auto"),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="analytics-dataset",
+                    options=[{"label": v.get("label", k), "value": k} for k, v in datasets.items()],
+                    value=dataset,
+                    clearable=False,
+                    style={"minWidth": 260},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dbc.RadioItems(
+                    id="analytics-projection-method",
+                    options=[{"label": METHOD_LABELS.get(m, m), "value": m} for m in _methods()],
+                    value=method,
+                    inline=True,
+                    className="btn-group",
+                    inputClassName="btn-check",
+                    labelClassName="btn btn-outline-primary btn-sm",
+                    labelCheckedClassName="active",
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dbc.Button(
+                    [html.I(className="bi bi-cpu me-1"), "Prepare"],
+                    id="analytics-prepare",
+                    color="primary",
+                    size="sm",
+                    style={"display": "none"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                html.Div(
+                    dbc.Progress(id="analytics-progress", value=0, label="", striped=True, animated=True),
+                    id="analytics-progress-wrap",
+                    style={"display": "none", "minWidth": 280},
+                ),
+                width="auto",
+            ),
+        ],
+        className="g-3 align-items-center mb-2",
+    )
+
+
+def _projection_toolbar() -> html.Div:
+    return html.Div(
+        [
+            dbc.RadioItems(
+                id="analytics-color-mode",
+                options=[{"label": "EP", "value": "ep"}, {"label": "actual class", "value": "actual"}],
+                value="ep",
+                inline=True,
+                className="me-3",
+            ),
+            dbc.Select(
+                id="analytics-fade",
+                options=[
+                    {"label": "fade: none", "value": "none"},
+                    {"label": "fade correct", "value": "correct"},
+                    {"label": "fade misclassified", "value": "wrong"},
+                ],
+                value="none",
+                size="sm",
+                style={"width": 170},
+                className="me-3",
+            ),
+            dbc.Switch(id="analytics-final-only", label="final states only", value=False, className="me-3"),
+            dbc.RadioItems(
+                id="analytics-trajectory-color",
+                options=[{"label": "trajectory: EP", "value": "ep"}, {"label": "time", "value": "time"}],
+                value="ep",
+                inline=True,
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center small rnnx-toolbar",
+    )
+
+
+def _threshold_controls(jump: float, ep_change: float, rules: list[str]) -> html.Div:
+    marks = {v: f"{v:.1f}" for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)}
+    return html.Div(
+        [
+            dbc.Checklist(
+                id="analytics-label-rules",
+                options=[
+                    {"label": "label jumps ≥", "value": "jump"},
+                    {"label": "EP change ≥", "value": "ep"},
+                    {"label": "class flips", "value": "flip"},
+                ],
+                value=rules,
+                inline=True,
+                className="small mb-1",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Label("jump threshold", className="small text-muted mb-0"),
+                            dcc.Slider(
+                                id="distance-threshold",
+                                min=0,
+                                max=1,
+                                step=0.01,
+                                value=jump,
+                                marks=marks,
+                                tooltip={"placement": "bottom", "always_visible": False},
+                                updatemode="mouseup",
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Label("EP change threshold", className="small text-muted mb-0"),
+                            dcc.Slider(
+                                id="analytics-ep-threshold",
+                                min=0,
+                                max=1,
+                                step=0.01,
+                                value=ep_change,
+                                marks=marks,
+                                tooltip={"placement": "bottom", "always_visible": False},
+                                updatemode="mouseup",
+                            ),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="g-2",
+            ),
+        ]
+    )
+
+
+def _graph(graph_id: str, figure: object, height: int | None = None, **kwargs) -> dcc.Graph:
+    style = {"height": f"{height}px"} if height else {}
+    return dcc.Graph(
+        id=graph_id,
+        figure=figure,
+        config={
+            **GRAPH_CONFIG,
+            "toImageButtonOptions": {**GRAPH_CONFIG["toImageButtonOptions"], "filename": graph_id},
+        },
+        style=style,
+        **kwargs,
+    )
+
+
+def layout(**query: str) -> html.Div:
+    """The page; ``dataset``, ``method``, ``seq``, ``jump`` and ``epchange`` come from the URL."""
+    datasets = _datasets()
+    dataset = query.get("dataset") if query.get("dataset") in datasets else next(iter(datasets))
+    method = query.get("method") if query.get("method") in _methods() else "pca"
+    jump = _float(query.get("jump"), DEFAULT_JUMP)
+    ep_change = _float(query.get("epchange"), DEFAULT_EP_CHANGE)
+    rules = [r for r in (query.get("labels") or "jump").split(",") if r in ("jump", "ep", "flip")]
+    seq = _int(query.get("seq"))
+    selection = {"dataset": dataset, "seq": seq, "step": None} if seq is not None else None
+    empty_projection = projection.projection_figure(np.zeros((0, 2)), {"color": []}, 0.6, "empty")
+
+    projection_card = _card(
+        "Hidden-state projection",
+        "projection",
+        [
+            _projection_toolbar(),
+            dcc.Loading(
+                _graph("projection-graph", empty_projection, 560, clear_on_unhover=True),
+                type="circle",
+                delay_show=300,
+            ),
+            _threshold_controls(jump, ep_change, rules),
+        ],
+    )
+    sequence_card = _card(
+        "Selected sequence",
+        "sequence",
+        [
+            html.Div(
+                "Click a row of the table or a point of the projection to select a sequence.",
+                id="analytics-sequence-summary",
+                className="text-muted small mb-2",
+            ),
+            html.Div(id="sequence-text", className="rnnx-text"),
+            html.Div("EP per class and step", className="rnnx-subhead"),
+            _graph("ep-heatmap", overview.empty_figure("No sequence selected", 140), clear_on_unhover=True),
+            html.Div("Jump between consecutive hidden states", className="rnnx-subhead"),
+            _graph(
+                "distance-graph", overview.empty_figure("No sequence selected", 170), clear_on_unhover=True
+            ),
+        ],
+    )
+    table_card = _card(
+        "Sequences",
+        "table",
+        [
+            html.Div(
+                [
+                    dbc.Input(
+                        id="analytics-search",
+                        placeholder="Search the text…",
+                        type="search",
+                        debounce=True,
+                        size="sm",
+                        style={"maxWidth": 320},
+                    ),
+                    html.Span(id="analytics-filter-label", className="small text-muted"),
+                    dbc.Button("Clear filters", id="analytics-clear-filter", size="sm", color="link"),
+                ],
+                className="d-flex align-items-center gap-2 mb-2",
+            ),
+            overview.sequence_table("sequence-table"),
+        ],
+    )
+    overview_card = _card(
+        "Classification overview",
+        "overview",
+        [
+            dbc.Row(
+                [
+                    dbc.Col(_graph("class-bars", overview.empty_figure("", 260)), lg=6),
+                    dbc.Col(_graph("confusion-matrix", overview.empty_figure("", 260)), lg=6),
+                ],
+                className="g-2",
+            )
+        ],
+    )
+    return html.Div(
+        [
+            _controls(dataset, method),
+            html.Div(id="analytics-model-bar", className="mb-2"),
+            html.Div(id="analytics-alert"),
+            dbc.Row(
+                [
+                    dbc.Col(projection_card, xl=7, className="mb-3"),
+                    dbc.Col(sequence_card, xl=5, className="mb-3"),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [dbc.Col(table_card, xl=7, className="mb-3"), dbc.Col(overview_card, xl=5, className="mb-3")],
+                className="g-3",
+            ),
+            dcc.Store(id="analytics-selection", data=selection),
+            dcc.Store(id="analytics-filter", data={}),
+            dcc.Store(id="analytics-prepared", data=0),
+            dcc.Store(id="analytics-hover"),
+            dcc.Store(id="analytics-url-sync"),
+        ],
+        className="rnnx-analytics",
+    )
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+@callback(
+    Output("analytics-model-bar", "children"),
+    Output("class-bars", "figure"),
+    Output("confusion-matrix", "figure"),
+    Output("analytics-alert", "children"),
+    Output("analytics-prepare", "style"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-projection-method", "value"),
+    Input("analytics-prepared", "data"),
+)
+def show_overview(dataset: str, method: str, _prepared: float):
+    """Model bar, class bars and confusion matrix; or the invitation to prepare."""
+    label = _datasets().get(dataset, {}).get("label", dataset)
+    if _prepare() is None:
+        alert = dbc.Alert(
+            "The data pipeline (model.prepare) is not installed in this build.", color="warning"
+        )
+        return (
+            None,
+            overview.empty_figure("", 260),
+            overview.empty_figure("", 260),
+            alert,
+            {"display": "none"},
+        )
+    analysis, _dmax, xy = load(dataset, method)
+    if analysis is None:
+        blank = overview.empty_figure("Prepare the dataset to see the overview", 260)
+        return None, blank, blank, overview.prepare_panel(label), {}
+    names = list(analysis.class_names)
+    counts = overview.confusion_counts(analysis.labels, analysis.predicted, len(names))
+    accuracy = float(np.trace(counts) / max(counts.sum(), 1))
+    bar = overview.model_bar(analysis.summary, names, analysis.n_sequences, analysis.n_states, accuracy)
+    alert, button = None, {"display": "none"}
+    if xy is None:
+        alert = overview.prepare_panel(
+            f"The {METHOD_LABELS.get(method, method)} projection of {label}",
+            "This projection has not been computed yet; Prepare computes it (the model and states are cached).",
+        )
+        button = {}
+    return (
+        bar,
+        overview.class_bars_figure(counts, names),
+        overview.confusion_figure(counts, names),
+        alert,
+        button,
+    )
+
+
+@callback(
+    Output("analytics-prepared", "data"),
+    Output("analytics-alert", "children", allow_duplicate=True),
+    Input("analytics-prepare", "n_clicks"),
+    State("analytics-dataset", "value"),
+    State("analytics-projection-method", "value"),
+    background=True,
+    running=[
+        (Output("analytics-prepare", "disabled"), True, False),
+        (
+            Output("analytics-progress-wrap", "style"),
+            {"display": "block", "minWidth": 280},
+            {"display": "none"},
+        ),
+    ],
+    progress=[Output("analytics-progress", "value"), Output("analytics-progress", "label")],
+    prevent_initial_call=True,
+)
+def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
+    """Prepare the dataset in a fresh process (never TensorFlow inside this job) with progress."""
+    prepare = _prepare()
+    if prepare is None:
+        return no_update, dbc.Alert("The data pipeline is not installed.", color="warning")
+
+    def on_progress(fraction: float, stage: str) -> None:
+        pct = int(round(100 * min(max(fraction, 0.0), 1.0)))
+        set_progress((pct, f"{pct}% · {stage}"))
+
+    set_progress((1, "starting…"))
+    try:
+        result = prepare.run_prepare_subprocess(dataset, method, None, on_progress)
+    except prepare.PrepareError as error:
+        return no_update, dbc.Alert(
+            [html.B("Preparation failed. "), str(error)], color="danger", dismissable=True
+        )
+    except Exception as error:  # noqa: BLE001 - a readable message instead of a dead callback
+        return no_update, dbc.Alert(
+            f"Preparation failed unexpectedly: {error}", color="danger", dismissable=True
+        )
+    seconds = sum((result.get("seconds") or {}).values()) if isinstance(result.get("seconds"), dict) else 0
+    done = dbc.Alert(
+        f"Prepared {result.get('n_sequences', '?')} sequences ({result.get('n_hidden_states', '?')} hidden states) "
+        f"in {seconds:.0f} s.",
+        color="success",
+        dismissable=True,
+        duration=6000,
+    )
+    return time.time(), done
+
+
+@callback(
+    Output("projection-graph", "figure"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-projection-method", "value"),
+    Input("analytics-prepared", "data"),
+    Input("analytics-color-mode", "value"),
+    Input("analytics-fade", "value"),
+    Input("analytics-final-only", "value"),
+    State("analytics-selection", "data"),
+    State("analytics-label-rules", "value"),
+    State("distance-threshold", "value"),
+    State("analytics-ep-threshold", "value"),
+    State("analytics-trajectory-color", "value"),
+)
+def draw_projection(
+    dataset, method, _prepared, color_mode, fade, final_only, selection, rules, jump, epc, traj
+):
+    """The full projection figure (sent when dataset, method or colouring change, not on selection)."""
+    analysis, dmax, xy = load(dataset, method)
+    if analysis is None or xy is None:
+        return projection.projection_figure(np.zeros((0, 2)), {"color": []}, 0.6, "empty")
+    lengths = np.diff(analysis.offsets)
+    state_labels = np.repeat(np.asarray(analysis.labels), lengths)
+    correct = np.repeat(np.asarray(analysis.labels) == np.asarray(analysis.predicted), lengths)
+    marker = projection.base_colors(analysis.ep, state_labels, list(analysis.class_names), color_mode)
+    k = _selected(selection, dataset, analysis)
+    opacity = projection.base_opacity(correct, fade, k is not None)
+    points = xy
+    if final_only:
+        rows = view.final_state_rows(analysis)
+        points = xy[rows]
+        marker = {**marker, "color": marker["color"][rows]}
+        opacity = opacity if np.isscalar(opacity) else opacity[rows]
+    overlay = None
+    if k is not None:
+        overlay = view.selection_view(
+            analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax
+        ).overlay
+    return projection.projection_figure(points, marker, opacity, f"{dataset}/{method}", overlay)
+
+
+def _selected(selection: dict | None, dataset: str, analysis: Analysis) -> int | None:
+    """The selected sequence if it belongs to ``dataset`` and exists."""
+    if not selection or selection.get("dataset") != dataset or selection.get("seq") is None:
+        return None
+    k = int(selection["seq"])
+    return k if 0 <= k < analysis.n_sequences else None
+
+
+@callback(
+    Output("analytics-selection", "data"),
+    Input("sequence-table", "active_cell"),
+    Input("projection-graph", "clickData"),
+    Input("analytics-dataset", "value"),
+    State("analytics-selection", "data"),
+    State("analytics-projection-method", "value"),
+    State("analytics-final-only", "value"),
+    prevent_initial_call=True,
+)
+def select_sequence(active_cell, click, dataset, selection, method, final_only):
+    """Selection from a table row or a projection point; a new dataset clears it."""
+    trigger = ctx.triggered_id
+    if trigger == "analytics-dataset":
+        return None if (selection or {}).get("dataset") != dataset else no_update
+    if trigger == "sequence-table":
+        if not active_cell or active_cell.get("row_id") is None:
+            return no_update
+        return {"dataset": dataset, "seq": int(active_cell["row_id"]), "step": None}
+    if trigger == "projection-graph" and click and click.get("points"):
+        point = click["points"][0]
+        if point.get("curveNumber") == projection.POINTS_SLOT and selection:
+            return {**selection, "step": int(point["customdata"][0])}
+        if point.get("curveNumber") != 0:
+            return no_update
+        analysis, _dmax, _xy = load(dataset, method)
+        if analysis is None:
+            return no_update
+        k, step = view.state_of_point(analysis, int(point["pointIndex"]), bool(final_only))
+        return {"dataset": dataset, "seq": k, "step": step}
+    return no_update
+
+
+@callback(
+    Output("projection-graph", "figure", allow_duplicate=True),
+    Output("sequence-text", "children"),
+    Output("ep-heatmap", "figure"),
+    Output("distance-graph", "figure"),
+    Output("analytics-sequence-summary", "children"),
+    Input("analytics-selection", "data"),
+    Input("analytics-label-rules", "value"),
+    Input("distance-threshold", "value"),
+    Input("analytics-ep-threshold", "value"),
+    Input("analytics-trajectory-color", "value"),
+    State("analytics-dataset", "value"),
+    State("analytics-projection-method", "value"),
+    State("analytics-fade", "value"),
+    State("analytics-final-only", "value"),
+    prevent_initial_call="initial_duplicate",
+)
+def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, final_only):
+    """Every view of the selected sequence; the projection gets a Patch of its overlay only."""
+    analysis, dmax, xy = load(dataset, method)
+    patch = Patch()
+    k = _selected(selection, dataset, analysis) if analysis is not None else None
+    if k is None or xy is None:
+        for i, trace in enumerate(projection.empty_overlay(), start=1):
+            patch["data"][i] = trace
+        if analysis is not None and xy is not None:
+            lengths = np.diff(analysis.offsets)
+            correct = np.repeat(np.asarray(analysis.labels) == np.asarray(analysis.predicted), lengths)
+            opacity = projection.base_opacity(correct, fade, False)
+            if not np.isscalar(opacity) and final_only:
+                opacity = opacity[view.final_state_rows(analysis)]
+            patch["data"][0]["marker"]["opacity"] = opacity
+        hint = "Click a row of the table or a point of the projection to select a sequence."
+        blank_h = overview.empty_figure("No sequence selected", 140)
+        blank_d = overview.empty_figure("No sequence selected", 170)
+        return patch, None, blank_h, blank_d, hint
+    sel = view.selection_view(analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax)
+    for i, trace in enumerate(sel.overlay, start=1):
+        patch["data"][i] = trace
+    patch["data"][0]["marker"]["opacity"] = projection.FADED
+    return patch, sel.text, sel.heatmap, sel.distance, sel.summary
+
+
+@callback(
+    Output("sequence-table", "data"),
+    Output("analytics-filter-label", "children"),
+    Output("analytics-filter", "data"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-prepared", "data"),
+    Input("confusion-matrix", "clickData"),
+    Input("projection-graph", "selectedData"),
+    Input("analytics-search", "value"),
+    Input("analytics-clear-filter", "n_clicks"),
+    State("analytics-filter", "data"),
+    State("analytics-projection-method", "value"),
+    State("analytics-final-only", "value"),
+)
+def fill_table(dataset, _prepared, confusion_click, selected, search, _clear, current, method, final_only):
+    """The table rows after the confusion-cell, lasso and text filters."""
+    analysis, _dmax, _xy = load(dataset, method)
+    if analysis is None:
+        return [], "", {}
+    names = list(analysis.class_names)
+    trigger = ctx.triggered_id
+    flt = dict(current or {}) if trigger not in ("analytics-dataset", "analytics-clear-filter") else {}
+    if trigger == "confusion-matrix" and confusion_click and confusion_click.get("points"):
+        p = confusion_click["points"][0]
+        if p.get("y") in names and p.get("x") in names:
+            flt["actual"], flt["predicted"] = names.index(p["y"]), names.index(p["x"])
+    if trigger == "projection-graph":
+        points = [pt["pointIndex"] for pt in (selected or {}).get("points", []) if pt.get("curveNumber") == 0]
+        flt["ids"] = view.sequences_of_points(analysis, points, bool(final_only)) if points else None
+    search = None if trigger == "analytics-clear-filter" else search
+    idx = view.filter_sequences(analysis, search, flt.get("actual"), flt.get("predicted"), flt.get("ids"))
+    rows = overview.table_rows(
+        analysis.texts,
+        np.diff(analysis.offsets),
+        analysis.labels,
+        analysis.predicted,
+        analysis.confidence,
+        names,
+        idx,
+    )
+    parts = []
+    if flt.get("actual") is not None:
+        parts.append(f"actual {names[flt['actual']]} → predicted {names[flt['predicted']]}")
+    if flt.get("ids") is not None:
+        parts.append("lasso selection")
+    if search:
+        parts.append(f"“{search}”")
+    label = f"{len(idx):,} of {analysis.n_sequences:,} sequences" + (
+        f" · {' · '.join(parts)}" if parts else ""
+    )
+    return rows, label, flt
+
+
+@callback(
+    Output("analytics-search", "value"),
+    Input("analytics-clear-filter", "n_clicks"),
+    prevent_initial_call=True,
+)
+def clear_search(_clicks: int) -> str:
+    return ""
+
+
+clientside_callback(
+    """function (dataset, method, selection, jump, epc, rules) {
+        return window.dash_clientside.analytics.syncUrl(dataset, method, selection, jump, epc, rules);
+    }""",
+    Output("analytics-url-sync", "data"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-projection-method", "value"),
+    Input("analytics-selection", "data"),
+    Input("distance-threshold", "value"),
+    Input("analytics-ep-threshold", "value"),
+    Input("analytics-label-rules", "value"),
+)
+
+clientside_callback(
+    """function (projHover, heatHover, distHover) {
+        return window.dash_clientside.analytics.onGraphHover(projHover, heatHover, distHover);
+    }""",
+    Output("analytics-hover", "data"),
+    Input("projection-graph", "hoverData"),
+    Input("ep-heatmap", "hoverData"),
+    Input("distance-graph", "hoverData"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,137 @@
+/* Analytics page: client-side hover linking and URL state (no server round trips). */
+(function () {
+    "use strict";
+
+    var HIGHLIGHT = "#ff9800";
+    var current = null;
+    var pending = null;
+
+    function graphDiv(id) {
+        return document.querySelector("#" + id + " .js-plotly-plot");
+    }
+
+    function traceIndex(gd, uid) {
+        if (!gd || !gd.data) { return -1; }
+        for (var i = 0; i < gd.data.length; i++) {
+            if (gd.data[i].uid === uid) { return i; }
+        }
+        return -1;
+    }
+
+    function highlightWords(step) {
+        var box = document.getElementById("sequence-text");
+        if (!box) { return; }
+        var old = box.querySelectorAll(".rnnx-word.is-hover");
+        for (var i = 0; i < old.length; i++) { old[i].classList.remove("is-hover"); }
+        if (step === null) { return; }
+        var span = box.querySelector('.rnnx-word[data-step="' + step + '"]');
+        if (span) { span.classList.add("is-hover"); }
+    }
+
+    function highlightProjection(step) {
+        var gd = graphDiv("projection-graph");
+        var Plotly = window.Plotly;
+        if (!gd || !Plotly) { return; }
+        var pts = traceIndex(gd, "traj-points");
+        var mark = traceIndex(gd, "hover-mark");
+        if (pts < 0 || mark < 0) { return; }
+        var xs = gd.data[pts].x || [];
+        var ys = gd.data[pts].y || [];
+        var ok = step !== null && step < xs.length;
+        Plotly.restyle(gd, {x: [ok ? [xs[step]] : []], y: [ok ? [ys[step]] : []]}, [mark]);
+    }
+
+    function columnShape(step) {
+        return {
+            type: "rect", xref: "x", yref: "paper", x0: step - 0.5, x1: step + 0.5, y0: 0, y1: 1,
+            line: {color: HIGHLIGHT, width: 2}, fillcolor: "rgba(255,152,0,0.12)", layer: "above"
+        };
+    }
+
+    function highlightColumn(id, shapeIndex, step) {
+        var gd = graphDiv(id);
+        var Plotly = window.Plotly;
+        if (!gd || !Plotly || !gd.layout) { return; }
+        var upd = {};
+        upd["shapes[" + shapeIndex + "]"] = step === null ? null : columnShape(step);
+        var shapes = gd.layout.shapes || [];
+        if (step === null && shapes.length <= shapeIndex) { return; }
+        if (step !== null && shapes.length < shapeIndex) { return; }
+        Plotly.relayout(gd, upd);
+    }
+
+    function apply(step) {
+        highlightWords(step);
+        highlightProjection(step);
+        highlightColumn("ep-heatmap", 0, step);
+        highlightColumn("distance-graph", 1, step);
+    }
+
+    /** Highlight ``step`` (or nothing for null) in every view, at most once per frame. */
+    function highlight(step) {
+        if (step === current) { return; }
+        current = step;
+        if (pending !== null) { return; }
+        pending = window.requestAnimationFrame(function () {
+            pending = null;
+            try { apply(current); } catch (e) { /* a view may be mid-render; the next hover fixes it */ }
+        });
+    }
+
+    function stepFromHover(id, data) {
+        if (!data || !data.points || !data.points.length) { return null; }
+        var p = data.points[0];
+        if (id === "projection-graph") {
+            var gd = graphDiv(id);
+            var pts = traceIndex(gd, "traj-points");
+            if (p.curveNumber !== pts || !p.customdata) { return null; }
+            return Number(p.customdata[0]);
+        }
+        var x = Number(p.x);
+        return isNaN(x) ? null : Math.round(x);
+    }
+
+    document.addEventListener("mouseover", function (ev) {
+        var el = ev.target;
+        if (el && el.classList && el.classList.contains("rnnx-word")) {
+            highlight(Number(el.getAttribute("data-step")));
+        }
+    });
+    document.addEventListener("mouseout", function (ev) {
+        var el = ev.target;
+        if (el && el.classList && el.classList.contains("rnnx-word")) { highlight(null); }
+    });
+
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.analytics = {
+        highlight: highlight,
+
+        onGraphHover: function (projHover, heatHover, distHover) {
+            var ctx = window.dash_clientside.callback_context;
+            var trig = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id : "";
+            var id = trig.split(".")[0];
+            var data = {"projection-graph": projHover, "ep-heatmap": heatHover, "distance-graph": distHover}[id];
+            var step = stepFromHover(id, data);
+            highlight(step);
+            return step;
+        },
+
+        syncUrl: function (dataset, method, selection, jump, epc, rules) {
+            if (window.location.pathname.indexOf("analytics") < 0) { return window.dash_clientside.no_update; }
+            var params = new URLSearchParams();
+            if (dataset) { params.set("dataset", dataset); }
+            if (method) { params.set("method", method); }
+            if (selection && selection.seq !== null && selection.seq !== undefined && selection.dataset === dataset) {
+                params.set("seq", String(selection.seq));
+            }
+            if (jump !== null && jump !== undefined) { params.set("jump", String(jump)); }
+            if (epc !== null && epc !== undefined) { params.set("epchange", String(epc)); }
+            if (rules) { params.set("labels", rules.join(",")); }
+            var url = window.location.pathname + "?" + params.toString();
+            if (url !== window.location.pathname + window.location.search) {
+                window.history.replaceState(window.history.state, "", url);
+            }
+            return url;
+        }
+    };
+})();

@@ -1,0 +1,253 @@
+"""Overview views: model/dataset bar, stacked class bars, confusion matrix, sequence table."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import plotly.graph_objects as go
+from dash import dash_table, html
+from plotly.subplots import make_subplots
+
+from components import analytics_colors as colors
+
+_FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
+
+
+def _stat(label: str, value: str) -> html.Div:
+    return html.Div(
+        [html.Div(value, className="rnnx-stat-value"), html.Div(label, className="rnnx-stat-label")],
+        className="rnnx-stat",
+    )
+
+
+def model_bar(
+    summary: dict, class_names: list[str], n_sequences: int, n_states: int, accuracy_here: float
+) -> html.Div:
+    """Key facts of the model and the analysis set, in one row."""
+    acc = summary.get("test_accuracy")
+    cell = str(summary.get("cell_type", "?")).upper()
+    units = summary.get("units", "?")
+    return html.Div(
+        [
+            _stat("cell", f"{cell} · {units} units"),
+            _stat("test accuracy", f"{acc:.1%}" if isinstance(acc, int | float) else "?"),
+            _stat("accuracy (analysed)", f"{accuracy_here:.1%}"),
+            _stat("sequences", f"{n_sequences:,}"),
+            _stat("hidden states", f"{n_states:,}"),
+            _stat("classes", ", ".join(class_names)),
+        ],
+        className="rnnx-statbar",
+        id="analytics-model-summary",
+    )
+
+
+def confusion_counts(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """(actual, predicted) count matrix."""
+    m = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(m, (np.asarray(labels, dtype=int), np.asarray(predicted, dtype=int)), 1)
+    return m
+
+
+def confusion_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
+    """Rows actual, columns predicted; shade by row share; counts always readable."""
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    text_colors = np.where(share > 0.5, "#ffffff", "#212529")
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(share, 4).tolist(),
+            x=class_names,
+            y=class_names,
+            customdata=counts.tolist(),
+            colorscale=[[0, "#ffffff"], [1, "#2c3e50"]],
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hovertemplate="actual <b>%{y}</b>, predicted <b>%{x}</b><br>%{customdata} sequences (%{z:.0%} of the row)"
+            "<br>click to filter the table<extra></extra>",
+        )
+    )
+    for i in range(len(class_names)):
+        for j in range(len(class_names)):
+            fig.add_annotation(
+                x=class_names[j],
+                y=class_names[i],
+                text=f"<b>{counts[i, j]}</b>",
+                showarrow=False,
+                font={"color": str(text_colors[i, j]), "size": 13},
+            )
+    fig.update_layout(
+        template=go.layout.Template(),
+        height=260,
+        margin={"l": 90, "r": 10, "t": 10, "b": 50},
+        xaxis={"title": "predicted", "side": "bottom", "fixedrange": True},
+        yaxis={"title": "actual", "autorange": "reversed", "fixedrange": True},
+        font=_FONT,
+        plot_bgcolor="#ffffff",
+    )
+    return fig
+
+
+def class_bars_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
+    """Top: sequences per actual class; below: what the model predicted for them."""
+    palette = colors.class_colors(len(class_names))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.4, 0.6])
+    totals = counts.sum(axis=1)
+    fig.add_trace(
+        go.Bar(
+            x=class_names,
+            y=totals.tolist(),
+            marker={"color": palette},
+            name="actual",
+            showlegend=False,
+            hovertemplate="actual <b>%{x}</b>: %{y}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    for j, name in enumerate(class_names):
+        fig.add_trace(
+            go.Bar(
+                x=class_names,
+                y=counts[:, j].tolist(),
+                marker={"color": palette[j], "line": {"color": "#ffffff", "width": 1}},
+                name=f"predicted {name}",
+                legendgroup=name,
+                hovertemplate="actual <b>%{x}</b>, predicted " + name + ": %{y}<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+    fig.update_layout(
+        template=go.layout.Template(),
+        barmode="stack",
+        height=260,
+        margin={"l": 50, "r": 10, "t": 10, "b": 30},
+        legend={"orientation": "h", "y": -0.15, "font": {"size": 11}},
+        font=_FONT,
+        plot_bgcolor="#ffffff",
+        showlegend=False,
+    )
+    fig.update_yaxes(title_text="actual", row=1, col=1, gridcolor="#eeeeee", fixedrange=True)
+    fig.update_yaxes(title_text="predicted as", row=2, col=1, gridcolor="#eeeeee", fixedrange=True)
+    fig.update_xaxes(fixedrange=True)
+    return fig
+
+
+def table_rows(
+    texts: list[str],
+    lengths: np.ndarray,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    class_names: list[str],
+    indices: np.ndarray | None = None,
+) -> list[dict]:
+    """Rows of the sequence table (``id`` is the sequence index, also DataTable's row id)."""
+    idx = np.arange(len(texts)) if indices is None else np.asarray(indices, dtype=int)
+    rows = []
+    for k in idx:
+        k = int(k)
+        text = texts[k]
+        rows.append(
+            {
+                "id": k,
+                "length": int(lengths[k]),
+                "actual": class_names[int(labels[k])],
+                "predicted": class_names[int(predicted[k])],
+                "confidence": round(float(confidence[k]), 3),
+                "correct": "yes" if labels[k] == predicted[k] else "no",
+                "text": text[:90] + ("…" if len(text) > 90 else ""),
+            }
+        )
+    return rows
+
+
+def sequence_table(table_id: str) -> dash_table.DataTable:
+    """The sortable, filterable, paged table of analysed sequences."""
+    columns = [
+        {"name": "id", "id": "id", "type": "numeric"},
+        {"name": "words", "id": "length", "type": "numeric"},
+        {"name": "actual", "id": "actual"},
+        {"name": "predicted", "id": "predicted"},
+        {"name": "confidence", "id": "confidence", "type": "numeric", "format": {"specifier": ".0%"}},
+        {"name": "correct", "id": "correct"},
+        {"name": "text", "id": "text"},
+    ]
+    return dash_table.DataTable(
+        id=table_id,
+        columns=columns,
+        data=[],
+        sort_action="native",
+        filter_action="native",
+        page_action="native",
+        page_size=10,
+        style_table={"overflowX": "auto"},
+        style_cell={
+            "fontFamily": "Lato, system-ui, sans-serif",
+            "fontSize": 13,
+            "padding": "4px 8px",
+            "textAlign": "left",
+        },
+        style_cell_conditional=[
+            {"if": {"column_id": "text"}, "maxWidth": 420, "overflow": "hidden", "textOverflow": "ellipsis"},
+            *(
+                {"if": {"column_id": c}, "width": 70, "textAlign": "right"}
+                for c in ("id", "length", "confidence")
+            ),
+        ],
+        style_header={"fontWeight": "bold", "backgroundColor": "#f8f9fa"},
+        style_data_conditional=[
+            {
+                "if": {"filter_query": '{correct} = "no"', "column_id": "correct"},
+                "color": "#dc3545",
+                "fontWeight": "bold",
+            },
+            {"if": {"filter_query": '{correct} = "yes"', "column_id": "correct"}, "color": "#198754"},
+            {"if": {"state": "active"}, "backgroundColor": "#e7f1ff", "border": "1px solid #0d6efd"},
+        ],
+        tooltip_delay=300,
+        tooltip_duration=None,
+        cell_selectable=True,
+    )
+
+
+def empty_figure(message: str, height: int = 200) -> go.Figure:
+    """A blank figure with a centred hint."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        font={"color": "#6c757d", "size": 13},
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+    )
+    fig.update_layout(
+        template=go.layout.Template(),
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+    )
+    return fig
+
+
+def prepare_panel(dataset_label: str, message: str | None = None) -> dbc.Alert:
+    """Shown when a dataset has no analysis in the cache yet."""
+    return dbc.Alert(
+        [
+            html.H6(f"{dataset_label} is not prepared yet", className="alert-heading"),
+            html.P(
+                message
+                or "Preparation trains (or loads) the classifier, extracts every hidden state and projects them. "
+                "It runs once; afterwards the analysis loads from the cache.",
+                className="mb-0",
+            ),
+        ],
+        color="info",
+    )

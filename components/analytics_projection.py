@@ -1,0 +1,246 @@
+"""The hidden-state projection: one WebGL scatter of every state plus a small trajectory overlay.
+
+Trace order is fixed so a selection can be sent as a ``Patch`` of the overlay only:
+0 = all states, 1..N_SEGMENT_SLOTS = trajectory segments grouped by colour,
+then the trajectory points (with word labels), the start/end rings, the hover marker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from components import analytics_colors as colors
+
+N_SEGMENT_SLOTS = 10
+POINTS_SLOT = N_SEGMENT_SLOTS + 1
+ENDS_SLOT = N_SEGMENT_SLOTS + 2
+HOVER_SLOT = N_SEGMENT_SLOTS + 3
+N_TRACES = N_SEGMENT_SLOTS + 4
+FADED = 0.12
+DEFAULT_OPACITY = 0.65
+
+
+def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str], mode: str) -> dict:
+    """Marker colour settings of the state scatter for ``mode`` "ep" or "actual"."""
+    n = len(class_names)
+    palette = colors.class_colors(n)
+    ticks = {"tickvals": list(range(n)), "ticktext": class_names}
+    if mode == "ep" and n == 2:
+        return {
+            "color": np.asarray(ep[:, 1], dtype=np.float32),
+            "colorscale": colors.EP_COLORSCALE,
+            "cmin": 0.0,
+            "cmax": 1.0,
+            "colorbar": {
+                "title": {"text": f"EP {class_names[1]}", "side": "right"},
+                "thickness": 10,
+                "len": 0.6,
+            },
+        }
+    values = ep.argmax(axis=1) if mode == "ep" else state_labels
+    return {
+        "color": np.asarray(values, dtype=np.float32),
+        "colorscale": colors.discrete_colorscale(palette),
+        "cmin": -0.5,
+        "cmax": n - 0.5,
+        "colorbar": {
+            "title": {"text": "predicted" if mode == "ep" else "actual", "side": "right"},
+            "thickness": 10,
+            "len": 0.6,
+            **ticks,
+        },
+    }
+
+
+def base_opacity(correct: np.ndarray, fade: str, selected: bool) -> float | np.ndarray:
+    """Opacity of the state markers: faded behind a selection, or by correctness."""
+    if selected:
+        return FADED
+    if fade in ("correct", "wrong"):
+        faded = correct if fade == "correct" else ~correct
+        return np.where(faded, FADED, DEFAULT_OPACITY).astype(np.float32)
+    return DEFAULT_OPACITY
+
+
+def empty_overlay() -> list[dict]:
+    """The overlay slots with nothing in them."""
+    traces: list[dict] = []
+    for i in range(N_SEGMENT_SLOTS):
+        traces.append(_segments_trace([], [], "#000000", i))
+    traces.append(
+        {
+            "type": "scatter",
+            "x": [],
+            "y": [],
+            "mode": "markers+text",
+            "uid": "traj-points",
+            "showlegend": False,
+        }
+    )
+    traces.append(
+        {"type": "scatter", "x": [], "y": [], "mode": "markers", "uid": "traj-ends", "showlegend": False}
+    )
+    traces.append(_hover_trace([], []))
+    return traces
+
+
+def _segments_trace(xs: list, ys: list, color: str, slot: int, width: float = 3.0) -> dict:
+    return {
+        "type": "scattergl",
+        "x": xs,
+        "y": ys,
+        "mode": "lines",
+        "line": {"color": color, "width": width},
+        "hoverinfo": "skip",
+        "uid": f"traj-seg-{slot}",
+        "showlegend": False,
+        "connectgaps": False,
+    }
+
+
+def _hover_trace(xs: list, ys: list) -> dict:
+    return {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "mode": "markers",
+        "marker": {"size": 18, "color": "rgba(255,193,7,0.35)", "line": {"color": "#ff9800", "width": 2.5}},
+        "hoverinfo": "skip",
+        "uid": "hover-mark",
+        "showlegend": False,
+    }
+
+
+def projection_figure(
+    xy: np.ndarray,
+    marker: dict,
+    opacity: float | np.ndarray,
+    uirevision: str,
+    overlay: list[dict] | None = None,
+    title: str = "",
+) -> go.Figure:
+    """The full projection figure: the state scatter plus the overlay slots."""
+    base = go.Scattergl(
+        x=np.asarray(xy[:, 0], dtype=np.float32),
+        y=np.asarray(xy[:, 1], dtype=np.float32),
+        mode="markers",
+        marker={**marker, "size": 4, "opacity": opacity, "line": {"width": 0}},
+        hoverinfo="none",
+        uid="states",
+        name="hidden states",
+        showlegend=False,
+        unselected={"marker": {"opacity": 0.05}},
+    )
+    fig = go.Figure(data=[base, *(overlay or empty_overlay())])
+    fig.update_layout(
+        template=go.layout.Template(),
+        uirevision=uirevision,
+        margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
+        title={"text": title, "font": {"size": 13}} if title else None,
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        dragmode="zoom",
+        hovermode="closest",
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        clickmode="event+select",
+        font={"family": "Lato, system-ui, sans-serif"},
+    )
+    return fig
+
+
+def _ep_hover(ep: np.ndarray, class_names: list[str]) -> list[str]:
+    return ["<br>".join(f"{c}: {p:.2f}" for c, p in zip(class_names, row, strict=True)) for row in ep]
+
+
+def segment_colors(ep: np.ndarray, color_mode: str) -> list[str]:
+    """Colour of each segment t -> t+1: EP at its start, or a grey-to-black time ramp."""
+    n_seg = max(len(ep) - 1, 0)
+    if color_mode == "time":
+        # A ramp binned into the available slots, so segments share few traces.
+        ramp = colors.time_hex(N_SEGMENT_SLOTS)
+        return [ramp[(t * N_SEGMENT_SLOTS) // max(n_seg, 1)] for t in range(n_seg)]
+    if ep.shape[1] == 2:
+        # Quantise so segments share a handful of traces.
+        p = np.round(ep[:n_seg, 1] * (N_SEGMENT_SLOTS - 1)) / (N_SEGMENT_SLOTS - 1)
+        return colors.ep_hex(p)
+    return colors.state_colors(ep[:n_seg])
+
+
+def trajectory_overlay(
+    xy: np.ndarray,
+    ep: np.ndarray,
+    words: list[str],
+    distance_norm: np.ndarray,
+    labelled: np.ndarray,
+    class_names: list[str],
+    color_mode: str = "ep",
+    hover_step: int | None = None,
+) -> list[dict]:
+    """Overlay traces (slots 1..) for one sequence's states ``xy`` in reading order."""
+    n = len(xy)
+    xs = np.round(np.asarray(xy[:, 0], dtype=float), 4)
+    ys = np.round(np.asarray(xy[:, 1], dtype=float), 4)
+    xl, yl = xs.tolist(), ys.tolist()
+    seg_colors = segment_colors(ep, color_mode)
+    groups: dict[str, tuple[list, list]] = {}
+    for t, c in enumerate(seg_colors):
+        gx, gy = groups.setdefault(c, ([], []))
+        gx += [xl[t], xl[t + 1], None]
+        gy += [yl[t], yl[t + 1], None]
+    traces = []
+    for slot, (c, (gx, gy)) in enumerate(list(groups.items())[:N_SEGMENT_SLOTS]):
+        traces.append(_segments_trace(gx, gy, c, slot))
+    while len(traces) < N_SEGMENT_SLOTS:
+        traces.append(_segments_trace([], [], "#000000", len(traces)))
+
+    labelled_set = set(int(t) for t in labelled)
+    text = [words[t] if t in labelled_set else "" for t in range(n)]
+    point_colors = colors.state_colors(ep)
+    custom = [
+        [t, words[t], round(float(distance_norm[t]), 3), h]
+        for t, h in zip(range(n), _ep_hover(ep, class_names), strict=True)
+    ]
+    traces.append(
+        {
+            "type": "scatter",
+            "x": xl,
+            "y": yl,
+            "mode": "markers+text",
+            "text": text,
+            "textposition": "top center",
+            "textfont": {"size": 12, "color": "#212529", "shadow": "auto"},
+            "marker": {"size": 7, "color": point_colors, "line": {"color": "#ffffff", "width": 1}},
+            "customdata": custom,
+            "hovertemplate": "<b>%{customdata[1]}</b> · step %{customdata[0]}<br>jump %{customdata[2]}"
+            "<br>%{customdata[3]}<extra></extra>",
+            "uid": "traj-points",
+            "showlegend": False,
+            "cliponaxis": False,
+        }
+    )
+    ends_x = [xl[0], xl[-1]] if n else []
+    ends_y = [yl[0], yl[-1]] if n else []
+    traces.append(
+        {
+            "type": "scatter",
+            "x": ends_x,
+            "y": ends_y,
+            "mode": "markers",
+            "marker": {
+                "size": [16, 16][: len(ends_x)],
+                "symbol": ["circle-open", "circle-x-open"][: len(ends_x)],
+                "color": ["#198754", "#212529"][: len(ends_x)],
+                "line": {"width": 2.5},
+            },
+            "hoverinfo": "skip",
+            "uid": "traj-ends",
+            "showlegend": False,
+        }
+    )
+    if hover_step is not None and 0 <= hover_step < n:
+        traces.append(_hover_trace([xl[hover_step]], [yl[hover_step]]))
+    else:
+        traces.append(_hover_trace([], []))
+    return traces

@@ -1,0 +1,187 @@
+"""Views of one selected sequence: coloured text, EP heatmap, distance bars, summary."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import plotly.graph_objects as go
+from dash import html
+
+from components import analytics_colors as colors
+
+_FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
+
+
+def _ep_text(row: np.ndarray, class_names: list[str]) -> str:
+    return ", ".join(f"{c} {p:.2f}" for c, p in zip(class_names, row, strict=True))
+
+
+def sequence_text(
+    words: list[str], ep: np.ndarray, distance_norm: np.ndarray, class_names: list[str], labelled: np.ndarray
+) -> list:
+    """One span per word, its background the EP after reading it; labelled words underlined."""
+    backgrounds = colors.state_colors(ep)
+    marked = set(int(t) for t in labelled)
+    spans = []
+    for t, word in enumerate(words):
+        bg = backgrounds[t]
+        tip = f"{word} · step {t}\nEP: {_ep_text(ep[t], class_names)}\njump from previous: {distance_norm[t]:.2f}"
+        spans.append(
+            html.Span(
+                word,
+                className="rnnx-word" + (" rnnx-word-labelled" if t in marked else ""),
+                title=tip,
+                style={"backgroundColor": bg, "color": colors.text_color_for(bg)},
+                **{"data-step": str(t)},
+            )
+        )
+        spans.append(" ")
+    return spans
+
+
+def _empty_layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(
+        template=go.layout.Template(),
+        height=height,
+        margin={"l": 90, "r": 10, "t": 22, "b": 24},
+        plot_bgcolor="#ffffff",
+        paper_bgcolor="#ffffff",
+        font=_FONT,
+    )
+    return fig
+
+
+def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> go.Figure:
+    """One row per class (white -> class colour by EP) and a half-height argmax summary row."""
+    n_steps, n_classes = ep.shape
+    palette = colors.class_colors(n_classes)
+    steps = list(range(n_steps))
+    hover_words = [[w for w in words]]
+    fig = go.Figure()
+    for c in range(n_classes):
+        fig.add_trace(
+            go.Heatmap(
+                z=[np.round(ep[:, c], 3).tolist()],
+                x=steps,
+                y=[c],  # numeric rows: two single-row heatmaps on a category axis crash plotly.js
+                customdata=hover_words,
+                colorscale=[[0, "#ffffff"], [1, palette[c]]],
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                xgap=1,
+                ygap=2,
+                name=class_names[c],
+                hovertemplate="<b>%{customdata}</b> · step %{x}<br>EP "
+                + class_names[c]
+                + ": %{z:.2f}<extra></extra>",
+            )
+        )
+    arg = ep.argmax(axis=1)
+    fig.add_trace(
+        go.Heatmap(
+            z=[arg.tolist()],
+            x=steps,
+            y=[0],
+            customdata=[[class_names[a] for a in arg]],
+            colorscale=colors.discrete_colorscale(palette),
+            zmin=-0.5,
+            zmax=n_classes - 0.5,
+            showscale=False,
+            xgap=1,
+            yaxis="y2",
+            name="predicted",
+            hovertemplate="step %{x}: predicted <b>%{customdata}</b><extra></extra>",
+        )
+    )
+    row_px = 22
+    height = 40 + row_px * n_classes + row_px // 2 + 8
+    top = 1.0
+    summary_share = (row_px / 2) / (row_px * n_classes + row_px / 2 + 8)
+    fig.update_layout(
+        yaxis={
+            "domain": [summary_share + 0.04, top],
+            "autorange": "reversed",
+            "fixedrange": True,
+            "tickvals": list(range(n_classes)),
+            "ticktext": class_names,
+        },
+        yaxis2={
+            "domain": [0, summary_share],
+            "anchor": "x",
+            "tickvals": [0],
+            "ticktext": ["predicted"],
+            "fixedrange": True,
+            "tickfont": {"size": 10, "color": "#6c757d"},
+        },
+        xaxis={"title": None, "showgrid": False, "zeroline": False, "range": [-0.5, n_steps - 0.5]},
+        hovermode="closest",
+    )
+    return _empty_layout(fig, height)
+
+
+def distance_figure(
+    distance_norm: np.ndarray, ep: np.ndarray, words: list[str], threshold: float
+) -> go.Figure:
+    """Bars of the normalised jump between consecutive states, with the threshold line."""
+    n = len(distance_norm)
+    bar_colors = colors.state_colors(ep)
+    above = np.asarray(distance_norm) >= threshold
+    fig = go.Figure(
+        go.Bar(
+            x=list(range(n)),
+            y=np.round(np.asarray(distance_norm, dtype=float), 4).tolist(),
+            marker={
+                "color": bar_colors,
+                "line": {"color": ["#212529" if a else "rgba(0,0,0,0)" for a in above], "width": 1.5},
+            },
+            customdata=words,
+            hovertemplate="<b>%{customdata}</b> · step %{x}<br>jump %{y:.3f}<extra></extra>",
+            name="jump",
+        )
+    )
+    fig.add_shape(
+        type="line",
+        xref="paper",
+        x0=0,
+        x1=1,
+        y0=threshold,
+        y1=threshold,
+        line={"color": "#dc3545", "width": 1.5, "dash": "dash"},
+        name="threshold",
+    )
+    fig.update_layout(
+        xaxis={"title": {"text": "step", "standoff": 2}, "range": [-0.5, n - 0.5], "showgrid": False},
+        yaxis={
+            "title": "jump",
+            "range": [0, max(1.0, float(np.max(distance_norm, initial=0)) * 1.05)],
+            "gridcolor": "#eeeeee",
+        },
+        bargap=0.15,
+        hovermode="closest",
+        showlegend=False,
+    )
+    _empty_layout(fig, 170)
+    fig.update_layout(margin={"l": 50, "r": 10, "t": 6, "b": 36})
+    return fig
+
+
+def sequence_summary(
+    k: int, n_steps: int, actual: str, predicted: str, confidence: float, correct: bool, n_labelled: int
+) -> html.Div:
+    """The badges above the selected sequence's views."""
+    return html.Div(
+        [
+            html.Span(f"Sequence #{k}", className="fw-bold me-2"),
+            dbc.Badge(f"{n_steps} words", color="light", text_color="dark", className="me-1"),
+            dbc.Badge(f"actual: {actual}", color="secondary", className="me-1"),
+            dbc.Badge(f"predicted: {predicted} ({confidence:.0%})", color="primary", className="me-1"),
+            dbc.Badge(
+                "correct" if correct else "misclassified",
+                color="success" if correct else "danger",
+                className="me-1",
+            ),
+            dbc.Badge(f"{n_labelled} labelled words", color="light", text_color="dark"),
+        ],
+        className="d-flex flex-wrap align-items-center",
+    )

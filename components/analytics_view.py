@@ -1,0 +1,115 @@
+"""Everything the page shows for one selected sequence, computed from an ``Analysis``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from components import analytics_labels as labels_mod
+from components import analytics_projection as projection
+from components import analytics_sequence as sequence
+from model.artifacts import Analysis
+
+
+@dataclass
+class SelectionView:
+    rows: slice  # the sequence's rows in the per-state arrays
+    labelled: np.ndarray  # steps whose word is written on the trajectory
+    overlay: list[dict]  # projection overlay traces (slots 1..)
+    text: list  # coloured word spans
+    heatmap: go.Figure
+    distance: go.Figure
+    summary: object
+
+
+def max_distance(analysis: Analysis) -> float:
+    """The largest jump in the analysis set (distances are shown divided by it)."""
+    return float(np.max(analysis.distance, initial=0.0)) or 1.0
+
+
+def state_of_point(analysis: Analysis, point_index: int, final_only: bool) -> tuple[int, int]:
+    """(sequence, step) of a clicked point of the state scatter."""
+    if final_only:
+        k = int(point_index)
+        return k, int(analysis.offsets[k + 1] - analysis.offsets[k] - 1)
+    k = int(np.searchsorted(analysis.offsets, point_index, side="right") - 1)
+    return k, int(point_index - analysis.offsets[k])
+
+
+def final_state_rows(analysis: Analysis) -> np.ndarray:
+    """Row of the last state of each sequence."""
+    return np.asarray(analysis.offsets[1:], dtype=np.int64) - 1
+
+
+def selection_view(
+    analysis: Analysis,
+    xy: np.ndarray,
+    k: int,
+    rules: list[str],
+    jump_threshold: float,
+    ep_threshold: float,
+    color_mode: str = "ep",
+    step: int | None = None,
+    dmax: float | None = None,
+) -> SelectionView:
+    """Overlay, text, heatmap, distance bars and summary of sequence ``k``."""
+    rows = analysis.rows(k)
+    ep = np.asarray(analysis.ep[rows], dtype=float)
+    words = list(analysis.words[k])
+    dist = np.asarray(analysis.distance[rows], dtype=float) / (dmax or max_distance(analysis))
+    labelled = labels_mod.labelled_steps(ep, dist, 1.0, rules, jump_threshold, ep_threshold)
+    names = list(analysis.class_names)
+    overlay = projection.trajectory_overlay(xy[rows], ep, words, dist, labelled, names, color_mode, step)
+    actual, predicted = int(analysis.labels[k]), int(analysis.predicted[k])
+    return SelectionView(
+        rows=rows,
+        labelled=labelled,
+        overlay=overlay,
+        text=sequence.sequence_text(words, ep, dist, names, labelled),
+        heatmap=sequence.heatmap_figure(ep, words, names),
+        distance=sequence.distance_figure(dist, ep, words, jump_threshold),
+        summary=sequence.sequence_summary(
+            k,
+            len(words),
+            names[actual],
+            names[predicted],
+            float(analysis.confidence[k]),
+            actual == predicted,
+            len(labelled),
+        ),
+    )
+
+
+def filter_sequences(
+    analysis: Analysis,
+    search: str | None = None,
+    actual: int | None = None,
+    predicted: int | None = None,
+    ids: list[int] | None = None,
+) -> np.ndarray:
+    """Indices of the sequences passing the table's filters (all of them combine)."""
+    keep = np.ones(analysis.n_sequences, dtype=bool)
+    if actual is not None:
+        keep &= np.asarray(analysis.labels) == actual
+    if predicted is not None:
+        keep &= np.asarray(analysis.predicted) == predicted
+    if ids is not None:
+        mask = np.zeros_like(keep)
+        mask[np.asarray(ids, dtype=int)] = True
+        keep &= mask
+    if search:
+        needle = search.lower().strip()
+        keep &= np.array([needle in t.lower() for t in analysis.texts], dtype=bool)
+    return np.flatnonzero(keep)
+
+
+def sequences_of_points(analysis: Analysis, point_indices: list[int], final_only: bool) -> list[int]:
+    """Sequences owning any of the given scatter points."""
+    if not point_indices:
+        return []
+    idx = np.asarray(point_indices, dtype=np.int64)
+    if final_only:
+        return sorted(set(idx.tolist()))
+    return np.unique(np.searchsorted(analysis.offsets, idx, side="right") - 1).tolist()
