@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from components import analytics_colors as colors
 
-N_SEGMENT_SLOTS = 10
+N_SEGMENT_SLOTS = 11  # EP quantised to 0, 0.1, ..., 1
 POINTS_SLOT = N_SEGMENT_SLOTS + 1
 ENDS_SLOT = N_SEGMENT_SLOTS + 2
 HOVER_SLOT = N_SEGMENT_SLOTS + 3

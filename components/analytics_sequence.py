@@ -162,7 +162,7 @@ def distance_figure(
         showlegend=False,
     )
     _empty_layout(fig, 170)
-    fig.update_layout(margin={"l": 50, "r": 10, "t": 6, "b": 36})
+    fig.update_layout(margin={"l": 50, "r": 10, "t": 22, "b": 36})
     return fig
 
 

@@ -1,0 +1,115 @@
+"""Analytics callbacks called as plain functions, on synthetic data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly
+import pytest
+
+from components import analytics_projection as projection
+from tests.test_analytics_support import synthetic_analysis, synthetic_projection
+
+
+@pytest.fixture()
+def page(monkeypatch):
+    monkeypatch.setenv("RNNX_PREPARE_MODULE", "tests.test_analytics_support")
+    import app  # noqa: F401  (registers the pages)
+    from pages import analytics
+
+    analytics._load_analysis.cache_clear()
+    analytics._load_projection.cache_clear()
+    yield analytics
+    analytics._load_analysis.cache_clear()
+    analytics._load_projection.cache_clear()
+
+
+def _ops(patch) -> dict:
+    """Patch operations as {location tuple: value}."""
+    return {tuple(op["location"]): op["params"].get("value") for op in patch.to_plotly_json()["operations"]}
+
+
+def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
+    a = synthetic_analysis("imdb", 60)
+    xy = synthetic_projection(a, seed=0)
+    k = 17
+    patch, text, heat, dist, _summary = page.show_selection(
+        {"dataset": "imdb", "seq": k, "step": None}, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
+    )
+    ops = _ops(patch)
+    points = ops[("data", projection.POINTS_SLOT)]
+    rows = a.rows(k)
+    assert np.allclose(points["x"], xy[rows, 0], atol=1e-3)
+    assert np.allclose(points["y"], xy[rows, 1], atol=1e-3)
+    assert [c[0] for c in points["customdata"]] == list(range(len(a.words[k])))
+    assert ops[("data", 0, "marker", "opacity")] == projection.FADED
+    assert ("data", 0, "x") not in ops  # the big scatter is not resent
+    assert len(heat.data[0].z[0]) == len(a.words[k]) == len(dist.data[0].y)
+    assert [s.children for s in text if not isinstance(s, str)] == a.words[k]
+    size = len(json.dumps([patch.to_plotly_json(), heat, dist], cls=plotly.utils.PlotlyJSONEncoder))
+    assert size < 100_000
+
+
+def test_moving_the_threshold_changes_the_labelled_words(page):
+    sel = {"dataset": "imdb", "seq": 3, "step": None}
+    low = _ops(page.show_selection(sel, ["jump"], 0.1, 0.3, "ep", "imdb", "pca", "none", False)[0])
+    high = _ops(page.show_selection(sel, ["jump"], 0.9, 0.3, "ep", "imdb", "pca", "none", False)[0])
+    words_low = [w for w in low[("data", projection.POINTS_SLOT)]["text"] if w]
+    words_high = [w for w in high[("data", projection.POINTS_SLOT)]["text"] if w]
+    assert len(words_low) > len(words_high)
+
+
+def test_no_selection_clears_the_overlay_and_views(page):
+    patch, text, _heat, _dist, hint = page.show_selection(
+        None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
+    )
+    ops = _ops(patch)
+    assert ops[("data", projection.POINTS_SLOT)]["x"] == []
+    assert text is None and "select" in hint.lower()
+
+
+def test_table_row_and_projection_click_select_the_right_sequence(page, monkeypatch):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def trigger(prop_id: str) -> None:
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+
+    trigger("sequence-table.active_cell")
+    got = page.select_sequence({"row": 0, "column": 0, "row_id": 9}, None, "imdb", None, "pca", False)
+    assert got == {"dataset": "imdb", "seq": 9, "step": None}
+
+    a = synthetic_analysis("imdb", 60)
+    state = int(a.offsets[12]) + 2
+    trigger("projection-graph.clickData")
+    click = {"points": [{"curveNumber": 0, "pointIndex": state}]}
+    got = page.select_sequence(None, click, "imdb", None, "pca", False)
+    assert got == {"dataset": "imdb", "seq": 12, "step": 2}
+
+
+def test_unprepared_projection_shows_a_prepare_message_not_a_traceback(page):
+    bar, _bars, _cm, alert, button = page.show_overview("imdb", "tsne", 0)
+    assert bar is not None
+    assert "not been computed" in str(alert)
+    assert button == {}
+
+
+def test_layout_restores_state_from_the_url(page):
+    layout = page.layout(dataset="reuters", method="umap", seq="5", jump="0.25", labels="jump,flip")
+    found = {}
+
+    def walk(node):
+        if hasattr(node, "id") and getattr(node, "id", None):
+            found[node.id] = node
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, str | int | float):
+                walk(child)
+
+    walk(layout)
+    assert found["analytics-dataset"].value == "reuters"
+    assert found["analytics-projection-method"].value == "umap"
+    assert found["analytics-selection"].data == {"dataset": "reuters", "seq": 5, "step": None}
+    assert found["distance-threshold"].value == 0.25
+    assert found["analytics-label-rules"].value == ["jump", "flip"]
