@@ -164,6 +164,22 @@ def table_rows(
     return rows
 
 
+def table_styles(selected: int | None) -> list[dict]:
+    """Conditional table styles: correctness colours and the selected sequence's row."""
+    styles = [
+        {
+            "if": {"filter_query": '{correct} = "no"', "column_id": "correct"},
+            "color": "#dc3545",
+            "fontWeight": "bold",
+        },
+        {"if": {"filter_query": '{correct} = "yes"', "column_id": "correct"}, "color": "#198754"},
+        {"if": {"state": "active"}, "backgroundColor": "#e7f1ff", "border": "1px solid #0d6efd"},
+    ]
+    if selected is not None:
+        styles.append({"if": {"filter_query": f"{{id}} = {int(selected)}"}, "backgroundColor": "#fff3cd"})
+    return styles
+
+
 def sequence_table(table_id: str) -> dash_table.DataTable:
     """The sortable, filterable, paged table of analysed sequences."""
     columns = [
@@ -191,7 +207,7 @@ def sequence_table(table_id: str) -> dash_table.DataTable:
             "textAlign": "left",
         },
         style_cell_conditional=[
-            {"if": {"column_id": "text"}, "maxWidth": 420, "overflow": "hidden", "textOverflow": "ellipsis"},
+            {"if": {"column_id": "text"}, "maxWidth": 300, "overflow": "hidden", "textOverflow": "ellipsis"},
             *(
                 {"if": {"column_id": c}, "width": 70, "textAlign": "right"}
                 for c in ("id", "length", "confidence")

@@ -479,7 +479,8 @@ def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
         return no_update, dbc.Alert(
             f"Preparation failed unexpectedly: {error}", color="danger", dismissable=True
         )
-    seconds = sum((result.get("seconds") or {}).values()) if isinstance(result.get("seconds"), dict) else 0
+    timings = result.get("seconds") if isinstance(result.get("seconds"), dict) else {}
+    seconds = float(timings.get("total", sum(timings.values())))
     done = dbc.Alert(
         f"Prepared {result.get('n_sequences', '?')} sequences ({result.get('n_hidden_states', '?')} hidden states) "
         f"in {seconds:.0f} s.",
@@ -578,6 +579,7 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only):
     Output("ep-heatmap", "figure"),
     Output("distance-graph", "figure"),
     Output("analytics-sequence-summary", "children"),
+    Output("sequence-table", "style_data_conditional"),
     Input("analytics-selection", "data"),
     Input("analytics-label-rules", "value"),
     Input("distance-threshold", "value"),
@@ -607,12 +609,12 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
         hint = "Click a row of the table or a point of the projection to select a sequence."
         blank_h = overview.empty_figure("No sequence selected", 140)
         blank_d = overview.empty_figure("No sequence selected", 170)
-        return patch, None, blank_h, blank_d, hint
+        return patch, None, blank_h, blank_d, hint, overview.table_styles(None)
     sel = view.selection_view(analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax)
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     patch["data"][0]["marker"]["opacity"] = projection.FADED
-    return patch, sel.text, sel.heatmap, sel.distance, sel.summary
+    return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k)
 
 
 @callback(

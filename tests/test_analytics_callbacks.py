@@ -34,7 +34,7 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     a = synthetic_analysis("imdb", 60)
     xy = synthetic_projection(a, seed=0)
     k = 17
-    patch, text, heat, dist, _summary = page.show_selection(
+    patch, text, heat, dist, _summary, _styles = page.show_selection(
         {"dataset": "imdb", "seq": k, "step": None}, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
     )
     ops = _ops(patch)
@@ -61,7 +61,7 @@ def test_moving_the_threshold_changes_the_labelled_words(page):
 
 
 def test_no_selection_clears_the_overlay_and_views(page):
-    patch, text, _heat, _dist, hint = page.show_selection(
+    patch, text, _heat, _dist, hint, _styles = page.show_selection(
         None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
     )
     ops = _ops(patch)
