@@ -190,12 +190,12 @@ def function_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
     inputs = np.asarray(test["inputs"], dtype=float)
     targets = np.asarray(test["targets"], dtype=float)
     n_in = len(inputs)
-    truth = np.concatenate([test.get("clean_inputs", inputs), targets])
+    truth = np.concatenate([np.asarray(test.get("clean_inputs", inputs), dtype=float), targets])
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=x,
-            y=truth,
+            x=x.tolist(),
+            y=truth.tolist(),
             mode="lines",
             line=dict(color=GREY, width=1.2),
             name="ground truth",
@@ -205,8 +205,8 @@ def function_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
     )
     fig.add_trace(
         go.Scatter(
-            x=x[:n_in],
-            y=inputs,
+            x=x[:n_in].tolist(),
+            y=inputs.tolist(),
             mode="lines+markers",
             line=dict(color=INK, width=2),
             marker=dict(size=5),
@@ -227,8 +227,8 @@ def function_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
         err_y[2::3] = None
         fig.add_trace(
             go.Scatter(
-                x=list(err_x),
-                y=list(err_y),
+                x=err_x,
+                y=err_y,
                 mode="lines",
                 line=dict(color=ERROR, width=1.5),
                 name="error",
@@ -238,8 +238,8 @@ def function_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=xs,
-                y=preds,
+                x=xs.tolist(),
+                y=preds.tolist(),
                 mode="lines+markers",
                 line=dict(color=BLUE, width=2.5),
                 marker=dict(size=6),
@@ -251,17 +251,19 @@ def function_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
     fig.add_shape(
         type="rect",
         name="window",
-        x0=x[0] - half,
-        x1=x[n_in - 1] + half,
+        x0=float(x[0] - half),
+        x1=float(x[n_in - 1] + half),
         y0=-1.45,
         y1=1.45,
         fillcolor="rgba(120,120,120,0.12)",
         line=dict(width=0),
         layer="below",
     )
-    fig.add_vline(x=x[n_in - 1] + half, line=dict(color=GREY, width=1, dash="dot"))
+    fig.add_vline(x=float(x[n_in - 1] + half), line=dict(color=GREY, width=1, dash="dot"))
     fig.update_yaxes(range=[-1.5, 1.5], zeroline=True, zerolinecolor="#e0e0e0", fixedrange=True)
-    fig.update_xaxes(title=dict(text="x", standoff=4), fixedrange=True, range=[x[0] - 0.3, x[-1] + 0.3])
+    fig.update_xaxes(
+        title=dict(text="x", standoff=4), fixedrange=True, range=[float(x[0]) - 0.3, float(x[-1]) + 0.3]
+    )
     return _base_layout(
         fig, f"Prediction after epoch {epoch}" if epoch else "Prediction of the untrained network"
     )
@@ -359,7 +361,12 @@ def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float], text: bo
     )
     loss_name = "cross-entropy" if text else "mean squared error"
     fig.update_yaxes(type="log", title=dict(text=loss_name, standoff=4), exponentformat="power")
-    fig.update_xaxes(title=dict(text="epoch", standoff=4), rangemode="tozero")
+    fig.update_xaxes(
+        title=dict(text="epoch", standoff=4),
+        range=[0, max(5, len(epochs)) + 0.5],
+        tickformat="d",
+        autorangeoptions=dict(minallowed=0),
+    )
     if not epochs:
         fig.add_annotation(
             text="Train an epoch to see the loss",
@@ -370,8 +377,9 @@ def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float], text: bo
             y=0.5,
             font=dict(color=GREY, size=13),
         )
-        fig.update_xaxes(range=[0, 10])
         fig.update_yaxes(range=[-3, 0])
     fig = _base_layout(fig, "Loss per epoch")
-    fig.update_layout(margin=dict(l=56, r=12, t=36, b=36), legend=dict(y=1.02, x=1, xanchor="right"))
+    fig.update_layout(
+        margin=dict(l=56, r=12, t=36, b=36), legend=dict(y=1.02, x=1, xanchor="right"), uirevision=None
+    )
     return fig
