@@ -1,0 +1,239 @@
+/* RNN Explorer guided tour: highlight + popover, next/back/skip, remembered in localStorage.
+   Steps come from window.rnnxTourSteps (assets/tour_steps.js, generated from components/tour.py).
+   Starts by itself on the first visit of a page that has a tour; the navbar #tour-start restarts it. */
+(function () {
+  "use strict";
+  var state = null; // {name, steps, index, baseEpoch, timer}
+
+  function config() { return window.rnnxTourSteps || { storagePrefix: "rnnx-tour-done-", tours: {} }; }
+  function storeKey(name) { return config().storagePrefix + name; }
+  function isDone(name) { try { return localStorage.getItem(storeKey(name)) === "1"; } catch (e) { return false; } }
+  function setDone(name, done) {
+    try { if (done) { localStorage.setItem(storeKey(name), "1"); } else { localStorage.removeItem(storeKey(name)); } } catch (e) { /* private mode */ }
+  }
+
+  function tourForPath() {
+    var tours = config().tours, path = window.location.pathname.replace(/\/+$/, "");
+    for (var name in tours) {
+      if (Object.prototype.hasOwnProperty.call(tours, name) && path.endsWith(tours[name].path)) { return name; }
+    }
+    return null;
+  }
+
+  function find(target) {
+    if (!target) { return null; }
+    var el = /^[#.\[]/.test(target) ? document.querySelector(target) : document.getElementById(target);
+    if (!el) { return null; }
+    var rect = el.getBoundingClientRect();
+    if (rect.width === 0 && rect.height === 0) { return null; }
+    return el;
+  }
+
+  function epoch() {
+    var el = document.getElementById("epoch-counter");
+    var n = el ? parseInt(el.textContent, 10) : NaN;
+    return isNaN(n) ? 0 : n;
+  }
+
+  function make(tag, cls, parent, text) {
+    var el = document.createElement(tag);
+    if (cls) { el.className = cls; }
+    if (text !== undefined) { el.textContent = text; }
+    if (parent) { parent.appendChild(el); }
+    return el;
+  }
+
+  function ui() {
+    var pop = document.getElementById("tour-popover");
+    if (pop) { return pop; }
+    var spot = make("div", "rnnx-tour-spot", document.body);
+    spot.id = "tour-spot";
+    pop = make("div", "rnnx-tour-pop", document.body);
+    pop.id = "tour-popover";
+    pop.setAttribute("role", "dialog");
+    pop.setAttribute("aria-live", "polite");
+    var head = make("div", "rnnx-tour-head", pop);
+    make("span", "rnnx-tour-title", head).id = "tour-title";
+    var close = make("button", "btn-close btn-sm", head);
+    close.id = "tour-skip";
+    close.type = "button";
+    close.setAttribute("aria-label", "Skip the tour");
+    close.title = "Skip the tour";
+    make("div", "rnnx-tour-body", pop).id = "tour-body";
+    make("div", "rnnx-tour-wait", pop).id = "tour-wait";
+    var foot = make("div", "rnnx-tour-foot", pop);
+    make("span", "rnnx-tour-progress", foot).id = "tour-progress";
+    var back = make("button", "btn btn-sm btn-outline-secondary", foot, "Back");
+    back.id = "tour-back";
+    back.type = "button";
+    var next = make("button", "btn btn-sm btn-primary", foot, "Next");
+    next.id = "tour-next";
+    next.type = "button";
+    close.addEventListener("click", function () { finish(); });
+    back.addEventListener("click", function () { go(-1); });
+    next.addEventListener("click", function () { go(1); });
+    return pop;
+  }
+
+  function applyStep(step) {
+    if (step.set && window.dash_clientside && window.dash_clientside.set_props) {
+      Object.keys(step.set).forEach(function (id) {
+        if (document.getElementById(id)) { window.dash_clientside.set_props(id, step.set[id]); }
+      });
+    }
+    if (step.click) {
+      var el = document.querySelector(step.click);
+      if (el) { el.click(); }
+    }
+  }
+
+  function show() {
+    var step = state.steps[state.index];
+    var pop = ui();
+    document.getElementById("tour-title").textContent = step.title;
+    document.getElementById("tour-body").textContent = step.body;
+    document.getElementById("tour-progress").textContent = (state.index + 1) + " / " + state.steps.length;
+    document.getElementById("tour-back").disabled = state.index === 0;
+    var last = state.index === state.steps.length - 1;
+    document.getElementById("tour-next").textContent = last ? "Finish" : "Next";
+    var wait = document.getElementById("tour-wait");
+    if (step.wait && step.wait.epochs) {
+      wait.textContent = "Continues by itself after " + step.wait.epochs + " more epoch" + (step.wait.epochs > 1 ? "s" : "") + " (or press Next).";
+      wait.style.display = "";
+    } else {
+      wait.style.display = "none";
+    }
+    pop.style.display = "block";
+    place(true);
+  }
+
+  function place(scroll) {
+    if (!state) { return; }
+    var step = state.steps[state.index];
+    var pop = document.getElementById("tour-popover"), spot = document.getElementById("tour-spot");
+    var el = find(step.target);
+    if (el && scroll) { el.scrollIntoView({ block: "center", inline: "nearest" }); }
+    var vw = window.innerWidth, vh = window.innerHeight, pw = pop.offsetWidth, ph = pop.offsetHeight, gap = 12;
+    if (!el) {
+      spot.style.display = "none";
+      pop.classList.add("rnnx-tour-centre");
+      pop.style.left = Math.max(8, (vw - pw) / 2) + "px";
+      pop.style.top = Math.max(8, (vh - ph) / 2) + "px";
+      document.body.classList.add("rnnx-tour-dim");
+      return;
+    }
+    document.body.classList.remove("rnnx-tour-dim");
+    pop.classList.remove("rnnx-tour-centre");
+    var r = el.getBoundingClientRect(), pad = 6;
+    spot.style.display = "block";
+    spot.style.left = (r.left - pad) + "px";
+    spot.style.top = (r.top - pad) + "px";
+    spot.style.width = (r.width + 2 * pad) + "px";
+    spot.style.height = (r.height + 2 * pad) + "px";
+    var order = step.placement ? [step.placement, "bottom", "top", "right", "left"] : ["bottom", "top", "right", "left"];
+    var pos = null;
+    for (var k = 0; k < order.length && !pos; k++) {
+      var p = order[k];
+      if (p === "bottom" && r.bottom + gap + ph < vh) { pos = [r.left + r.width / 2 - pw / 2, r.bottom + gap]; }
+      if (p === "top" && r.top - gap - ph > 0) { pos = [r.left + r.width / 2 - pw / 2, r.top - gap - ph]; }
+      if (p === "right" && r.right + gap + pw < vw) { pos = [r.right + gap, r.top + r.height / 2 - ph / 2]; }
+      if (p === "left" && r.left - gap - pw > 0) { pos = [r.left - gap - pw, r.top + r.height / 2 - ph / 2]; }
+    }
+    if (!pos) { pos = [vw - pw - 16, vh - ph - 16]; }
+    pop.style.left = Math.min(Math.max(8, pos[0]), vw - pw - 8) + "px";
+    pop.style.top = Math.min(Math.max(8, pos[1]), vh - ph - 8) + "px";
+  }
+
+  function enter(index) {
+    state.index = index;
+    var step = state.steps[index];
+    state.baseEpoch = epoch();
+    applyStep(step);
+    show();
+    // the target may render a moment later (Dash callbacks): place again once it is there
+    setTimeout(function () { place(true); }, 350);
+    setTimeout(function () { place(false); }, 900);
+  }
+
+  function go(delta) {
+    if (!state) { return; }
+    var next = state.index + delta;
+    if (next >= state.steps.length) { finish(); return; }
+    if (next < 0) { return; }
+    enter(next);
+  }
+
+  function tick() {
+    if (!state) { return; }
+    var step = state.steps[state.index];
+    if (step.wait && step.wait.epochs && epoch() >= state.baseEpoch + step.wait.epochs) { go(1); return; }
+    place(false);
+  }
+
+  function finish() {
+    if (!state) { return; }
+    setDone(state.name, true);
+    clearInterval(state.timer);
+    state = null;
+    ["tour-popover", "tour-spot"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) { el.remove(); }
+    });
+    document.body.classList.remove("rnnx-tour-dim", "rnnx-tour-on");
+  }
+
+  function start(name) {
+    var tour = config().tours[name];
+    if (!tour) { return false; }
+    if (state) { finish(); }
+    setDone(name, false);
+    state = { name: name, steps: tour.steps, index: 0, baseEpoch: epoch(), timer: setInterval(tick, 400) };
+    document.body.classList.add("rnnx-tour-on");
+    enter(0);
+    return true;
+  }
+
+  // First visit: start once the page (and the first target after the intro) has rendered.
+  var lastPath = null;
+  function watchPage() {
+    var path = window.location.pathname;
+    if (path === lastPath) { return; }
+    var name = tourForPath();
+    if (state && state.name !== name) { finish(); }
+    if (!name || isDone(name) || state) { lastPath = path; return; }
+    var steps = config().tours[name].steps, probe = steps[1] ? steps[1].target : null;
+    if (probe && !find(probe)) { return; } // not rendered yet: try again on the next poll
+    lastPath = path;
+    start(name);
+  }
+  setInterval(watchPage, 500);
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#tour-start") : null;
+    if (!button) { return; }
+    var name = tourForPath();
+    if (name) { start(name); return; }
+    setDone("trainer", false); // on other pages the button leads to the trainer's tour
+    var link = document.getElementById("nav-trainer");
+    if (link) { link.click(); } else { window.location.href = "trainer"; }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!state) { return; }
+    var t = event.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.getAttribute("role") === "slider")) { return; }
+    if (event.key === "Escape") { finish(); }
+    else if (event.key === "ArrowRight") { go(1); }
+    else if (event.key === "ArrowLeft") { go(-1); }
+  });
+  window.addEventListener("resize", function () { place(false); });
+  window.addEventListener("scroll", function () { place(false); }, true);
+
+  window.rnnxTour = {
+    start: start,
+    finish: finish,
+    next: function () { go(1); },
+    back: function () { go(-1); },
+    isDone: isDone,
+    current: function () { return state ? { name: state.name, index: state.index, count: state.steps.length } : null; },
+  };
+})();

@@ -1,0 +1,213 @@
+"""The guided tours (trainer and analytics): their steps, as data for ``assets/tour.js``.
+
+Each step points at an element id (or a CSS selector starting with ``#``, ``.``
+or ``[``); ``target: None`` shows a centred card.  Optional fields:
+
+- ``wait``: ``{"epochs": n}`` advances by itself once the epoch counter has
+  grown by ``n`` since the step opened (training is running);
+- ``click``: a selector clicked when the step opens (e.g. to open a cell);
+- ``set``: ``{component_id: {prop: value}}`` applied with ``dash_clientside.set_props``
+  when the step opens (e.g. a too-high learning rate to show its effect).
+
+The steps are written to ``assets/tour_steps.js`` (``python -m components.tour``);
+a test keeps that file in step with this module, so the browser needs no
+page-specific hook: the tour runs on whichever page it finds its steps for.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+STEPS_FILE = Path(__file__).resolve().parents[1] / "assets" / "tour_steps.js"
+STORAGE_PREFIX = "rnnx-tour-done-"
+LAYER_0 = '[id*="trainer-layer"][id*="\\"index\\":0"]'
+
+
+def _s(target: str | None, title: str, body: str, **extra: Any) -> dict[str, Any]:
+    return {"target": target, "title": title, "body": body, **extra}
+
+
+TRAINER_TOUR: list[dict[str, Any]] = [
+    _s(
+        None,
+        "Welcome to the trainer",
+        "A feed-forward network maps one input to one output and forgets it. A recurrent network reads a "
+        "sequence one step at a time and carries a state from step to step, so what it outputs can depend "
+        "on everything it has read. Here you train one live and look inside its cells.",
+    ),
+    _s(
+        "trainer-input-select",
+        "The input",
+        "Choose what the network learns to continue: four periodic functions or two texts. It reads a "
+        "window of 15 points (or 20 characters) and predicts what follows.",
+    ),
+    _s(
+        "network-diagram",
+        "The network",
+        "Input → a stack of recurrent layers of 16 units → output. Each layer has a loop: at every time "
+        "step it combines the new input with its own previous output. Use + to add a layer (up to 7).",
+    ),
+    _s(
+        "cell-type",
+        "Cell type",
+        "LSTM by default; switch to GRU or SimpleRNN to compare how they learn. Changing it resets training.",
+    ),
+    _s(
+        "prediction-graph",
+        "The prediction",
+        "Dark points: the input window; grey: the ground truth; blue: the prediction, continued by feeding "
+        "each predicted value back in. Red lines show the error.",
+    ),
+    _s(
+        "trainer-process",
+        "The process",
+        "Each epoch has three phases: forward (predict), error (compare with the target) and backward "
+        "(backpropagate through layers and through time, then update the weights).",
+    ),
+    _s(
+        "epoch-counter", "Epochs", "How many epochs have been trained. One epoch: 100 fresh training windows."
+    ),
+    _s(
+        "play-button",
+        "Train it",
+        "Press ▶ Play now and watch the prediction improve. This step continues by itself after two epochs.",
+        wait={"epochs": 2},
+    ),
+    _s(
+        "loss-graph",
+        "The loss",
+        "Training and validation loss per epoch, on a log scale. It should fall as the network learns. "
+        "Keep training: the tour goes on after five more epochs.",
+        wait={"epochs": 5},
+    ),
+    _s("step-button", "One epoch at a time", "Pause, then step one epoch at a time to follow each change."),
+    _s("reset-button", "Reset", "Start over with fresh random weights."),
+    _s(
+        "learning-rate",
+        "Learning rate",
+        "How far each update moves the weights. We set it very high (1): press Play and watch the loss "
+        "jump around. The tour goes on after three epochs.",
+        set={"learning-rate": {"value": 0}},
+        wait={"epochs": 3},
+    ),
+    _s(
+        "learning-rate",
+        "A better learning rate",
+        "Back to 0.025, a good value for this task. Too low (1e-4) and learning barely moves.",
+        set={"learning-rate": {"value": -1.6}},
+    ),
+    _s(
+        "batch-size",
+        "Batch size",
+        "How many windows are averaged for one update: small batches give many noisy steps, large ones "
+        "few smooth steps.",
+    ),
+    _s("noise", "Noise", "Adds random noise to the inputs (never to the targets), as in real measurements."),
+    _s(
+        LAYER_0,
+        "Into a cell",
+        "Click a layer to look inside it. We open the first one for you.",
+        placement="right",
+    ),
+    _s(
+        "cell-diagram",
+        "The LSTM cell",
+        "The real cell of the layer you clicked. Round icons are gates and operations, the square is the "
+        "cell state, the memory. Each strip shows its 16 values for the current time step: hover for the "
+        "numbers, click a part for its equation.",
+        click=LAYER_0,
+        placement="bottom",
+    ),
+    _s(
+        "cell-step-button",
+        "Step through a time step",
+        "Four sub-steps per time step: receive the input, compute the gates, update the memory, output.",
+    ),
+    _s(
+        "cell-sub-2",
+        "The memory",
+        "The cell state c keeps what the forget gate lets through and adds what the input gate admits: "
+        "c = f ∘ c₋₁ + i ∘ c̃. This is what lets an LSTM remember across many steps.",
+    ),
+    _s(
+        "cell-sub-1",
+        "The gates",
+        "Forget, input and output gates are numbers between 0 and 1 per unit, computed from the input "
+        "and the previous output: dark cells are open gates, light ones closed.",
+    ),
+    _s(
+        "cell-phase",
+        "Jump to a phase",
+        "Skip to the error or to the backward pass, where the error flows back through time.",
+    ),
+    _s(
+        "cell-grad-graph",
+        "Vanishing gradients",
+        "In the backward phase the bars show how strongly the error reaches each earlier time step. "
+        "Compare an LSTM with a SimpleRNN layer: the SimpleRNN's bars shrink fast.",
+    ),
+    _s("cell-speed", "Speed", "Play the steps from 0.5× to 8×."),
+    _s(
+        "tour-start",
+        "That's it",
+        "Explore on your own; every (i) explains its part. Restart this tour here at any time.",
+        click="#cell-back",
+    ),
+]
+
+ANALYTICS_TOUR: list[dict[str, Any]] = [
+    _s(
+        None,
+        "Hidden-state analytics",
+        "A trained text classifier reads each review word by word. Every hidden state it passes through "
+        "is one point here, so you can see how its opinion forms while it reads.",
+    ),
+    _s("analytics-dataset", "Data set", "Choose the classifier and its data set."),
+    _s(
+        "analytics-projection-method",
+        "Projection",
+        "All hidden states projected to 2-D (PCA, UMAP or t-SNE); nearby points are similar states.",
+    ),
+    _s(
+        "projection-graph",
+        "The projection",
+        "Each point is a hidden state, coloured by the prediction the network would make at that step. "
+        "Click a point to follow its sequence as a trajectory.",
+    ),
+    _s("analytics-color-mode", "Colouring", "Colour by expected prediction, true label or time step."),
+    _s(
+        "sequence-text",
+        "The sequence",
+        "The selected text, each word coloured by the prediction after reading it: see which words "
+        "change the network's mind.",
+    ),
+    _s("ep-heatmap", "Prediction over time", "The expected prediction after every word, as a heatmap."),
+    _s(
+        "distance-graph",
+        "Jumps",
+        "How far the hidden state moves at each word: big jumps are important words.",
+    ),
+]
+
+TOURS: dict[str, dict[str, Any]] = {
+    "trainer": {"path": "/trainer", "steps": TRAINER_TOUR},
+    "analytics": {"path": "/analytics", "steps": ANALYTICS_TOUR},
+}
+
+
+def steps_script() -> str:
+    """The content of ``assets/tour_steps.js``."""
+    body = json.dumps({"storagePrefix": STORAGE_PREFIX, "tours": TOURS}, indent=1, ensure_ascii=False)
+    return f"/* Generated by `python -m components.tour` from components/tour.py; do not edit. */\nwindow.rnnxTourSteps = {body};\n"
+
+
+def write_steps(path: Path = STEPS_FILE) -> Path:
+    """(Re)write the browser's copy of the tours."""
+    path.write_text(steps_script(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_steps())
