@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 from dash import html
 
 from model import signals
@@ -162,224 +161,251 @@ def network_diagram(layers: int, cell: str, data: str, selected: int | None = No
 
 
 # ---------------------------------------------------------------- prediction plot
+# Figures are plain plotly dicts: building go.Figure objects costs ~0.3 s a figure
+# (validation and template copies), longer than the epoch they show.
+
+AXIS = dict(gridcolor="#eef1f4", zerolinecolor="#e0e0e0", linecolor="#cfd8dc", showline=True, fixedrange=True)
 
 
-def _base_layout(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    layout = dict(
         font=FONT,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
         margin=dict(l=40, r=12, t=36, b=36),
         title=dict(text=title, x=0.01, font=dict(size=13)),
         legend=dict(orientation="h", yanchor="bottom", y=-0.32, x=0, font=dict(size=11)),
         uirevision="trainer",
         hovermode="closest",
     )
-    return fig
+    layout.update(extra)
+    return layout
 
 
-def prediction_figure(test: dict[str, Any], data: str, epoch: int) -> go.Figure:
+def _scatter(x: list, y: list, name: str, meta: str, **style: Any) -> dict[str, Any]:
+    return dict(type="scatter", x=x, y=y, name=name, meta=meta, **style)
+
+
+def prediction_figure(test: dict[str, Any], data: str, epoch: int) -> dict[str, Any]:
     """The test window and its autoregressive prediction (functions) or characters (text)."""
     if signals.is_text(data):
         return text_prediction_figure(test, epoch)
     return function_prediction_figure(test, epoch)
 
 
-def function_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
+def function_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, Any]:
     """Input (dark), ground truth (thin grey), prediction (blue), input window (grey), error lines."""
     x = np.asarray(test["x"], dtype=float)
     inputs = np.asarray(test["inputs"], dtype=float)
     targets = np.asarray(test["targets"], dtype=float)
     n_in = len(inputs)
     truth = np.concatenate([np.asarray(test.get("clean_inputs", inputs), dtype=float), targets])
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x.tolist(),
-            y=truth.tolist(),
+    traces = [
+        _scatter(
+            x.tolist(),
+            truth.tolist(),
+            "ground truth",
+            "truth",
             mode="lines",
             line=dict(color=GREY, width=1.2),
-            name="ground truth",
-            meta="truth",
             hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x[:n_in].tolist(),
-            y=inputs.tolist(),
+        ),
+        _scatter(
+            x[:n_in].tolist(),
+            inputs.tolist(),
+            "input",
+            "input",
             mode="lines+markers",
             line=dict(color=INK, width=2),
             marker=dict(size=5),
-            name="input",
-            meta="input",
-        )
-    )
+        ),
+    ]
     if "predictions" in test:
         preds = np.asarray(test["predictions"], dtype=float)
         xs = x[n_in : n_in + len(preds)]
-        err_x = np.repeat(xs, 3).astype(object)
-        err_y = (
-            np.column_stack([targets[: len(preds)], preds, np.full(len(preds), np.nan)])
-            .ravel()
-            .astype(object)
-        )
-        err_x[2::3] = None
-        err_y[2::3] = None
-        fig.add_trace(
-            go.Scatter(
-                x=err_x,
-                y=err_y,
+        err_x: list[float | None] = []
+        err_y: list[float | None] = []
+        for xi, target, pred in zip(xs.tolist(), targets.tolist(), preds.tolist(), strict=False):
+            err_x += [xi, xi, None]
+            err_y += [target, pred, None]
+        traces += [
+            _scatter(
+                err_x,
+                err_y,
+                "error",
+                "errors",
                 mode="lines",
                 line=dict(color=ERROR, width=1.5),
-                name="error",
-                meta="errors",
                 hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=xs.tolist(),
-                y=preds.tolist(),
+            ),
+            _scatter(
+                xs.tolist(),
+                preds.tolist(),
+                "prediction",
+                "prediction",
                 mode="lines+markers",
                 line=dict(color=BLUE, width=2.5),
                 marker=dict(size=6),
-                name="prediction",
-                meta="prediction",
-            )
-        )
-    half = (x[1] - x[0]) / 2 if len(x) > 1 else 0.1
-    fig.add_shape(
-        type="rect",
-        name="window",
-        x0=float(x[0] - half),
-        x1=float(x[n_in - 1] + half),
-        y0=-1.45,
-        y1=1.45,
-        fillcolor="rgba(120,120,120,0.12)",
-        line=dict(width=0),
-        layer="below",
+            ),
+        ]
+    half = float(x[1] - x[0]) / 2 if len(x) > 1 else 0.1
+    edge = float(x[n_in - 1]) + half
+    shapes = [
+        dict(
+            type="rect",
+            name="window",
+            x0=float(x[0]) - half,
+            x1=edge,
+            y0=-1.45,
+            y1=1.45,
+            fillcolor="rgba(120,120,120,0.12)",
+            line=dict(width=0),
+            layer="below",
+        ),
+        dict(
+            type="line",
+            name="now",
+            x0=edge,
+            x1=edge,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line=dict(color=GREY, width=1, dash="dot"),
+        ),
+    ]
+    title = f"Prediction after epoch {epoch}" if epoch else "Prediction of the untrained network"
+    layout = _layout(
+        title,
+        shapes=shapes,
+        xaxis=dict(AXIS, title=dict(text="x", standoff=4), range=[float(x[0]) - 0.3, float(x[-1]) + 0.3]),
+        yaxis=dict(AXIS, range=[-1.5, 1.5], zeroline=True),
     )
-    fig.add_vline(x=float(x[n_in - 1] + half), line=dict(color=GREY, width=1, dash="dot"))
-    fig.update_yaxes(range=[-1.5, 1.5], zeroline=True, zerolinecolor="#e0e0e0", fixedrange=True)
-    fig.update_xaxes(
-        title=dict(text="x", standoff=4), fixedrange=True, range=[float(x[0]) - 0.3, float(x[-1]) + 0.3]
-    )
-    return _base_layout(
-        fig, f"Prediction after epoch {epoch}" if epoch else "Prediction of the untrained network"
-    )
+    return {"data": traces, "layout": layout}
 
 
-def text_prediction_figure(test: dict[str, Any], epoch: int) -> go.Figure:
+def text_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, Any]:
     """Input characters, target characters and predicted characters (green right, red wrong)."""
     inputs = test["input_text"]
     target = test["target_text"]
     predicted = test.get("predicted_text", "")
     n_in = len(inputs)
-    fig = go.Figure()
 
-    def row(chars: str, start: int, y: float, color: Any, name: str, meta: str, size: int = 20) -> None:
-        fig.add_trace(
-            go.Scatter(
-                x=list(range(start, start + len(chars))),
-                y=[y] * len(chars),
-                mode="text",
-                text=[signals.display_char(c) for c in chars],
-                textfont=dict(family="Menlo, Consolas, monospace", size=size, color=color),
-                name=name,
-                meta=meta,
-                hoverinfo="text",
-                hovertext=[f"{name}: {signals.display_char(c)!r}" for c in chars],
-            )
+    def row(chars: str, start: int, y: float, color: Any, name: str, meta: str, size: int = 20) -> dict:
+        shown = [signals.display_char(c) for c in chars]
+        return _scatter(
+            list(range(start, start + len(chars))),
+            [y] * len(chars),
+            name,
+            meta,
+            mode="text",
+            text=shown,
+            textfont=dict(family="Menlo, Consolas, monospace", size=size, color=color),
+            hoverinfo="text",
+            hovertext=[f"{name}: {c}" for c in shown],
         )
 
-    row(inputs, 0, 2, INK, "input", "input")
-    row(target, n_in, 2, GREY, "target", "target")
+    traces = [row(inputs, 0, 2, INK, "input", "input"), row(target, n_in, 2, GREY, "target", "target")]
+    right = 0
     if predicted:
         colors = [RIGHT if p == t else ERROR for p, t in zip(predicted, target, strict=False)]
-        row(predicted, n_in, 1, colors, "prediction", "prediction", size=22)
-    fig.add_shape(
-        type="rect",
-        name="window",
-        x0=-0.5,
-        x1=n_in - 0.5,
-        y0=1.55,
-        y1=2.45,
-        fillcolor="rgba(120,120,120,0.12)",
-        line=dict(width=0),
-        layer="below",
+        right = colors.count(RIGHT)
+        traces.append(row(predicted, n_in, 1, colors, "prediction", "prediction", size=22))
+    shapes = [
+        dict(
+            type="rect",
+            name="window",
+            x0=-0.5,
+            x1=n_in - 0.5,
+            y0=1.55,
+            y1=2.45,
+            fillcolor="rgba(120,120,120,0.12)",
+            line=dict(width=0),
+            layer="below",
+        )
+    ]
+    annotations = [
+        dict(
+            x=n_in + 2,
+            y=0.35,
+            showarrow=False,
+            font=dict(size=12, color=INK),
+            text=f"{right} of {len(target)} right" if predicted else "",
+        )
+    ]
+    title = f"Next characters after epoch {epoch}" if epoch else "Next characters, untrained network"
+    layout = _layout(
+        title,
+        showlegend=False,
+        shapes=shapes,
+        annotations=annotations,
+        xaxis=dict(visible=False, range=[-1, n_in + len(target) + 0.5], fixedrange=True),
+        yaxis=dict(
+            range=[0, 2.8],
+            tickvals=[1, 2],
+            ticktext=["predicted", "text"],
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        ),
     )
-    right = sum(p == t for p, t in zip(predicted, target, strict=False))
-    fig.add_annotation(
-        x=n_in + 2,
-        y=0.3,
-        text=f"{right} of {len(target)} right" if predicted else "",
-        showarrow=False,
-        font=dict(size=12, color=INK),
-    )
-    fig.update_xaxes(visible=False, range=[-1, n_in + len(target) + 0.5], fixedrange=True)
-    fig.update_yaxes(
-        range=[0, 2.8],
-        tickvals=[1, 2],
-        ticktext=["predicted", "text"],
-        showgrid=False,
-        zeroline=False,
-        fixedrange=True,
-    )
-    fig = _base_layout(fig, f"Next characters after epoch {epoch}" if epoch else "Untrained network")
-    fig.update_layout(showlegend=False)
-    return fig
+    return {"data": traces, "layout": layout}
 
 
 # ---------------------------------------------------------------- loss chart
 
 
-def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float], text: bool = False) -> go.Figure:
+def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float], text: bool = False) -> dict[str, Any]:
     """Training and validation loss per epoch on a log axis."""
     epochs = list(range(1, len(train_loss) + 1))
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=epochs,
-            y=list(train_loss),
+    traces = [
+        _scatter(
+            epochs,
+            [float(v) for v in train_loss],
+            "training",
+            "train",
             mode="lines+markers",
-            name="training",
             line=dict(color=BLUE, width=2),
             marker=dict(size=4),
-            meta="train",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=epochs,
-            y=list(val_loss),
+        ),
+        _scatter(
+            epochs,
+            [float(v) for v in val_loss],
+            "validation",
+            "validation",
             mode="lines+markers",
-            name="validation",
             line=dict(color=VALIDATION, width=2, dash="dot"),
             marker=dict(size=4),
-            meta="validation",
-        )
+        ),
+    ]
+    yaxis = dict(
+        AXIS,
+        type="log",
+        title=dict(text="cross-entropy" if text else "mean squared error", standoff=4),
+        exponentformat="power",
     )
-    loss_name = "cross-entropy" if text else "mean squared error"
-    fig.update_yaxes(type="log", title=dict(text=loss_name, standoff=4), exponentformat="power")
-    fig.update_xaxes(
-        title=dict(text="epoch", standoff=4),
-        range=[0, max(5, len(epochs)) + 0.5],
-        tickformat="d",
-        autorangeoptions=dict(minallowed=0),
-    )
+    annotations = []
     if not epochs:
-        fig.add_annotation(
-            text="Train an epoch to see the loss",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font=dict(color=GREY, size=13),
+        yaxis["range"] = [-3, 0]
+        annotations.append(
+            dict(
+                text="Train an epoch to see the loss",
+                showarrow=False,
+                xref="paper",
+                yref="paper",
+                x=0.5,
+                y=0.5,
+                font=dict(color=GREY, size=13),
+            )
         )
-        fig.update_yaxes(range=[-3, 0])
-    fig = _base_layout(fig, "Loss per epoch")
-    fig.update_layout(
-        margin=dict(l=56, r=12, t=36, b=36), legend=dict(y=1.02, x=1, xanchor="right"), uirevision=None
+    layout = _layout(
+        "Loss per epoch",
+        margin=dict(l=56, r=12, t=36, b=36),
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom", font=dict(size=11)),
+        uirevision=None,
+        annotations=annotations,
+        xaxis=dict(
+            AXIS, title=dict(text="epoch", standoff=4), range=[0, max(5, len(epochs)) + 0.5], tickformat="d"
+        ),
+        yaxis=yaxis,
     )
-    return fig
+    return {"data": traces, "layout": layout}

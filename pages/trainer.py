@@ -390,7 +390,7 @@ def result_payload(state: trainer.TrainerState, animate: bool) -> dict[str, Any]
     figure = figs.prediction_figure(state.test, state.settings.data, state.epoch)
     return {
         "epoch": state.epoch,
-        "figure": figure.to_plotly_json(),
+        "figure": figure,
         "animate": animate,
         "text": state.is_text,
         "stamp": time.time(),
