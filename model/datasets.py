@@ -9,6 +9,7 @@ where. Parsed datasets are cached, keyed by the archive's size and mtime.
 from __future__ import annotations
 
 import html
+import os
 import re
 import tarfile
 import urllib.request
@@ -76,7 +77,7 @@ def locate(archive: str, download: bool = True) -> Path:
         return extracted
     if archive == REUTERS_ARCHIVE and sorted(directory.glob("reut2-*.sgm")):
         return directory
-    if download:
+    if download and os.environ.get("RNNX_OFFLINE", "").lower() not in {"1", "true", "yes"}:
         try:
             return _download(archive, directory)
         except OSError as error:

@@ -1,0 +1,201 @@
+"""The analytics page in real Chromium: synthetic data first, then a small real analysis."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import console_errors, free_port, start_server, stop_server
+
+pytestmark = pytest.mark.browser
+
+
+def _server(env_extra: dict[str, str], cache_dir: Path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "RNNX_CACHE_DIR": str(cache_dir),
+        **env_extra,
+    }
+    proc = start_server([sys.executable, "app.py"], env, port)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def synthetic_app(tmp_path_factory):
+    """The real app serving the synthetic analyses of tests/test_analytics_support.py."""
+    proc, url = _server(
+        {"RNNX_PREPARE_MODULE": "tests.test_analytics_support"}, tmp_path_factory.mktemp("an")
+    )
+    yield url
+    stop_server(proc)
+
+
+def _wait(driver, condition, timeout: float = 20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def _css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def _trajectory(driver) -> list:
+    return driver.execute_script(
+        """var gd = document.querySelector('#projection-graph .js-plotly-plot');
+        if (!gd || !gd.data) { return null; }
+        var t = gd.data.find(function (t) { return t.uid === 'traj-points'; });
+        return t ? {x: t.x, text: t.text} : null;"""
+    )
+
+
+def _labelled(driver) -> list[str]:
+    traj = _trajectory(driver) or {"text": []}
+    return [w for w in (traj.get("text") or []) if w]
+
+
+def _no_tour(driver, url: str) -> None:
+    """Mark the guided tour as seen so its popover does not cover the page."""
+    origin = "/".join(url.split("/")[:3])
+    driver.get(f"{origin}/healthz")
+    driver.execute_script("localStorage.setItem('rnnx-tour-done-analytics', '1');")
+
+
+def _open(driver, url: str) -> None:
+    _no_tour(driver, url)
+    driver.get(url)
+    _wait(driver, lambda d: _css(d, "#sequence-table td[data-dash-column='text']"))
+
+
+def _click_row(driver, row: int) -> None:
+    cell = _css(driver, "#sequence-table td[data-dash-column='text']")[row]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
+    cell.click()
+    _wait(driver, lambda d: _css(d, "#sequence-text .rnnx-word"))
+
+
+def _set_threshold(driver, value: float) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    box = _css(driver, "#distance-threshold input")[0]
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(str(value), Keys.TAB)  # the slider commits its number box on blur
+
+
+def test_page_loads_without_console_errors_and_shows_the_overview(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics")
+    _wait(browser, lambda d: _css(d, "#confusion-matrix .annotation-text"))
+    assert _css(browser, "#analytics-model-summary")
+    assert len(_css(browser, "#confusion-matrix .annotation-text")) == 4
+    assert _css(browser, "#class-bars .bars")
+    assert _css(browser, "#projection-graph canvas")
+    assert console_errors(browser) == []
+
+
+def test_choosing_a_dataset_shows_its_overview(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    _css(browser, "#analytics-dataset")[0].click()  # dash 4 dropdown: a button, then options
+    _wait(browser, lambda d: [o for o in _css(d, "[role=option]") if "Reuters" in o.text])[0].click()
+    _wait(browser, lambda d: len(_css(d, "#confusion-matrix .annotation-text")) == 25)
+    assert "acquisition" in _css(browser, "#analytics-model-summary")[0].text
+    _wait(browser, lambda d: "dataset=reuters" in d.current_url)
+    assert console_errors(browser) == []
+
+
+def test_clicking_a_row_draws_every_view_and_hover_links_them(synthetic_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    _click_row(browser, 2)
+    words = _css(browser, "#sequence-text .rnnx-word")
+    _wait(browser, lambda d: (_trajectory(d) or {}).get("x") and len(_trajectory(d)["x"]) == len(words))
+    assert _css(browser, "#ep-heatmap .heatmaplayer")
+    assert len(_css(browser, "#distance-graph .bars .point")) == len(words)
+    assert "seq=2" in browser.current_url
+    ActionChains(browser).move_to_element(words[4]).perform()
+    _wait(browser, lambda d: _css(d, ".rnnx-word.is-hover"))
+    mark = browser.execute_script(
+        """var gd = document.querySelector('#projection-graph .js-plotly-plot');
+        return gd.data.find(function (t) { return t.uid === 'hover-mark'; }).x;"""
+    )
+    assert mark == [_trajectory(browser)["x"][4]]
+    assert console_errors(browser) == []
+
+
+def test_moving_the_threshold_changes_the_labelled_words(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb&seq=5&jump=0.9")
+    _wait(browser, lambda d: _trajectory(d) and len(_trajectory(d)["x"]) > 0)
+    before = _labelled(browser)
+    _set_threshold(browser, 0.1)
+    _wait(browser, lambda d: len(_labelled(d)) > len(before))
+    assert "jump=0.1" in browser.current_url
+    labelled_spans = [e.text for e in _css(browser, ".rnnx-word-labelled")]
+    assert labelled_spans == _labelled(browser)
+
+
+def test_a_url_with_a_sequence_restores_the_selection(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=reuters&method=umap&seq=7")
+    _wait(browser, lambda d: _css(d, "#sequence-text .rnnx-word"))
+    assert "Sequence #7" in _css(browser, "#analytics-sequence-summary")[0].text
+    checked = _css(browser, "#analytics-projection-method input:checked")[0].get_attribute("value")
+    assert checked == "umap"
+    assert console_errors(browser) == []
+
+
+def test_a_failing_preparation_shows_a_readable_message(synthetic_app, browser):
+    _no_tour(browser, synthetic_app)
+    browser.get(f"{synthetic_app}/analytics?dataset=imdb&method=tsne")
+    _wait(
+        browser, lambda d: _css(d, "#analytics-prepare") and _css(d, "#analytics-prepare")[0].is_displayed()
+    )
+    _css(browser, "#analytics-prepare")[0].click()
+    _wait(browser, lambda d: "archive is missing" in d.find_element("id", "analytics-alert").text, timeout=60)
+    assert "Traceback" not in browser.page_source
+
+
+# ---------------------------------------------------------------- real data (small, quick profile)
+
+
+@pytest.fixture(scope="module")
+def real_app(tmp_path_factory):
+    """The app over a real, tiny Reuters analysis (quick profile: 1 epoch, 100 documents)."""
+    from tests.conftest import SHARED_DATA
+
+    if not (SHARED_DATA / "reuters21578.tar.gz").exists():
+        pytest.skip("Reuters archive not available")
+    cache_dir = tmp_path_factory.mktemp("an-real")
+    env = {"RNNX_PROFILE": "quick", "RNNX_CACHE_DIR": str(cache_dir), "RNNX_DATA_DIR": str(SHARED_DATA)}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        from model import prepare
+
+        prepare.run_prepare_subprocess("reuters", "pca", None, None)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    proc, url = _server(env, cache_dir)
+    yield url
+    stop_server(proc)
+
+
+@pytest.mark.slow
+def test_real_reuters_analysis_is_explorable(real_app, browser):
+    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
+    _wait(browser, lambda d: len(_css(d, "#confusion-matrix .annotation-text")) == 25)
+    _click_row(browser, 0)
+    n_words = len(_css(browser, "#sequence-text .rnnx-word"))
+    _wait(browser, lambda d: _trajectory(d) and len(_trajectory(d)["x"]) == n_words)
+    assert len(_css(browser, "#ep-heatmap .heatmaplayer .hm")) == 6  # 5 classes + summary
+    assert console_errors(browser) == []
