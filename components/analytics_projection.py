@@ -21,26 +21,42 @@ FADED = 0.12
 DEFAULT_OPACITY = 0.65
 
 
+VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
+
+
+def to_view_coordinates(xy: np.ndarray) -> np.ndarray:
+    """Shift and scale (one factor, keeping the aspect) into [0, 65535] for compact uint16 transfer."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if len(xy) == 0:
+        return xy.astype(np.float32)
+    lo = xy.min(axis=0)
+    span = float((xy.max(axis=0) - lo).max()) or 1.0
+    return ((xy - lo) * (VIEW_SPAN / span)).astype(np.float32)
+
+
 def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str], mode: str) -> dict:
     """Marker colour settings of the state scatter for ``mode`` "ep" or "actual"."""
     n = len(class_names)
     palette = colors.class_colors(n)
     ticks = {"tickvals": list(range(n)), "ticktext": class_names}
     if mode == "ep" and n == 2:
+        # EP quantised to one byte per state: 255 levels are finer than the eye can tell apart.
         return {
-            "color": np.asarray(ep[:, 1], dtype=np.float32),
+            "color": np.rint(np.clip(ep[:, 1], 0, 1) * 255).astype(np.uint8),
             "colorscale": colors.EP_COLORSCALE,
-            "cmin": 0.0,
-            "cmax": 1.0,
+            "cmin": 0,
+            "cmax": 255,
             "colorbar": {
                 "title": {"text": f"EP {class_names[1]}", "side": "right"},
                 "thickness": 10,
                 "len": 0.6,
+                "tickvals": [0, 63.75, 127.5, 191.25, 255],
+                "ticktext": ["0", "0.25", "0.5", "0.75", "1"],
             },
         }
     values = ep.argmax(axis=1) if mode == "ep" else state_labels
     return {
-        "color": np.asarray(values, dtype=np.float32),
+        "color": np.asarray(values, dtype=np.uint8),
         "colorscale": colors.discrete_colorscale(palette),
         "cmin": -0.5,
         "cmax": n - 0.5,
@@ -120,10 +136,10 @@ def projection_figure(
     overlay: list[dict] | None = None,
     title: str = "",
 ) -> go.Figure:
-    """The full projection figure: the state scatter plus the overlay slots."""
+    """The full projection figure: the state scatter (``xy`` in view coordinates) plus the overlay slots."""
     base = go.Scattergl(
-        x=np.asarray(xy[:, 0], dtype=np.float32),
-        y=np.asarray(xy[:, 1], dtype=np.float32),
+        x=np.rint(xy[:, 0]).astype(np.uint16),
+        y=np.rint(xy[:, 1]).astype(np.uint16),
         mode="markers",
         marker={**marker, "size": 4, "opacity": opacity, "line": {"width": 0}},
         hoverinfo="none",
@@ -180,8 +196,8 @@ def trajectory_overlay(
 ) -> list[dict]:
     """Overlay traces (slots 1..) for one sequence's states ``xy`` in reading order."""
     n = len(xy)
-    xs = np.round(np.asarray(xy[:, 0], dtype=float), 4)
-    ys = np.round(np.asarray(xy[:, 1], dtype=float), 4)
+    xs = np.round(np.asarray(xy[:, 0], dtype=float), 1)
+    ys = np.round(np.asarray(xy[:, 1], dtype=float), 1)
     xl, yl = xs.tolist(), ys.tolist()
     seg_colors = segment_colors(ep, color_mode)
     groups: dict[str, tuple[list, list]] = {}

@@ -77,7 +77,7 @@ def _load_projection(dataset: str, method: str, n_sequences: int | None) -> np.n
     xy = prepare.load_projection(dataset, method, n_sequences) if prepare else None
     if xy is None:
         raise _NotReady(f"{dataset}/{method}")
-    return np.asarray(xy, dtype=np.float32)
+    return projection.to_view_coordinates(xy)
 
 
 def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, float, np.ndarray | None]:

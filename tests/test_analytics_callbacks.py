@@ -32,7 +32,7 @@ def _ops(patch) -> dict:
 
 def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     a = synthetic_analysis("imdb", 60)
-    xy = synthetic_projection(a, seed=0)
+    xy = projection.to_view_coordinates(synthetic_projection(a, seed=0))
     k = 17
     patch, text, heat, dist, _summary, _styles = page.show_selection(
         {"dataset": "imdb", "seq": k, "step": None}, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
@@ -40,8 +40,8 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     ops = _ops(patch)
     points = ops[("data", projection.POINTS_SLOT)]
     rows = a.rows(k)
-    assert np.allclose(points["x"], xy[rows, 0], atol=1e-3)
-    assert np.allclose(points["y"], xy[rows, 1], atol=1e-3)
+    assert np.allclose(points["x"], xy[rows, 0], atol=0.051)
+    assert np.allclose(points["y"], xy[rows, 1], atol=0.051)
     assert [c[0] for c in points["customdata"]] == list(range(len(a.words[k])))
     assert ops[("data", 0, "marker", "opacity")] == projection.FADED
     assert ("data", 0, "x") not in ops  # the big scatter is not resent

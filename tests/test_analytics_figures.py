@@ -57,8 +57,17 @@ def test_projection_figure_is_webgl_with_fixed_overlay_slots_and_ep_scale():
     assert fig.data[0].type == "scattergl"
     assert len(fig.data) == projection.N_TRACES
     assert [c[1] for c in fig.data[0].marker.colorscale] == list(colors.EP_COLORS)
-    assert np.allclose(fig.data[0].marker.color, [0.1, 0.7, 0.9])
+    assert list(fig.data[0].marker.color) == [26, 178, 230]  # EP as one byte per state
+    assert fig.data[0].marker.cmax == 255
     assert fig.layout.uirevision == "rev"
+
+
+def test_view_coordinates_fill_the_uint16_range_and_keep_the_aspect():
+    view_xy = projection.to_view_coordinates(np.array([[-1.0, 0.0], [1.0, 0.5], [0.0, 1.0]]))
+    assert view_xy[:, 0].min() == 0 and view_xy[:, 0].max() == projection.VIEW_SPAN
+    assert view_xy[:, 1].max() == pytest.approx(projection.VIEW_SPAN / 2)
+    fig = projection.projection_figure(view_xy, {"color": [0, 1, 2]}, 0.6, "r")
+    assert fig.data[0].x.dtype == np.uint16
 
 
 def test_actual_class_mode_uses_discrete_class_colours():
@@ -185,8 +194,8 @@ def test_selecting_sequence_k_yields_exactly_its_states_in_order():
         sel = view.selection_view(a, xy, k, ["jump"], 0.4, 0.3)
         points = sel.overlay[projection.POINTS_SLOT - 1]
         rows = slice(int(a.offsets[k]), int(a.offsets[k + 1]))
-        assert np.allclose(points["x"], np.round(xy[rows, 0], 4), atol=1e-4)
-        assert np.allclose(points["y"], np.round(xy[rows, 1], 4), atol=1e-4)
+        assert np.allclose(points["x"], xy[rows, 0], atol=0.051)
+        assert np.allclose(points["y"], xy[rows, 1], atol=0.051)
         assert [c[1] for c in points["customdata"]] == a.words[k]
         labelled = [w for w in points["text"] if w]
         assert labelled == [a.words[k][t] for t in sel.labelled]
