@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.load import DashClient, analytics_select, trainer_step, trainer_values
+from bench.load import DashClient, analytics_select, trainer_values
 from tests.conftest import ROOT, free_port, start_server, stop_server
 
 
@@ -43,6 +43,7 @@ def fresh(base: str, deps: list[dict]) -> DashClient:
     return DashClient(base, deps)
 
 
+@pytest.mark.slow
 def test_two_trainer_sessions_in_parallel_never_share_a_model(four_workers: str) -> None:
     deps = DashClient(four_workers).deps
     plans = {"lstm": (uuid.uuid4().hex, 4), "gru": (uuid.uuid4().hex, 7)}
@@ -70,7 +71,9 @@ def test_two_trainer_sessions_in_parallel_never_share_a_model(four_workers: str)
     # Reopening each session, from whichever worker answers, shows its own model and epoch.
     for cell, (sid, steps) in plans.items():
         client = fresh(four_workers, deps)
-        status, body = trainer_step(client, sid, first=True)
+        values = {**trainer_values(sid), "cell-type.value": cell}
+        status, body = client.call("trainer-result.data", values, ["trainer-session.data"])
+        client.close()
         assert status == 200 and body["response"]["epoch-counter"]["children"] == str(steps)
         assert cell.upper() in body["response"]["trainer-layer-count"]["children"].upper()
 
