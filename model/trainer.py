@@ -288,6 +288,12 @@ class _Engine:
             return outs.stack()
 
         self.train_step, self.evaluate, self.rollout = train_step, evaluate, rollout
+        # Run each function once on zeros (trace + graph optimisation) so a learner's first epoch is
+        # as fast as the rest; load() overwrites every variable before real use.
+        x0, y0 = np.zeros((2, steps, features), np.float32), np.zeros((2, outputs), np.float32)
+        train_step(x0, y0)
+        evaluate(x0, y0)
+        rollout(x0[:1])
 
     def load(self, state: TrainerState) -> None:
         """Put the state's weights, optimizer slots and learning rate into the model."""
@@ -311,8 +317,13 @@ def _engine(cell: str, layers: int, data: str) -> _Engine:
 
 
 def engine_for(settings: Settings) -> _Engine:
-    """The process's compiled engine for this architecture (built on first use)."""
-    return _engine(settings.cell, settings.layers, settings.data)
+    """The process's compiled engine for this architecture (built on first use).
+
+    All four functions share one engine per cell type and depth (same shapes);
+    each text has its own (its vocabulary sets the input and output size).
+    """
+    shape_key = settings.data if signals.is_text(settings.data) else "sine"
+    return _engine(settings.cell, settings.layers, shape_key)
 
 
 # ---------------------------------------------------------------- epochs
