@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import numpy as np
-import plotly.graph_objects as go
 from dash import html
 
 from components import analytics_colors as colors
@@ -39,72 +38,77 @@ def sequence_text(
     return spans
 
 
-def _empty_layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        template=go.layout.Template(),
-        height=height,
-        margin={"l": 90, "r": 10, "t": 22, "b": 24},
-        plot_bgcolor="#ffffff",
-        paper_bgcolor="#ffffff",
-        font=_FONT,
-    )
-    return fig
+def _layout(height: int, margin: dict, **extra) -> dict:
+    """A plain layout (figures here are dicts: no plotly validation on the selection hot path)."""
+    return {
+        "height": height,
+        "margin": margin,
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "font": _FONT,
+        "hovermode": "closest",
+        "showlegend": False,
+        **extra,
+    }
 
 
-def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> go.Figure:
+def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> dict:
     """One row per class (white -> class colour by EP) and a half-height argmax summary row."""
     n_steps, n_classes = ep.shape
     palette = colors.class_colors(n_classes)
     steps = list(range(n_steps))
-    hover_words = [[w for w in words]]
-    fig = go.Figure()
+    words = list(words)
+    data = []
     for c in range(n_classes):
-        fig.add_trace(
-            go.Heatmap(
-                z=[np.round(ep[:, c], 3).tolist()],
-                x=steps,
-                y=[c],  # numeric rows: two single-row heatmaps on a category axis crash plotly.js
-                customdata=hover_words,
-                colorscale=[[0, "#ffffff"], [1, palette[c]]],
-                zmin=0,
-                zmax=1,
-                showscale=False,
-                xgap=1,
-                ygap=2,
-                name=class_names[c],
-                hovertemplate="<b>%{customdata}</b> · step %{x}<br>EP "
+        data.append(
+            {
+                "type": "heatmap",
+                "z": [np.round(ep[:, c].astype(float), 3).tolist()],
+                "x": steps,
+                "y": [c],  # numeric rows: two single-row heatmaps on a category axis crash plotly.js
+                "customdata": [words],
+                "colorscale": [[0, "#ffffff"], [1, palette[c]]],
+                "zmin": 0,
+                "zmax": 1,
+                "showscale": False,
+                "xgap": 1,
+                "ygap": 2,
+                "name": class_names[c],
+                "hovertemplate": "<b>%{customdata}</b> · step %{x}<br>EP "
                 + class_names[c]
                 + ": %{z:.2f}<extra></extra>",
-            )
+            }
         )
     arg = ep.argmax(axis=1)
-    fig.add_trace(
-        go.Heatmap(
-            z=[arg.tolist()],
-            x=steps,
-            y=[0],
-            customdata=[[class_names[a] for a in arg]],
-            colorscale=colors.discrete_colorscale(palette),
-            zmin=-0.5,
-            zmax=n_classes - 0.5,
-            showscale=False,
-            xgap=1,
-            yaxis="y2",
-            name="predicted",
-            hovertemplate="step %{x}: predicted <b>%{customdata}</b><extra></extra>",
-        )
+    data.append(
+        {
+            "type": "heatmap",
+            "z": [arg.tolist()],
+            "x": steps,
+            "y": [0],
+            "customdata": [[class_names[a] for a in arg]],
+            "colorscale": colors.discrete_colorscale(palette),
+            "zmin": -0.5,
+            "zmax": n_classes - 0.5,
+            "showscale": False,
+            "xgap": 1,
+            "yaxis": "y2",
+            "name": "predicted",
+            "hovertemplate": "step %{x}: predicted <b>%{customdata}</b><extra></extra>",
+        }
     )
     row_px = 22
-    height = 40 + row_px * n_classes + row_px // 2 + 8
-    top = 1.0
+    height = 46 + row_px * n_classes + row_px // 2 + 8
     summary_share = (row_px / 2) / (row_px * n_classes + row_px / 2 + 8)
-    fig.update_layout(
+    layout = _layout(
+        height,
+        {"l": 90, "r": 10, "t": 22, "b": 24},
         yaxis={
-            "domain": [summary_share + 0.04, top],
+            "domain": [summary_share + 0.04, 1.0],
             "autorange": "reversed",
             "fixedrange": True,
             "tickvals": list(range(n_classes)),
-            "ticktext": class_names,
+            "ticktext": list(class_names),
         },
         yaxis2={
             "domain": [0, summary_share],
@@ -114,56 +118,51 @@ def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> 
             "fixedrange": True,
             "tickfont": {"size": 10, "color": "#6c757d"},
         },
-        xaxis={"title": None, "showgrid": False, "zeroline": False, "range": [-0.5, n_steps - 0.5]},
-        hovermode="closest",
+        xaxis={"showgrid": False, "zeroline": False, "range": [-0.5, n_steps - 0.5]},
     )
-    return _empty_layout(fig, height)
+    return {"data": data, "layout": layout}
 
 
-def distance_figure(
-    distance_norm: np.ndarray, ep: np.ndarray, words: list[str], threshold: float
-) -> go.Figure:
+def distance_figure(distance_norm: np.ndarray, ep: np.ndarray, words: list[str], threshold: float) -> dict:
     """Bars of the normalised jump between consecutive states, with the threshold line."""
-    n = len(distance_norm)
-    bar_colors = colors.state_colors(ep)
-    above = np.asarray(distance_norm) >= threshold
-    fig = go.Figure(
-        go.Bar(
-            x=list(range(n)),
-            y=np.round(np.asarray(distance_norm, dtype=float), 4).tolist(),
-            marker={
-                "color": bar_colors,
-                "line": {"color": ["#212529" if a else "rgba(0,0,0,0)" for a in above], "width": 1.5},
-            },
-            customdata=words,
-            hovertemplate="<b>%{customdata}</b> · step %{x}<br>jump %{y:.3f}<extra></extra>",
-            name="jump",
-        )
-    )
-    fig.add_shape(
-        type="line",
-        xref="paper",
-        x0=0,
-        x1=1,
-        y0=threshold,
-        y1=threshold,
-        line={"color": "#dc3545", "width": 1.5, "dash": "dash"},
-        name="threshold",
-    )
-    fig.update_layout(
+    dist = np.asarray(distance_norm, dtype=float)
+    n = len(dist)
+    above = dist >= threshold
+    bars = {
+        "type": "bar",
+        "x": list(range(n)),
+        "y": np.round(dist, 4).tolist(),
+        "marker": {
+            "color": colors.state_colors(ep),
+            "line": {"color": ["#212529" if a else "rgba(0,0,0,0)" for a in above], "width": 1.5},
+        },
+        "customdata": list(words),
+        "hovertemplate": "<b>%{customdata}</b> · step %{x}<br>jump %{y:.3f}<extra></extra>",
+        "name": "jump",
+    }
+    threshold_line = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": threshold,
+        "y1": threshold,
+        "line": {"color": "#dc3545", "width": 1.5, "dash": "dash"},
+        "name": "threshold",
+    }
+    layout = _layout(
+        170,
+        {"l": 50, "r": 10, "t": 22, "b": 36},
+        shapes=[threshold_line],
+        bargap=0.15,
         xaxis={"title": {"text": "step", "standoff": 2}, "range": [-0.5, n - 0.5], "showgrid": False},
         yaxis={
-            "title": "jump",
-            "range": [0, max(1.0, float(np.max(distance_norm, initial=0)) * 1.05)],
+            "title": {"text": "jump"},
+            "range": [0, max(1.0, float(np.max(dist, initial=0)) * 1.05)],
             "gridcolor": "#eeeeee",
         },
-        bargap=0.15,
-        hovermode="closest",
-        showlegend=False,
     )
-    _empty_layout(fig, 170)
-    fig.update_layout(margin={"l": 50, "r": 10, "t": 22, "b": 36})
-    return fig
+    return {"data": [bars], "layout": layout}
 
 
 def sequence_summary(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 
 from components import analytics_labels as labels_mod
 from components import analytics_projection as projection
@@ -19,8 +18,8 @@ class SelectionView:
     labelled: np.ndarray  # steps whose word is written on the trajectory
     overlay: list[dict]  # projection overlay traces (slots 1..)
     text: list  # coloured word spans
-    heatmap: go.Figure
-    distance: go.Figure
+    heatmap: dict  # plotly figure as a plain dict
+    distance: dict
     summary: object
 
 

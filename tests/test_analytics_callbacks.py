@@ -45,7 +45,7 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     assert [c[0] for c in points["customdata"]] == list(range(len(a.words[k])))
     assert ops[("data", 0, "marker", "opacity")] == projection.FADED
     assert ("data", 0, "x") not in ops  # the big scatter is not resent
-    assert len(heat.data[0].z[0]) == len(a.words[k]) == len(dist.data[0].y)
+    assert len(heat["data"][0]["z"][0]) == len(a.words[k]) == len(dist["data"][0]["y"])
     assert [s.children for s in text if not isinstance(s, str)] == a.words[k]
     size = len(json.dumps([patch.to_plotly_json(), heat, dist], cls=plotly.utils.PlotlyJSONEncoder))
     assert size < 100_000

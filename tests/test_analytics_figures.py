@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from components import analytics_colors as colors
@@ -114,7 +115,7 @@ def test_time_mode_colours_segments_on_a_grey_ramp():
 
 def test_heatmap_has_one_row_per_class_and_a_summary_row():
     ep = _ep([0.2, 0.6, 0.9])
-    fig = sequence.heatmap_figure(ep, ["x", "y", "z"], NAMES)
+    fig = go.Figure(sequence.heatmap_figure(ep, ["x", "y", "z"], NAMES))  # also validates the dict
     assert len(fig.data) == 3
     assert fig.data[0].z[0] == pytest.approx([0.8, 0.4, 0.1])
     assert fig.data[1].z[0] == pytest.approx([0.2, 0.6, 0.9])
@@ -125,7 +126,7 @@ def test_heatmap_has_one_row_per_class_and_a_summary_row():
 
 def test_distance_bars_have_the_threshold_line_and_outline_the_jumps():
     dist = np.array([0.1, 0.6, 0.3])
-    fig = sequence.distance_figure(dist, _ep([0.5, 0.5, 0.5]), ["a", "b", "c"], 0.4)
+    fig = go.Figure(sequence.distance_figure(dist, _ep([0.5, 0.5, 0.5]), ["a", "b", "c"], 0.4))
     assert fig.layout.shapes[0].y0 == 0.4 == fig.layout.shapes[0].y1
     outlined = [c != "rgba(0,0,0,0)" for c in fig.data[0].marker.line.color]
     assert outlined == [False, True, False]
