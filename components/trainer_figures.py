@@ -186,6 +186,21 @@ def _scatter(x: list, y: list, name: str, meta: str, **style: Any) -> dict[str, 
     return dict(type="scatter", x=x, y=y, name=name, meta=meta, **style)
 
 
+def placeholder_figure(message: str) -> dict[str, Any]:
+    """An empty plot with a centred message (while the first result is on its way)."""
+    hidden = dict(visible=False, fixedrange=True)
+    note = dict(
+        text=message,
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font=dict(color=GREY, size=13),
+    )
+    return {"data": [], "layout": _layout("", xaxis=hidden, yaxis=hidden, annotations=[note])}
+
+
 def prediction_figure(test: dict[str, Any], data: str, epoch: int) -> dict[str, Any]:
     """The test window and its autoregressive prediction (functions) or characters (text)."""
     if signals.is_text(data):

@@ -149,8 +149,10 @@ def _network_column(settings: trainer.Settings) -> dbc.Card:
 def _prediction_column() -> dbc.Card:
     graph = dcc.Graph(
         id="prediction-graph",
+        figure=figs.placeholder_figure("Preparing the network…"),
         config={"displayModeBar": False, "responsive": True},
         className="trainer-prediction-graph",
+        style={"height": "300px"},
     )
     return _card("Prediction", "trainer-info-prediction", INFO["prediction"], [graph])
 
@@ -356,6 +358,7 @@ def layout(**_query: str) -> html.Div:
                                     figure=figs.loss_figure([], []),
                                     config={"displayModeBar": False, "responsive": True},
                                     className="trainer-loss-graph",
+                                    style={"height": "260px"},
                                 )
                             ],
                         ),

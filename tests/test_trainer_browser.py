@@ -24,6 +24,8 @@ def _text(browser, element_id: str) -> str:
 def test_trainer_step_loss_add_layer_and_play(app_server: str, browser) -> None:
     from selenium.webdriver.common.by import By
 
+    browser.get(app_server + "/healthz")
+    browser.execute_script("localStorage.setItem('rnnx-tour-done-trainer', '1')")  # no guided tour here
     browser.get(app_server + "/trainer")
     _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "#prediction-graph .scatterlayer .trace"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#network-diagram .trainer-layer")) == 3
