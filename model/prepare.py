@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import cache, projection, textmodels
+from model import byo, cache, projection, textmodels
 from model.artifacts import Analysis
 from model.progress import Stages, line_reporter, parse_line
 
@@ -57,14 +57,15 @@ def default_sequences(dataset: str) -> int:
 
 
 def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> dict[str, str]:
-    config = model_config(dataset)
-    n = n_sequences or default_sequences(dataset)
-    classifier = textmodels.classifier_key(dataset, config)
-    keys = {
-        "classifier": classifier,
-        "analysis": cache.make_key("analysis", classifier=classifier, n=n),
-        "states": cache.make_key("states", classifier=classifier, n=n),
-    }
+    if byo.is_upload(dataset):
+        base = {"upload": dataset}
+        keys = {"classifier": byo.spec_key(dataset)}
+    else:
+        classifier = textmodels.classifier_key(dataset, model_config(dataset))
+        base = {"classifier": classifier, "n": n_sequences or default_sequences(dataset)}
+        keys = {"classifier": classifier}
+    keys["analysis"] = cache.make_key("analysis", **base)
+    keys["states"] = cache.make_key("states", **base)
     if method:
         params = projection.params_for(method)
         keys["projection"] = cache.make_key("projection", states=keys["states"], method=method, params=params)
@@ -86,6 +87,11 @@ def load_projector(dataset: str, method: str, n_sequences: int | None = None) ->
     return cache.get(_keys(dataset, n_sequences, method)["projector"])
 
 
+def load_states(dataset: str, n_sequences: int | None = None) -> dict | None:
+    """``{"hidden": (n_states, units), "cell": ... or None}`` of the prepared analysis."""
+    return cache.get(_keys(dataset, n_sequences)["states"])
+
+
 def load_classifier(dataset: str) -> textmodels.TrainedClassifier | None:
     return cache.get(_keys(dataset, None)["classifier"])
 
@@ -94,6 +100,91 @@ def is_prepared(dataset: str, method: str, n_sequences: int | None = None) -> bo
     keys = _keys(dataset, n_sequences, method)
     store = cache.get_cache()
     return keys["analysis"] in store and keys["projection"] in store
+
+
+class _Run:
+    """One preparation: timed stages with progress, and whether each was a cache hit."""
+
+    def __init__(self, on_progress: Callable[[float, str], None] | None, bars: bool) -> None:
+        self.stages = Stages(STAGE_WEIGHTS, on_progress, bars)
+        self.seconds: dict[str, float] = {}
+        self.hits: list[bool] = []
+
+    def timed(self, name: str, label: str, total: int, work: Callable):
+        start = time.perf_counter()
+        with self.stages.stage(name, label, total) as update:
+            result = work(update)
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        return result
+
+    def states(self, keys: dict[str, str], n: int, extract: Callable) -> dict:
+        """Hidden states (and the analysis), recomputed if either is missing from the cache."""
+
+        def work(update) -> dict:
+            states = cache.get(keys["states"])
+            if states is not None and keys["analysis"] in cache.get_cache():
+                self.hits.append(True)
+                return states
+            analysis, states = extract(update)
+            cache.put(keys["analysis"], analysis)
+            cache.put(keys["states"], states)
+            self.hits.append(False)
+            return states
+
+        return self.timed("extract", "Extracting hidden states", n, work)
+
+    def project(self, keys: dict[str, str], hidden: np.ndarray, method: str, seed: int) -> None:
+        def compute() -> np.ndarray:
+            points, projector = projection.fit(hidden, method, seed=seed)
+            cache.put(keys["projector"], projector)
+            return points
+
+        label = f"Projecting with {projection.LABELS[method]}"
+        _, hit = self.timed("project", label, 1, lambda update: cache.memoize(keys["projection"], compute))
+        self.hits.append(hit)
+
+    def summary(self, analysis: Analysis, method: str, accuracy: float) -> dict:
+        self.seconds["total"] = round(sum(self.seconds.values()), 3)
+        return {
+            "dataset": analysis.dataset,
+            "classes": analysis.class_names,
+            "test_accuracy": round(accuracy, 4),
+            "n_sequences": analysis.n_sequences,
+            "n_hidden_states": analysis.n_states,
+            "projection": method,
+            "seconds": self.seconds,
+            "cached": all(self.hits),
+            "cell_type": analysis.summary.get("cell_type"),
+            "units": analysis.summary.get("units"),
+            "profile": profile(),
+        }
+
+
+def _analysis(
+    dataset: str, class_names: list[str], texts: list[str], words, labels, states, summary: dict
+) -> Analysis:
+    return Analysis(
+        dataset=dataset,
+        class_names=class_names,
+        texts=texts,
+        words=words,
+        labels=np.asarray(labels, dtype=np.int64),
+        predicted=states.predicted,
+        confidence=states.confidence,
+        offsets=states.offsets,
+        ep=states.ep,
+        distance=states.distance,
+        summary={
+            **summary,
+            "n_sequences": len(texts),
+            "n_hidden_states": int(states.offsets[-1]),
+            "analysis_accuracy": float(np.mean(states.predicted == np.asarray(labels)))
+            if len(texts)
+            else 0.0,
+            "max_distance": float(states.distance.max()) if len(states.distance) else 0.0,
+            "profile": profile(),
+        },
+    )
 
 
 def prepare(
@@ -109,110 +200,112 @@ def prepare(
     if dataset not in DATASETS:
         raise PrepareError(f"Unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}.")
     projection.params_for(projection_method)
-    n = n_sequences or default_sequences(dataset)
-    keys = _keys(dataset, n, projection_method)
-    config = model_config(dataset)
-    stages = Stages(STAGE_WEIGHTS, on_progress, bars)
-    seconds: dict[str, float] = {}
-    hits: list[bool] = []
-
-    def timed(name: str, label: str, total: int, work: Callable):
-        start = time.perf_counter()
-        with stages.stage(name, label, total) as update:
-            result = work(update)
-        seconds[name] = round(time.perf_counter() - start, 3)
-        return result
-
+    run = _Run(on_progress, bars)
     try:
-        data = timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(dataset))
+        data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(dataset))
     except datasets.DatasetError as error:
         raise PrepareError(str(error)) from error
-    n = min(n, len(data.test.texts))
-    classifier, hit = timed(
+    n = min(n_sequences or default_sequences(dataset), len(data.test.texts))
+    keys = _keys(dataset, n, projection_method)
+    config = model_config(dataset)
+    classifier, hit = run.timed(
         "train",
         "Training the classifier",
         1,
         lambda update: textmodels.train_classifier(dataset, config, update),
     )
-    hits.append(hit)
+    run.hits.append(hit)
 
-    def extract(update) -> dict:
+    def extract(update) -> tuple[Analysis, dict]:
         from model import extraction
 
-        model = classifier.keras_model()
         texts = data.test.texts[:n]
         ids, words = textmodels.encode(texts, classifier.vocabulary, config.max_len)
-        states = extraction.extract_states(model, ids, on_batch=update)
-        analysis = Analysis(
-            dataset=dataset,
-            class_names=classifier.class_names,
-            texts=texts,
-            words=words,
-            labels=data.test.labels[:n].copy(),
-            predicted=states.predicted,
-            confidence=states.confidence,
-            offsets=states.offsets,
-            ep=states.ep,
-            distance=states.distance,
-            summary={
-                "dataset": dataset,
-                "label": DATASETS[dataset]["label"],
-                "cell_type": config.cell_type,
-                "units": config.units,
-                "test_accuracy": classifier.test_accuracy,
-                "n_sequences": n,
-                "n_hidden_states": int(states.offsets[-1]),
-                "analysis_accuracy": float(np.mean(states.predicted == data.test.labels[:n])),
-                "max_distance": float(states.distance.max()) if len(states.distance) else 0.0,
-                "profile": profile(),
-                "config": config.as_dict(),
-            },
+        states = extraction.extract_states(classifier.keras_model(), ids, on_batch=update)
+        summary = {
+            "dataset": dataset,
+            "label": DATASETS[dataset]["label"],
+            "cell_type": config.cell_type,
+            "units": config.units,
+            "test_accuracy": classifier.test_accuracy,
+            "config": config.as_dict(),
+        }
+        analysis = _analysis(
+            dataset, classifier.class_names, texts, words, data.test.labels[:n], states, summary
         )
-        cache.put(keys["analysis"], analysis)
-        return {"hidden": states.hidden, "cell": states.cell}
+        return analysis, {"hidden": states.hidden, "cell": states.cell}
 
-    states, hit = timed(
-        "extract", "Extracting hidden states", n, lambda update: _memo_states(keys, extract, update)
-    )
-    hits.append(hit)
+    states = run.states(keys, n, extract)
+    run.project(keys, states["hidden"], projection_method, config.seed)
+    return run.summary(load_analysis(dataset, n), projection_method, classifier.test_accuracy)
 
-    def project(update) -> np.ndarray:
-        points, projector = projection.fit(states["hidden"], projection_method, seed=config.seed)
-        cache.put(keys["projector"], projector)
-        return points
 
-    _, hit = timed(
-        "project",
-        f"Projecting with {projection.LABELS[projection_method]}",
+def prepare_upload(
+    model_path: str | Path,
+    csv_path: str | Path,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    vocab_path: str | Path | None = None,
+    class_names: list[str] | None = None,
+    layer_name: str | None = None,
+    projection_method: str = "pca",
+    session: str = "cli",
+    on_progress: Callable[[float, str], None] | None = None,
+    bars: bool = False,
+) -> dict:
+    """The whole pipeline for a user's Keras model and CSV; the summary's ``dataset`` is the upload id."""
+    model_path, csv_path = Path(model_path), Path(csv_path)
+    vocab_path = Path(vocab_path) if vocab_path else None
+    run = _Run(on_progress, bars)
+    csv_bytes = csv_path.read_bytes()
+    data = run.timed(
+        "dataset",
+        "Reading the CSV",
         1,
-        lambda update: cache.memoize(keys["projection"], lambda: project(update)),
+        lambda update: byo.read_csv(csv_bytes, text_column, label_column, class_names),
     )
-    hits.append(hit)
-    analysis = load_analysis(dataset, n)
-    seconds["total"] = round(sum(seconds.values()), 3)
-    return {
-        "dataset": dataset,
-        "classes": classifier.class_names,
-        "test_accuracy": round(classifier.test_accuracy, 4),
-        "n_sequences": n,
-        "n_hidden_states": analysis.n_states,
-        "projection": projection_method,
-        "seconds": seconds,
-        "cached": all(hits),
-        "cell_type": config.cell_type,
-        "units": config.units,
-        "profile": profile(),
-    }
+    options = json.dumps([data.text_column, data.label_column, data.class_names, layer_name]).encode()
+    parts = [model_path.read_bytes(), csv_bytes, vocab_path.read_bytes() if vocab_path else b"", options]
+    upload_id = byo.upload_id_for(*parts)
+    keys = _keys(upload_id, None, projection_method)
+    model = run.timed("train", "Loading the model", 1, lambda update: byo.load_model(model_path))
+    if byo.n_outputs(model) != len(data.class_names):
+        raise byo.InputError(
+            f"The CSV's labels have {len(data.class_names)} classes ({', '.join(data.class_names[:8])}) "
+            f"but the model has {byo.n_outputs(model)} outputs."
+        )
+    kept_model, kept_vocab = byo.store_files(upload_id, model_path, vocab_path, session)
+    max_len = byo.model_max_len(model)
+    vocabulary = byo.read_vocabulary(vocab_path) if vocab_path else None
+    spec = byo.UploadSpec(
+        upload_id, str(kept_model), kept_vocab and str(kept_vocab), layer_name, data.class_names, max_len
+    )
+    cache.put(keys["classifier"], spec)
+    run.hits.append(True)
 
+    def extract(update) -> tuple[Analysis, dict]:
+        from model import extraction
 
-def _memo_states(keys: dict[str, str], extract: Callable, update) -> tuple[dict, bool]:
-    """The states bundle, recomputed if either it or the analysis is missing."""
-    states = cache.get(keys["states"])
-    if states is not None and cache.get_cache().__contains__(keys["analysis"]):
-        return states, True
-    states = extract(update)
-    cache.put(keys["states"], states)
-    return states, False
+        inputs, ids, words = byo.encode_for_model(model, data.texts, vocabulary, max_len)
+        states = extraction.extract_states(model, ids, layer_name=layer_name, inputs=inputs, on_batch=update)
+        layer = extraction.find_recurrent_layer(model, layer_name)
+        accuracy = float(np.mean(states.predicted == data.labels))
+        summary = {
+            "dataset": upload_id,
+            "label": f"{model_path.name} on {csv_path.name}",
+            "cell_type": extraction.cell_type_of(layer),
+            "units": int(states.hidden.shape[1]) if states.hidden.size else 0,
+            "layer": layer.name,
+            "recurrent_layers": [lay.name for lay in extraction.recurrent_layers(model)],
+            "test_accuracy": accuracy,
+        }
+        analysis = _analysis(upload_id, data.class_names, data.texts, words, data.labels, states, summary)
+        return analysis, {"hidden": states.hidden, "cell": states.cell}
+
+    states = run.states(keys, len(data.texts), extract)
+    run.project(keys, states["hidden"], projection_method, seed=0)
+    analysis = load_analysis(upload_id)
+    return run.summary(analysis, projection_method, analysis.summary["test_accuracy"])
 
 
 def run_prepare_subprocess(
@@ -220,9 +313,14 @@ def run_prepare_subprocess(
     projection_method: str = "pca",
     n_sequences: int | None = None,
     on_progress: Callable[[float, str], None] | None = None,
+    upload_args: list[str] | None = None,
 ) -> dict:
-    """Run the CLI in a fresh process (TensorFlow never runs in a forked web job); return its summary."""
-    command = [sys.executable, "-m", "model.prepare", "--dataset", dataset, "--projection", projection_method]
+    """Run the CLI in a fresh process (TensorFlow never runs in a forked web job); return its summary.
+
+    ``upload_args`` (``["--model", path, "--csv", path, ...]``) prepare an upload instead of ``dataset``.
+    """
+    source = upload_args if upload_args else ["--dataset", dataset]
+    command = [sys.executable, "-m", "model.prepare", *source, "--projection", projection_method]
     command += ["--json", "--progress-lines"]
     if n_sequences:
         command += ["--sequences", str(n_sequences)]
@@ -245,19 +343,44 @@ def run_prepare_subprocess(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.prepare", description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    parser.add_argument("--dataset", choices=sorted(DATASETS))
+    parser.add_argument("--model", help="your Keras .keras text classifier (with --csv)")
+    parser.add_argument("--csv", help="CSV of texts and labels for --model")
+    parser.add_argument("--text-column", help="CSV column with the texts (guessed if omitted)")
+    parser.add_argument("--label-column", help="CSV column with the labels (guessed if omitted)")
+    parser.add_argument(
+        "--vocab", help="vocabulary for a model that takes token ids (JSON or one token per line)"
+    )
+    parser.add_argument("--classes", help="comma-separated class names, in the model's output order")
+    parser.add_argument("--layer", help="name of the recurrent layer to analyse (default: the last one)")
     parser.add_argument("--projection", default="pca", choices=PROJECTIONS)
     parser.add_argument("--sequences", type=int, default=None, help="number of test sequences to analyse")
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     parser.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if bool(args.model) != bool(args.csv) or bool(args.dataset) == bool(args.model):
+        parser.error("give either --dataset, or --model with --csv")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     reporter = line_reporter() if args.progress_lines else None
     try:
-        summary = prepare(
-            args.dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines
-        )
-    except PrepareError as error:
+        if args.model:
+            summary = prepare_upload(
+                args.model,
+                args.csv,
+                args.text_column,
+                args.label_column,
+                args.vocab,
+                args.classes.split(",") if args.classes else None,
+                args.layer,
+                args.projection,
+                on_progress=reporter,
+                bars=not args.progress_lines,
+            )
+        else:
+            summary = prepare(
+                args.dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines
+            )
+    except (PrepareError, byo.InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         if args.progress_lines:
             print(ERROR_PREFIX + str(error), file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ class ModelConfig:
 
 
 DEFAULT_CONFIGS = {
-    "imdb": ModelConfig(units=100, epochs=3, seed=9999),
+    "imdb": ModelConfig(units=100, epochs=3, batch_size=64, learning_rate=0.001, seed=9999),
     "reuters": ModelConfig(units=20, epochs=20, batch_size=32, learning_rate=0.005, seed=42),
 }
 
