@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 DRAWN_JS = """
 var ok = function (id) { return document.querySelector('#' + id + ' .main-svg'); };
 var gd = document.querySelector('#projection-graph .js-plotly-plot');
-var states = gd && gd.data && gd.data[0] && gd.data[0].x ? gd.data[0].x.length : 0;
+var states = gd && gd._fullData && gd._fullData[0] ? (gd._fullData[0]._length || 0) : 0;
 var words = document.querySelectorAll('#sequence-text .rnnx-word').length;
 var table = document.querySelectorAll('#sequence-table td[data-dash-column="text"]').length;
 var cm = document.querySelectorAll('#confusion-matrix .annotation-text').length;

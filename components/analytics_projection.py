@@ -103,7 +103,7 @@ def empty_overlay() -> list[dict]:
 
 def _segments_trace(xs: list, ys: list, color: str, slot: int, width: float = 3.0) -> dict:
     return {
-        "type": "scattergl",
+        "type": "scatter",  # SVG: changing it never makes WebGL redo the big scatter
         "x": xs,
         "y": ys,
         "mode": "lines",
@@ -146,7 +146,6 @@ def projection_figure(
         uid="states",
         name="hidden states",
         showlegend=False,
-        unselected={"marker": {"opacity": 0.05}},
     )
     fig = go.Figure(data=[base, *(overlay or empty_overlay())])
     fig.update_layout(

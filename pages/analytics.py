@@ -380,6 +380,8 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             dcc.Store(id="analytics-selection", data=selection),
+            # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
+            dcc.Store(id="analytics-faded", data=selection is not None),
             dcc.Store(id="analytics-filter", data={}),
             dcc.Store(id="analytics-prepared", data=0),
             dcc.Store(id="analytics-hover"),
@@ -580,6 +582,7 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only):
     Output("distance-graph", "figure"),
     Output("analytics-sequence-summary", "children"),
     Output("sequence-table", "style_data_conditional"),
+    Output("analytics-faded", "data"),
     Input("analytics-selection", "data"),
     Input("analytics-label-rules", "value"),
     Input("distance-threshold", "value"),
@@ -589,9 +592,10 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only):
     State("analytics-projection-method", "value"),
     State("analytics-fade", "value"),
     State("analytics-final-only", "value"),
+    State("analytics-faded", "data"),
     prevent_initial_call="initial_duplicate",
 )
-def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, final_only):
+def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, final_only, faded=False):
     """Every view of the selected sequence; the projection gets a Patch of its overlay only."""
     analysis, dmax, xy = load(dataset, method)
     patch = Patch()
@@ -599,7 +603,7 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
     if k is None or xy is None:
         for i, trace in enumerate(projection.empty_overlay(), start=1):
             patch["data"][i] = trace
-        if analysis is not None and xy is not None:
+        if analysis is not None and xy is not None and faded:
             lengths = np.diff(analysis.offsets)
             correct = np.repeat(np.asarray(analysis.labels) == np.asarray(analysis.predicted), lengths)
             opacity = projection.base_opacity(correct, fade, False)
@@ -609,12 +613,13 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
         hint = "Click a row of the table or a point of the projection to select a sequence."
         blank_h = overview.empty_figure("No sequence selected", 140)
         blank_d = overview.empty_figure("No sequence selected", 170)
-        return patch, None, blank_h, blank_d, hint, overview.table_styles(None)
+        return patch, None, blank_h, blank_d, hint, overview.table_styles(None), False
     sel = view.selection_view(analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax)
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
-    patch["data"][0]["marker"]["opacity"] = projection.FADED
-    return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k)
+    if not faded:
+        patch["data"][0]["marker"]["opacity"] = projection.FADED
+    return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
 
 
 @callback(

@@ -34,7 +34,7 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     a = synthetic_analysis("imdb", 60)
     xy = projection.to_view_coordinates(synthetic_projection(a, seed=0))
     k = 17
-    patch, text, heat, dist, _summary, _styles = page.show_selection(
+    patch, text, heat, dist, _summary, _styles, faded = page.show_selection(
         {"dataset": "imdb", "seq": k, "step": None}, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
     )
     ops = _ops(patch)
@@ -45,6 +45,21 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     assert [c[0] for c in points["customdata"]] == list(range(len(a.words[k])))
     assert ops[("data", 0, "marker", "opacity")] == projection.FADED
     assert ("data", 0, "x") not in ops  # the big scatter is not resent
+    assert faded is True
+    # Once faded, selecting another sequence leaves the big scatter's trace alone entirely.
+    again = page.show_selection(
+        {"dataset": "imdb", "seq": 4, "step": None},
+        ["jump"],
+        0.4,
+        0.3,
+        "ep",
+        "imdb",
+        "pca",
+        "none",
+        False,
+        True,
+    )
+    assert not [loc for loc in _ops(again[0]) if loc[:2] == ("data", 0)]
     assert len(heat["data"][0]["z"][0]) == len(a.words[k]) == len(dist["data"][0]["y"])
     assert [s.children for s in text if not isinstance(s, str)] == a.words[k]
     size = len(json.dumps([patch.to_plotly_json(), heat, dist], cls=plotly.utils.PlotlyJSONEncoder))
@@ -61,7 +76,7 @@ def test_moving_the_threshold_changes_the_labelled_words(page):
 
 
 def test_no_selection_clears_the_overlay_and_views(page):
-    patch, text, _heat, _dist, hint, _styles = page.show_selection(
+    patch, text, _heat, _dist, hint, _styles, _faded = page.show_selection(
         None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
     )
     ops = _ops(patch)
