@@ -2,8 +2,10 @@
 
 Each browser session owns one :class:`TrainerState` (settings, weights,
 optimizer slots, epoch, loss history, the last test window and its
-prediction), pickled in the disk cache under the session id, so any worker
-process can serve any request and two sessions never share a model.
+prediction), pickled under the session id in the deployment's session store
+(``serving.sessions``: Redis when configured, else the shared disk cache; the
+plain disk cache when ``serving`` is absent), so any worker process can serve
+any request and two sessions never share a model.
 
 For speed, each process keeps one compiled Keras model per *architecture*
 (cell type, layers, data shape) in a small LRU cache; every request loads the
