@@ -78,7 +78,7 @@ def _open(driver, url: str) -> None:
 def _click_row(driver, row: int) -> None:
     cell = _css(driver, "#sequence-table td[data-dash-column='text']")[row]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
-    cell.click()
+    driver.execute_script("arguments[0].click();", cell)  # robust against overlays still fading out
     _wait(driver, lambda d: _css(d, "#sequence-text .rnnx-word"))
 
 
