@@ -85,7 +85,7 @@ window.rnnxTourSteps = {
      "body": "Back to 0.025, a good value for this task. Too low (1e-4) and learning barely moves.",
      "set": {
       "learning-rate": {
-       "value": -1.6
+       "value": -1.60206
       }
      }
     },

@@ -96,7 +96,7 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         "learning-rate",
         "A better learning rate",
         "Back to 0.025, a good value for this task. Too low (1e-4) and learning barely moves.",
-        set={"learning-rate": {"value": -1.6}},
+        set={"learning-rate": {"value": -1.60206}},
     ),
     _s(
         "batch-size",
