@@ -30,7 +30,8 @@ RUN pip install --no-cache-dir -r requirements.txt \
  && mkdir -p /data /cache \
  && chown rnnx:rnnx /data /cache
 
-COPY --chown=rnnx:rnnx . .
+# The code stays owned by root (read-only for the app user); only /data and /cache are writable.
+COPY . .
 
 USER rnnx
 VOLUME ["/data", "/cache"]

@@ -40,6 +40,39 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def prepare_in_browser(browser, base: str, dataset: str = "reuters") -> set[str]:
+    """Click Prepare on /analytics, watch the progress bar until done; returns the labels seen."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{base}/analytics?dataset={dataset}")
+    button = WebDriverWait(browser, 60).until(ec.element_to_be_clickable((By.ID, "analytics-prepare")))
+    button.click()
+    labels: set[str] = set()
+
+    def finished() -> bool:
+        label = browser.execute_script(
+            "const p = document.getElementById('analytics-progress'); return p ? p.innerText : '';"
+        )
+        if label and "%" in label:
+            labels.add(label.strip())
+        alert = browser.execute_script(
+            "const a = document.getElementById('analytics-alert'); return a ? a.innerText : '';"
+        )
+        return "Prepared" in (alert or "")
+
+    wait_until(finished, 240, "the preparation to finish", interval=0.1)
+    assert labels, "no progress reached the page"
+    assert any(not label.startswith("100%") for label in labels), labels
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script(
+            "const p = document.getElementById('analytics-prepare'); return p && p.style.display === 'none';"
+        )
+    )
+    return labels
+
+
 @pytest.fixture()
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A throw-away redis-server on 127.0.0.1 (no persistence)."""
@@ -116,37 +149,9 @@ def celery_stack(redis_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_preparation_runs_on_the_celery_worker_with_progress_in_the_page(
     celery_stack: tuple[str, Path], browser
 ) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
     base, worker_log = celery_stack
     with urllib.request.urlopen(base + "/healthz") as response:
         assert json.loads(response.read())["background"] == "celery"
-    browser.get(base + "/analytics?dataset=reuters")
-    button = WebDriverWait(browser, 60).until(ec.element_to_be_clickable((By.ID, "analytics-prepare")))
-    button.click()
-    labels: set[str] = set()
-
-    def finished() -> bool:
-        label = browser.execute_script(
-            "const p = document.getElementById('analytics-progress'); return p ? p.innerText : '';"
-        )
-        if label and "%" in label:
-            labels.add(label.strip())
-        alert = browser.execute_script(
-            "const a = document.getElementById('analytics-alert'); return a ? a.innerText : '';"
-        )
-        return "Prepared" in (alert or "")
-
-    wait_until(finished, 240, "the preparation to finish", interval=0.1)
-    assert labels, "no progress reached the page"
-    assert any(not label.startswith("100%") for label in labels), labels
+    prepare_in_browser(browser, base)
     log = worker_log.read_text()
     assert "succeeded" in log, log[-2000:]
-    # The prepared dataset is now served by the web workers from the shared cache.
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script(
-            "const p = document.getElementById('analytics-prepare'); return p && p.style.display === 'none';"
-        )
-    )
