@@ -47,13 +47,29 @@ def profile() -> str:
     return "quick" if os.environ.get("RNNX_PROFILE", "full").lower() == "quick" else "full"
 
 
+def split_variant(dataset: str) -> tuple[str, str | None]:
+    """``"reuters@gru"`` → ``("reuters", "gru")``: a built-in dataset with another cell type."""
+    base, _, cell_type = dataset.partition("@")
+    return base, (cell_type or None)
+
+
+def variant_id(dataset: str, cell_type: str | None) -> str:
+    """The id of ``dataset`` trained with ``cell_type`` (the plain name for the default LSTM)."""
+    base, _ = split_variant(dataset)
+    return base if cell_type in (None, "", "lstm") else f"{base}@{cell_type}"
+
+
 def model_config(dataset: str) -> textmodels.ModelConfig:
-    config = textmodels.default_config(dataset)
+    base, cell_type = split_variant(dataset)
+    config = textmodels.default_config(base)
+    if cell_type:
+        config = replace(config, cell_type=cell_type)
     return replace(config, **QUICK_PROFILE["config"]) if profile() == "quick" else config
 
 
 def default_sequences(dataset: str) -> int:
-    return QUICK_PROFILE["sequences"] if profile() == "quick" else DATASETS[dataset]["sequences"]
+    base, _ = split_variant(dataset)
+    return QUICK_PROFILE["sequences"] if profile() == "quick" else DATASETS[base]["sequences"]
 
 
 def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> dict[str, str]:
@@ -61,7 +77,7 @@ def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> d
         base = {"upload": dataset}
         keys = {"classifier": byo.spec_key(dataset)}
     else:
-        classifier = textmodels.classifier_key(dataset, model_config(dataset))
+        classifier = textmodels.classifier_key(split_variant(dataset)[0], model_config(dataset))
         base = {"classifier": classifier, "n": n_sequences or default_sequences(dataset)}
         keys = {"classifier": classifier}
     keys["analysis"] = cache.make_key("analysis", **base)
@@ -146,7 +162,8 @@ class _Run:
     def summary(self, analysis: Analysis, method: str, accuracy: float) -> dict:
         self.seconds["total"] = round(sum(self.seconds.values()), 3)
         return {
-            "dataset": analysis.dataset,
+            "dataset": split_variant(analysis.dataset)[0],
+            "dataset_id": analysis.dataset,
             "classes": analysis.class_names,
             "test_accuracy": round(accuracy, 4),
             "n_sequences": analysis.n_sequences,
@@ -197,12 +214,13 @@ def prepare(
     """Train or load the classifier, extract every hidden state, project them; returns the summary."""
     from model import datasets
 
-    if dataset not in DATASETS:
+    base, cell_type = split_variant(dataset)
+    if base not in DATASETS or cell_type not in (None, *textmodels.CELL_TYPES):
         raise PrepareError(f"Unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}.")
     projection.params_for(projection_method)
     run = _Run(on_progress, bars)
     try:
-        data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(dataset))
+        data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(base))
     except datasets.DatasetError as error:
         raise PrepareError(str(error)) from error
     n = min(n_sequences or default_sequences(dataset), len(data.test.texts))
@@ -212,7 +230,7 @@ def prepare(
         "train",
         "Training the classifier",
         1,
-        lambda update: textmodels.train_classifier(dataset, config, update),
+        lambda update: textmodels.train_classifier(base, config, update),
     )
     run.hits.append(hit)
 
@@ -224,7 +242,7 @@ def prepare(
         states = extraction.extract_states(classifier.keras_model(), ids, on_batch=update)
         summary = {
             "dataset": dataset,
-            "label": DATASETS[dataset]["label"],
+            "label": DATASETS[base]["label"] + (f" · {cell_type.upper()}" if cell_type else ""),
             "cell_type": config.cell_type,
             "units": config.units,
             "test_accuracy": classifier.test_accuracy,
@@ -319,7 +337,8 @@ def run_prepare_subprocess(
 
     ``upload_args`` (``["--model", path, "--csv", path, ...]``) prepare an upload instead of ``dataset``.
     """
-    source = upload_args if upload_args else ["--dataset", dataset]
+    base, cell_type = split_variant(dataset)
+    source = upload_args or ["--dataset", base, *(["--cell-type", cell_type] if cell_type else [])]
     command = [sys.executable, "-m", "model.prepare", *source, "--projection", projection_method]
     command += ["--json", "--progress-lines"]
     if n_sequences:
@@ -353,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--classes", help="comma-separated class names, in the model's output order")
     parser.add_argument("--layer", help="name of the recurrent layer to analyse (default: the last one)")
+    parser.add_argument("--cell-type", choices=textmodels.CELL_TYPES, help="train a variant with this cell")
     parser.add_argument("--projection", default="pca", choices=PROJECTIONS)
     parser.add_argument("--sequences", type=int, default=None, help="number of test sequences to analyse")
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")

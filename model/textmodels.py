@@ -10,7 +10,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -18,7 +18,9 @@ from model import cache
 
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 PAD, OOV = 0, 1
-TRAINER_VERSION = 2
+CELL_TYPES = ("lstm", "gru", "simplernn")
+TRAINER_VERSION = 3
+CHECKPOINT_SAMPLE = 2000  # test texts scored after each epoch (the final model is scored on all)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,8 @@ class TrainedClassifier:
     vocabulary: Vocabulary
     weights: list[np.ndarray]
     test_accuracy: float
-    history: dict
+    history: dict  # loss/accuracy per epoch, and "test_accuracy" per epoch on CHECKPOINT_SAMPLE texts
+    checkpoints: list[list[np.ndarray]] = field(default_factory=list)  # weights after each epoch
 
     def keras_model(self):
         model = build_model(self.config, len(self.class_names))
@@ -166,7 +169,20 @@ def train_classifier(
         x_train, _ = encode(train_texts, vocabulary, config.max_len)
         x_test, _ = encode(data.test.texts, vocabulary, config.max_len)
         model = build_model(config, len(data.class_names))
-        callbacks = [_BatchCallback(on_batch, config, len(x_train))] if on_batch else []
+        checkpoints: list[list[np.ndarray]] = []
+        sample = slice(0, CHECKPOINT_SAMPLE)
+        epoch_scores: list[float] = []
+
+        def keep_checkpoint(epoch: int, logs=None) -> None:
+            checkpoints.append([np.asarray(w) for w in model.get_weights()])
+            p = class_probabilities(model.predict(x_test[sample], batch_size=512, verbose=0))
+            epoch_scores.append(float(np.mean(p.argmax(axis=1) == data.test.labels[sample])))
+
+        import keras
+
+        callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=keep_checkpoint)]
+        if on_batch:
+            callbacks.append(_BatchCallback(on_batch, config, len(x_train)))
         history = model.fit(
             x_train,
             train_labels,
@@ -185,7 +201,11 @@ def train_classifier(
             vocabulary=vocabulary,
             weights=[np.asarray(w) for w in model.get_weights()],
             test_accuracy=accuracy,
-            history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+            history={
+                **{k: [float(v) for v in vs] for k, vs in history.history.items()},
+                "test_accuracy": epoch_scores,
+            },
+            checkpoints=checkpoints,
         )
 
     return cache.memoize(classifier_key(dataset_name, config), compute)

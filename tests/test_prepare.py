@@ -117,3 +117,24 @@ def test_default_reuters_pipeline_reaches_the_papers_accuracy() -> None:
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["test_accuracy"] >= 0.93
     assert summary["n_sequences"] == 2300
+
+
+def test_checkpoints_and_cell_type_variants(quick: None) -> None:
+    from model import compare, whatif
+
+    summary = prepare.prepare("reuters@gru", "pca", 20)
+    assert summary["dataset"] == "reuters" and summary["dataset_id"] == "reuters@gru"
+    assert summary["cell_type"] == "gru"
+    gru = prepare.load_classifier("reuters@gru")
+    assert gru.config.cell_type == "gru"
+    assert prepare.model_config("reuters").cell_type == "lstm"
+    assert len(gru.checkpoints) == gru.config.epochs == len(gru.history["test_accuracy"])
+    analysis = prepare.load_analysis("reuters@gru", 20)
+    trajectories = compare.checkpoint_trajectories("reuters@gru", analysis.texts[3], "pca", 20)
+    # The last checkpoint is the final model: its trajectory is the analysed one.
+    final = trajectories[-1]
+    np.testing.assert_allclose(final.ep, analysis.ep[analysis.rows(3)], atol=1e-5)
+    np.testing.assert_allclose(
+        final.points, prepare.load_projection("reuters@gru", "pca", 20)[analysis.rows(3)], atol=1e-4
+    )
+    assert whatif.analyse_text("reuters@gru", "oil prices rise").words == ["oil", "prices", "rise"]
