@@ -35,8 +35,8 @@ print("ok")
 """
 
 
-def run_python(code: str, *args: object, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, env=env)
+def run_python(code: str, *args: object, env: dict[str, str], **popen: object) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, env=env, **popen)
 
 
 @pytest.fixture()
@@ -102,11 +102,16 @@ def test_size_limit_evicts_old_entries_under_concurrent_writers(
     monkeypatch.setenv("RNNX_CACHE_LIMIT_GB", str(limit_bytes / 1024**3))
     env = {**cache_env, "RNNX_CACHE_LIMIT_GB": str(limit_bytes / 1024**3)}
     cache.put("deploy-test:oldest", os.urandom(200_000))
-    writers = [run_python(FILL, f"w{i}", 40, 200_000, env=env) for i in range(3)]
-    assert [proc.wait(timeout=120) for proc in writers] == [0, 0, 0]
+    writers = [
+        run_python(FILL, f"w{i}", 40, 200_000, env=env, stderr=subprocess.PIPE, text=True) for i in range(3)
+    ]
+    outcomes = [(proc.wait(timeout=120), proc.stderr.read()[-1500:]) for proc in writers]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
     store = cache.get_cache()
     assert store.size_limit == limit_bytes
-    assert store.volume() < 2 * limit_bytes, "eviction should keep the cache near its limit"
+    assert store.volume() < 2 * limit_bytes, (
+        f"eviction should keep the cache near its limit: {store.volume()}"
+    )
     assert cache.get("deploy-test:oldest") is None, "the oldest entry should have been evicted"
     recent = sum(cache.get(f"w{i}:0039") is not None for i in range(3))
     assert recent >= 1, "recent entries should survive"
