@@ -368,7 +368,6 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
-            html.Div(id="trainer-cell-placeholder"),
             html.Div(id="cell-view-container"),
         ],
         className="trainer-page",
@@ -531,23 +530,6 @@ def select_layer(clicks: list[int | None]):
     if not ctx.triggered[0]["value"]:
         return no_update
     return int(trigger["index"])
-
-
-@callback(
-    Output("trainer-cell-placeholder", "children"),
-    Input("trainer-selected-layer", "data"),
-    prevent_initial_call=True,
-)
-def cell_view_placeholder(layer: int | None):
-    """Until the cell view lands: say which layer was chosen."""
-    if layer is None:
-        return None
-    return dbc.Alert(
-        f"Layer {layer + 1} selected: cell view coming.",
-        color="warning",
-        dismissable=True,
-        className="trainer-cell-coming",
-    )
 
 
 @callback(
