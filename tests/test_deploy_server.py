@@ -163,3 +163,26 @@ def test_served_under_a_path_prefix(tmp_path: Path, strips: str) -> None:
         assert fetch(base + "/healthz")[0] == 200
         if strips == "0":
             assert fetch(base + "/_dash-layout")[0] == 404
+
+
+def test_warmup_starts_once_in_the_background_and_never_blocks_serving(tmp_path: Path) -> None:
+    """RNNX_WARMUP=1: gunicorn's master launches one warm-up runner; the server answers meanwhile."""
+    import time
+
+    with gunicorn(tmp_path, workers=2, RNNX_WARMUP="1", RNNX_WARMUP_DATASETS="no-such-dataset") as (
+        base,
+        master,
+    ):
+        assert fetch(base + "/healthz")[0] == 200
+        lock = tmp_path / "cache" / "warmup.lock"
+        deadline = time.monotonic() + 60
+        while not lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert lock.exists(), "the warm-up runner never started"
+        runners = [
+            p
+            for p in psutil.Process(master.pid).children(recursive=True)
+            if "serving.warmup" in " ".join(p.cmdline())
+        ]
+        assert len(runners) <= 1
+        assert fetch(base + "/")[0] == 200
