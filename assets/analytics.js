@@ -91,20 +91,44 @@
         return isNaN(x) ? null : Math.round(x);
     }
 
+    function isSelectedWord(el) {
+        return el && el.classList && el.classList.contains("rnnx-word") && el.closest && el.closest("#sequence-text");
+    }
+
+    var FIGURES = ["projection-graph", "ep-heatmap", "distance-graph", "class-bars", "confusion-matrix",
+        "analytics-whatif-heatmap", "analytics-whatif-distance", "analytics-checkpoints-graph", "analytics-cells-graph"];
+
+    /** Download figures through Plotly in the browser (PNG at twice the size, or SVG). */
+    function exportFigures(png, svg, all) {
+        var ctx = window.dash_clientside.callback_context;
+        var trig = ctx && ctx.triggered && ctx.triggered.length ? ctx.triggered[0].prop_id.split(".")[0] : "";
+        var format = trig === "analytics-export-png" ? "png" : "svg";
+        var ids = trig === "analytics-export-all-svg" ? FIGURES : ["projection-graph"];
+        var done = [];
+        ids.forEach(function (id) {
+            var gd = graphDiv(id);
+            if (!gd || !gd.data || !window.Plotly || gd.offsetParent === null) { return; }
+            window.Plotly.downloadImage(gd, {format: format, filename: "rnnx-" + id, scale: format === "png" ? 2 : 1});
+            done.push(id + "." + format);
+        });
+        return done;
+    }
+
     document.addEventListener("mouseover", function (ev) {
         var el = ev.target;
-        if (el && el.classList && el.classList.contains("rnnx-word")) {
+        if (isSelectedWord(el)) {
             highlight(Number(el.getAttribute("data-step")));
         }
     });
     document.addEventListener("mouseout", function (ev) {
         var el = ev.target;
-        if (el && el.classList && el.classList.contains("rnnx-word")) { highlight(null); }
+        if (isSelectedWord(el)) { highlight(null); }
     });
 
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.analytics = {
         highlight: highlight,
+        exportFigures: exportFigures,
 
         onGraphHover: function (projHover, heatHover, distHover) {
             var ctx = window.dash_clientside.callback_context;

@@ -2,7 +2,8 @@
 
 Trace order is fixed so a selection can be sent as a ``Patch`` of the overlay only:
 0 = all states, 1..N_SEGMENT_SLOTS = trajectory segments grouped by colour,
-then the trajectory points (with word labels), the start/end rings, the hover marker.
+then the trajectory points (with word labels), the start/end rings, the hover marker;
+the page appends two what-if slots (the typed text and the pinned one, out-of-sample).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ POINTS_SLOT = N_SEGMENT_SLOTS + 1
 ENDS_SLOT = N_SEGMENT_SLOTS + 2
 HOVER_SLOT = N_SEGMENT_SLOTS + 3
 N_TRACES = N_SEGMENT_SLOTS + 4
+WHATIF_SLOT = N_TRACES  # the typed text's trajectory (out of sample)
+PINNED_SLOT = N_TRACES + 1  # a pinned typed text
+WHATIF_COLOR = "#e8590c"
+PINNED_COLOR = "#495057"
 FADED = 0.12
 DEFAULT_OPACITY = 0.65
 
@@ -24,14 +29,23 @@ DEFAULT_OPACITY = 0.65
 VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
 
 
-def to_view_coordinates(xy: np.ndarray) -> np.ndarray:
-    """Shift and scale (one factor, keeping the aspect) into [0, 65535] for compact uint16 transfer."""
+def view_transform(xy: np.ndarray) -> tuple[np.ndarray, float]:
+    """(offset, scale) mapping a projection into view coordinates (one factor keeps the aspect)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if len(xy) == 0:
+        return np.zeros(2), 1.0
+    lo = xy.min(axis=0)
+    span = float((xy.max(axis=0) - lo).max()) or 1.0
+    return lo, VIEW_SPAN / span
+
+
+def to_view_coordinates(xy: np.ndarray, transform: tuple[np.ndarray, float] | None = None) -> np.ndarray:
+    """Shift and scale into [0, 65535] for compact uint16 transfer (new points: pass the set's transform)."""
     xy = np.asarray(xy, dtype=np.float64)
     if len(xy) == 0:
         return xy.astype(np.float32)
-    lo = xy.min(axis=0)
-    span = float((xy.max(axis=0) - lo).max()) or 1.0
-    return ((xy - lo) * (VIEW_SPAN / span)).astype(np.float32)
+    lo, scale = transform if transform is not None else view_transform(xy)
+    return ((xy - lo) * scale).astype(np.float32)
 
 
 def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str], mode: str) -> dict:
@@ -128,6 +142,50 @@ def _hover_trace(xs: list, ys: list) -> dict:
     }
 
 
+def empty_whatif() -> list[dict]:
+    """The two what-if slots (typed text, pinned text) with nothing in them."""
+    return [whatif_trace(np.zeros((0, 2)), np.zeros((0, 2)), [], [], pinned) for pinned in (False, True)]
+
+
+def whatif_trace(
+    xy: np.ndarray, ep: np.ndarray, words: list[str], class_names: list[str], pinned: bool = False
+) -> dict:
+    """A typed text's path: dashed line, open diamonds coloured by EP (out of sample), last word labelled."""
+    n = len(xy)
+    xs = np.round(np.asarray(xy[:, 0], dtype=float), 1).tolist() if n else []
+    ys = np.round(np.asarray(xy[:, 1], dtype=float), 1).tolist() if n else []
+    line = PINNED_COLOR if pinned else WHATIF_COLOR
+    name = "pinned text" if pinned else "typed text"
+    return {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "mode": "lines+markers+text",
+        "line": {"color": line, "width": 2.5, "dash": "dot" if pinned else "dash"},
+        "marker": {
+            "symbol": ["diamond-open-dot" if pinned else "diamond-open"] * max(n - 1, 0)
+            + ["star-diamond"][:n],
+            "size": [9] * max(n - 1, 0) + [15][:n],
+            "color": colors.state_colors(ep) if n else [],
+            "line": {"width": 2},
+        },
+        "text": [""] * max(n - 1, 0) + [name][:n],
+        "textposition": "bottom center",
+        "textfont": {"size": 11, "color": line},
+        "customdata": [
+            [t, w, h] for t, (w, h) in enumerate(zip(words, _ep_hover(ep, class_names), strict=True))
+        ]
+        if n
+        else [],
+        "hovertemplate": f"<b>%{{customdata[1]}}</b> · step %{{customdata[0]}} · {name} (out of sample)"
+        "<br>%{customdata[2]}<extra></extra>",
+        "uid": "whatif-pinned" if pinned else "whatif-typed",
+        "name": name,
+        "showlegend": False,
+        "cliponaxis": False,
+    }
+
+
 def projection_figure(
     xy: np.ndarray,
     marker: dict,
@@ -135,8 +193,9 @@ def projection_figure(
     uirevision: str,
     overlay: list[dict] | None = None,
     title: str = "",
+    whatif: list[dict] | None = None,
 ) -> go.Figure:
-    """The full projection figure: the state scatter (``xy`` in view coordinates) plus the overlay slots."""
+    """The state scatter (``xy`` in view coordinates), the overlay slots and, if given, the what-if slots."""
     base = go.Scattergl(
         x=np.rint(xy[:, 0]).astype(np.uint16),
         y=np.rint(xy[:, 1]).astype(np.uint16),
@@ -147,7 +206,7 @@ def projection_figure(
         name="hidden states",
         showlegend=False,
     )
-    fig = go.Figure(data=[base, *(overlay or empty_overlay())])
+    fig = go.Figure(data=[base, *(overlay or empty_overlay()), *(whatif or [])])
     fig.update_layout(
         template=go.layout.Template(),
         uirevision=uirevision,

@@ -13,12 +13,14 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from components import analytics_byo as byo_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_view as view
 from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
 from components.info import heading
 from model.artifacts import Analysis
+from serving import settings
 
 dash.register_page(__name__, path="/analytics", title="RNN Explorer · Analytics", name="Analytics")
 
@@ -41,6 +43,14 @@ INFO = {
     "overview": "How the model classifies the analysed sequences. Top bars: sequences per actual class; "
     "below: what the model predicted for them, in the predicted class's colour. The confusion matrix "
     "counts sequences by actual (row) and predicted (column) class; click a cell to list those sequences.",
+    "whatif": "Type or paste any text: after a short pause it runs through the classifier and its path is "
+    "drawn on the projection as a **dashed line with open diamonds** (it is *out of sample*: PCA and UMAP place "
+    "it with the fitted reducer, t-SNE by its nearest analysed states). Edit a word and watch the path move. "
+    "**Pin** keeps a path to compare with the next edit and with the selected sequence.",
+    "compare": "**Checkpoints**: the same text under the classifier's weights after each training epoch, all "
+    "placed in the final model's projection (same axes), so you see the hidden-state space organise itself. "
+    "**Cell types**: trains the other cell (LSTM or GRU) on the same data and shows both projections with "
+    "their test accuracies.",
     "table": "All analysed sequences. Sort and filter by column (e.g. `no` in *correct*), search the text, "
     "or filter via the confusion matrix or a lasso on the projection. Click a row to select it.",
 }
@@ -93,6 +103,12 @@ def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, floa
     except _NotReady:
         xy = None
     return analysis, dmax, xy
+
+
+def _limit_mb() -> float:
+    from model import byo
+
+    return byo.upload_limit_bytes() / 2**20
 
 
 def _datasets() -> dict:
@@ -174,6 +190,23 @@ def _controls(dataset: str, method: str) -> dbc.Row:
                     id="analytics-progress-wrap",
                     style={"display": "none", "minWidth": 280},
                 ),
+                width="auto",
+            ),
+            dbc.Col(
+                html.Div(
+                    [
+                        dbc.Button(
+                            [html.I(className="bi bi-upload me-1"), "Bring your own model"],
+                            id="analytics-byo-toggle",
+                            color="primary",
+                            outline=True,
+                            size="sm",
+                        ),
+                        byo_view.export_menu(),
+                    ],
+                    className="d-flex gap-2 justify-content-end",
+                ),
+                className="ms-auto",
                 width="auto",
             ),
         ],
@@ -295,7 +328,9 @@ def layout(**query: str) -> html.Div:
     rules = [r for r in (query.get("labels") or "jump").split(",") if r in ("jump", "ep", "flip")]
     seq = _int(query.get("seq"))
     selection = {"dataset": dataset, "seq": seq, "step": None} if seq is not None else None
-    empty_projection = projection.projection_figure(np.zeros((0, 2)), {"color": []}, 0.6, "empty")
+    empty_projection = projection.projection_figure(
+        np.zeros((0, 2)), {"color": []}, 0.6, "empty", whatif=projection.empty_whatif()
+    )
 
     projection_card = _card(
         "Hidden-state projection",
@@ -363,9 +398,12 @@ def layout(**query: str) -> html.Div:
             )
         ],
     )
+    whatif_card = _card("What if: your own text", "whatif", byo_view.whatif_body(_graph))
+    compare_card = _card("Compare", "compare", byo_view.compare_body(_graph))
     return html.Div(
         [
             _controls(dataset, method),
+            byo_view.upload_panel(settings.uploads_allowed(), _limit_mb()),
             html.Div(id="analytics-model-bar", className="mb-2"),
             html.Div(id="analytics-alert"),
             dbc.Row(
@@ -379,6 +417,13 @@ def layout(**query: str) -> html.Div:
                 [dbc.Col(table_card, xl=7, className="mb-3"), dbc.Col(overview_card, xl=5, className="mb-3")],
                 className="g-3",
             ),
+            dbc.Row(
+                [dbc.Col(whatif_card, xl=5, className="mb-3"), dbc.Col(compare_card, xl=7, className="mb-3")],
+                className="g-3",
+            ),
+            dcc.Store(id="analytics-session", storage_type="session"),
+            dcc.Store(id="analytics-uploads", storage_type="session", data=[]),
+            dcc.Store(id="analytics-byo-files", data={}),
             dcc.Store(id="analytics-selection", data=selection),
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
             dcc.Store(id="analytics-faded", data=selection is not None),
@@ -506,14 +551,32 @@ def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
     State("distance-threshold", "value"),
     State("analytics-ep-threshold", "value"),
     State("analytics-trajectory-color", "value"),
+    State("analytics-whatif-text", "value"),
+    State("analytics-whatif-pin-store", "data"),
 )
 def draw_projection(
-    dataset, method, _prepared, color_mode, fade, final_only, selection, rules, jump, epc, traj
+    dataset,
+    method,
+    _prepared,
+    color_mode,
+    fade,
+    final_only,
+    selection,
+    rules,
+    jump,
+    epc,
+    traj,
+    typed=None,
+    pinned=None,
 ):
     """The full projection figure (sent when dataset, method or colouring change, not on selection)."""
+    from pages import analytics_whatif
+
     analysis, dmax, xy = load(dataset, method)
     if analysis is None or xy is None:
-        return projection.projection_figure(np.zeros((0, 2)), {"color": []}, 0.6, "empty")
+        return projection.projection_figure(
+            np.zeros((0, 2)), {"color": []}, 0.6, "empty", whatif=projection.empty_whatif()
+        )
     lengths = np.diff(analysis.offsets)
     state_labels = np.repeat(np.asarray(analysis.labels), lengths)
     correct = np.repeat(np.asarray(analysis.labels) == np.asarray(analysis.predicted), lengths)
@@ -531,7 +594,10 @@ def draw_projection(
         overlay = view.selection_view(
             analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax
         ).overlay
-    return projection.projection_figure(points, marker, opacity, f"{dataset}/{method}", overlay)
+    whatif = analytics_whatif.whatif_traces(dataset, method, typed, pinned)
+    return projection.projection_figure(
+        points, marker, opacity, f"{dataset}/{method}", overlay, whatif=whatif
+    )
 
 
 def _selected(selection: dict | None, dataset: str, analysis: Analysis) -> int | None:

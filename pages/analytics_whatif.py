@@ -1,0 +1,344 @@
+"""/analytics, live what-if and comparisons: a typed text's path, checkpoints per epoch, LSTM vs GRU (callbacks)."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Input, Output, Patch, State, callback, ctx, html, no_update
+
+from components import analytics_compare as compare_fig
+from components import analytics_labels as labels_mod
+from components import analytics_overview as overview
+from components import analytics_projection as projection
+from components import analytics_sequence as sequence
+from pages.analytics import _prepare, _selected, load
+
+MAX_PANELS = 6
+BACKDROP_POINTS = 1500
+SIDE_POINTS = 30000
+
+
+@lru_cache(maxsize=8)
+def view_transform(dataset: str, method: str) -> tuple[np.ndarray, float]:
+    """How the page maps this projection into view coordinates (new points use the same map)."""
+    prepare = _prepare()
+    raw = prepare.load_projection(dataset, method, None) if prepare else None
+    if raw is None:
+        raise LookupError(f"The {method} projection of {dataset} is not computed yet.")
+    return projection.view_transform(raw)
+
+
+def text_view(dataset: str, method: str, text: str):
+    """(TextStates, view xy) of a typed text; LookupError or byo.InputError with a message."""
+    from model import whatif
+
+    states = whatif.analyse_text(dataset, text, method)
+    return states, projection.to_view_coordinates(states.points, view_transform(dataset, method))
+
+
+def whatif_traces(
+    dataset: str | None, method: str | None, text: str | None, pinned: dict | None
+) -> list[dict]:
+    """The two what-if slots for the full projection figure (empty where nothing is typed or pinned)."""
+    traces = projection.empty_whatif()
+    analysis, _dmax, xy = load(dataset, method)
+    if analysis is None or xy is None:
+        return traces
+    for i, source in enumerate((text, (pinned or {}).get("text"))):
+        if source and source.strip():
+            try:
+                states, pts = text_view(dataset, method, source)
+            except Exception:  # noqa: BLE001 - the what-if callback shows the message; the figure stays
+                continue
+            traces[i] = projection.whatif_trace(
+                pts, states.ep, states.words, list(analysis.class_names), i == 1
+            )
+    return traces
+
+
+def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
+    if not len(ep):
+        return html.Span("no known words", className="text-muted")
+    p = ep[-1]
+    k = int(p.argmax())
+    return html.Span(
+        [
+            dbc.Badge(f"{len(words)} words", color="light", text_color="dark", className="me-1"),
+            dbc.Badge(f"predicted: {names[k]} ({p[k]:.0%})", color="primary", className="me-1"),
+            dbc.Badge("out of sample", color="warning", text_color="dark"),
+        ]
+    )
+
+
+@callback(
+    Output("projection-graph", "figure", allow_duplicate=True),
+    Output("analytics-whatif-words", "children"),
+    Output("analytics-whatif-heatmap", "figure"),
+    Output("analytics-whatif-distance", "figure"),
+    Output("analytics-whatif-summary", "children"),
+    Output("analytics-whatif-pinned", "children"),
+    Output("analytics-whatif-unpin", "disabled"),
+    Input("analytics-whatif-text", "value"),
+    Input("analytics-whatif-pin-store", "data"),
+    Input("distance-threshold", "value"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-projection-method", "value"),
+    Input("analytics-prepared", "data"),
+    State("analytics-label-rules", "value"),
+    State("analytics-ep-threshold", "value"),
+    prevent_initial_call=True,
+)
+def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc):
+    """The typed text's views; its path and the pinned one are patched into the projection (slots only)."""
+    analysis, dmax, xy = load(dataset, method)
+    patch_figure = (
+        ctx.triggered_id in ("analytics-whatif-text", "analytics-whatif-pin-store") and xy is not None
+    )
+    pinned_note = (
+        f"Pinned: “{_short(pinned['text'])}” (dotted grey path)" if pinned and pinned.get("text") else None
+    )
+    blank = (
+        overview.empty_figure("Type a text to see its EP per word", 120),
+        overview.empty_figure("", 150),
+    )
+    if analysis is None:
+        return no_update, None, *blank, None, pinned_note, not pinned
+    patch = Patch()
+    if patch_figure:
+        for slot, trace in zip(
+            (projection.WHATIF_SLOT, projection.PINNED_SLOT),
+            whatif_traces(dataset, method, text, pinned),
+            strict=True,
+        ):
+            patch["data"][slot] = trace
+    figure = patch if patch_figure else no_update
+    if not text or not text.strip():
+        return figure, None, *blank, None, pinned_note, not pinned
+    try:
+        states, _pts = text_view(dataset, method, text)
+    except LookupError as error:
+        message = dbc.Alert(str(error), color="info", className="py-1 mb-0 small")
+        return figure, message, *blank, None, pinned_note, not pinned
+    except ValueError as error:  # byo.InputError and friends: a message, never a dead callback
+        message = dbc.Alert(str(error), color="warning", className="py-1 mb-0 small")
+        return figure, message, *blank, None, pinned_note, not pinned
+    names = list(analysis.class_names)
+    dist = np.asarray(states.distance, dtype=float) / dmax
+    labelled = labels_mod.labelled_steps(states.ep, dist, 1.0, rules or [], jump or 0.4, epc or 0.3)
+    return (
+        figure,
+        sequence.sequence_text(states.words, states.ep, dist, names, labelled),
+        sequence.heatmap_figure(states.ep, states.words, names),
+        sequence.distance_figure(dist, states.ep, states.words, jump or 0.4),
+        _summary(states.words, states.ep, names),
+        pinned_note,
+        not pinned,
+    )
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@callback(
+    Output("analytics-whatif-pin-store", "data"),
+    Input("analytics-whatif-pin", "n_clicks"),
+    Input("analytics-whatif-unpin", "n_clicks"),
+    State("analytics-whatif-text", "value"),
+    prevent_initial_call=True,
+)
+def pin(_pin, _unpin, text):
+    """Keep the typed text's path on the projection (Unpin drops it)."""
+    if ctx.triggered_id == "analytics-whatif-unpin" or not (text or "").strip():
+        return None
+    return {"text": text}
+
+
+@callback(
+    Output("analytics-whatif-text", "value"),
+    Input("analytics-whatif-from-selection", "n_clicks"),
+    State("analytics-selection", "data"),
+    State("analytics-dataset", "value"),
+    State("analytics-projection-method", "value"),
+    prevent_initial_call=True,
+)
+def text_of_selection(_clicks, selection, dataset, method):
+    """Copy the selected sequence's text into the box, to edit it word by word."""
+    analysis, _dmax, _xy = load(dataset, method)
+    k = _selected(selection, dataset, analysis) if analysis is not None else None
+    return analysis.texts[k] if k is not None else no_update
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def _epochs(n: int, most: int = MAX_PANELS) -> list[int]:
+    """Up to ``most`` evenly spaced indices of ``n`` checkpoints, always with the first and the last."""
+    if n <= most:
+        return list(range(n))
+    return sorted(set(np.linspace(0, n - 1, most).round().astype(int).tolist()))
+
+
+@callback(
+    Output("analytics-checkpoints-graph", "figure"),
+    Output("analytics-checkpoints-note", "children"),
+    Input("analytics-compare-source", "value"),
+    Input("analytics-selection", "data"),
+    Input("analytics-whatif-text", "value"),
+    Input("analytics-compare-tabs", "active_tab"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-projection-method", "value"),
+)
+def show_checkpoints(source, selection, typed, tab, dataset, method):
+    """The same text's path after each saved epoch, on the final model's projection (same axes)."""
+    if tab != "checkpoints":
+        return no_update, no_update
+    analysis, _dmax, xy = load(dataset, method)
+    if analysis is None or xy is None:
+        return overview.empty_figure("Prepare the dataset first", 260), None
+    from model import byo, compare
+
+    if byo.is_upload(dataset):
+        return overview.empty_figure("Epoch checkpoints are kept for the built-in classifiers", 260), None
+    if source == "typed":
+        text = typed if typed and typed.strip() else None
+        what = "the typed text"
+    else:
+        k = _selected(selection, dataset, analysis)
+        text = analysis.texts[k] if k is not None else None
+        what = f"sequence #{k}"
+    if text is None:
+        hint = "Type a text in the what-if box" if source == "typed" else "Select a sequence"
+        return overview.empty_figure(hint, 260), None
+    try:
+        runs = compare.checkpoint_trajectories(dataset, text, method)
+    except LookupError as error:
+        return overview.empty_figure(str(error), 260), None
+    transform = view_transform(dataset, method)
+    names = list(analysis.class_names)
+    panels = []
+    for i in _epochs(len(runs)):
+        run = runs[i]
+        acc = f" · acc {run.accuracy:.0%}" if run.accuracy is not None else ""
+        final = int(run.ep[-1].argmax()) if len(run.ep) else None
+        said = f" · {names[final]}" if final is not None else ""
+        panels.append(
+            compare_fig.Panel(
+                f"epoch {run.epoch}{acc}{said}",
+                projection.to_view_coordinates(run.points, transform),
+                run.ep,
+                run.words,
+            )
+        )
+    backdrop = xy[compare_fig.subsample(len(xy), BACKDROP_POINTS)]
+    note = f"Path of {what} under the weights after each epoch ({len(panels)} of {len(runs)} shown), placed with the final model's projection."
+    return compare_fig.checkpoint_figure(backdrop, panels), note
+
+
+# ---------------------------------------------------------------- cell types
+
+
+def _cells(dataset: str, analysis) -> tuple[str, str]:
+    """(this dataset's cell type, the id of the same dataset with the other cell type)."""
+    from model import prepare
+
+    base, variant = prepare.split_variant(dataset)
+    cell = (variant or str(analysis.summary.get("cell_type", "lstm"))).lower()
+    other = "gru" if cell == "lstm" else "lstm"
+    return cell, prepare.variant_id(base, other)
+
+
+@callback(
+    Output("analytics-cells-ready", "data"),
+    Output("analytics-cells-alert", "children"),
+    Input("analytics-compare-cells", "n_clicks"),
+    State("analytics-dataset", "value"),
+    State("analytics-projection-method", "value"),
+    background=True,
+    running=[
+        (Output("analytics-compare-cells", "disabled"), True, False),
+        (
+            Output("analytics-cells-progress-wrap", "style"),
+            {"display": "block", "minWidth": 260},
+            {"display": "none"},
+        ),
+    ],
+    progress=[Output("analytics-cells-progress", "value"), Output("analytics-cells-progress", "label")],
+    prevent_initial_call=True,
+)
+def prepare_other_cell(set_progress, _clicks, dataset, method):
+    """Train the same dataset with the other cell type (fresh process, with progress), then show both."""
+    from model import byo
+
+    prepare = _prepare()
+    analysis = prepare.load_analysis(dataset) if prepare else None
+    if analysis is None or byo.is_upload(dataset):
+        note = "Cell types can be compared on the built-in datasets once they are prepared."
+        return no_update, dbc.Alert(note, color="info", className="py-2")
+    _cell, other = _cells(dataset, analysis)
+    is_prepared = getattr(prepare, "is_prepared", None)
+    if not (is_prepared and is_prepared(other, method)):
+
+        def on_progress(fraction: float, stage: str) -> None:
+            pct = int(round(100 * min(max(fraction, 0.0), 1.0)))
+            set_progress((pct, f"{pct}% · {stage}"))
+
+        set_progress((1, "starting…"))
+        try:
+            prepare.run_prepare_subprocess(other, method, None, on_progress)
+        except Exception as error:  # noqa: BLE001 - PrepareError and the unexpected: a message
+            return no_update, dbc.Alert(
+                f"Preparing {other} failed: {error}", color="danger", dismissable=True
+            )
+    return {"a": dataset, "b": other, "method": method, "at": time.time()}, None
+
+
+def _accuracy(analysis) -> str:
+    acc = analysis.summary.get("test_accuracy")
+    return f"{acc:.1%}" if isinstance(acc, int | float) else "?"
+
+
+@callback(
+    Output("analytics-cells-graph", "figure"),
+    Output("analytics-cells-stats", "children"),
+    Input("analytics-cells-ready", "data"),
+    Input("analytics-dataset", "value"),
+    Input("analytics-projection-method", "value"),
+    Input("analytics-compare-tabs", "active_tab"),
+    prevent_initial_call=True,
+)
+def show_cells(ready, dataset, method, tab):
+    """Both cell types' projections side by side, with their test accuracies."""
+    if tab != "cells":
+        return no_update, no_update
+    if not ready or ready.get("a") != dataset or ready.get("method") != method:
+        return overview.empty_figure(
+            "Trains the other cell type on the same data, then shows both", 300
+        ), None
+    prepare = _prepare()
+    panels, stats = [], []
+    for dataset_id in (ready["a"], ready["b"]):
+        analysis = prepare.load_analysis(dataset_id)
+        raw = prepare.load_projection(dataset_id, method)
+        if analysis is None or raw is None:
+            return overview.empty_figure(f"{dataset_id} is not prepared", 300), None
+        xy = projection.to_view_coordinates(raw)
+        rows = compare_fig.subsample(len(xy), SIDE_POINTS)
+        state_labels = np.repeat(np.asarray(analysis.labels), np.diff(analysis.offsets))
+        marker = projection.base_colors(analysis.ep, state_labels, list(analysis.class_names), "ep")
+        marker = {**marker, "color": marker["color"][rows]}
+        cell = str(analysis.summary.get("cell_type", "?")).upper()
+        panels.append((f"<b>{cell}</b> · test accuracy {_accuracy(analysis)}", xy[rows], marker))
+        stats.append(
+            dbc.Badge(
+                f"{cell}: test accuracy {_accuracy(analysis)} · {analysis.n_states:,} states",
+                color="light",
+                text_color="dark",
+                className="me-2",
+            )
+        )
+    return compare_fig.side_by_side_figure(panels), stats
