@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -57,8 +62,6 @@ def delete(key: str) -> None:
 
 def read_only() -> bool:
     """True in demo mode, where nothing new is written to the cache."""
-    import os
-
     return os.environ.get("RNNX_DEMO_MODE", "").lower() in {"1", "true", "yes"}
 
 
@@ -66,16 +69,58 @@ def memoize(key: str, compute: Callable[[], T], lock_seconds: float = 3600) -> t
     """Return ``(value, was_cached)``, computing and storing it at most once.
 
     A cross-process lock keeps two workers from computing the same result at
-    the same time; it expires, so a killed worker cannot block others forever.
+    the same time. A lock whose holder has died (same machine, pid gone) is
+    broken at once; one held from another machine expires after ``lock_seconds``.
     """
     missing = object()
     value = get(key, missing)
     if value is not missing:
         return value, True
-    with diskcache.Lock(get_cache(), f"lock:{key}", expire=lock_seconds):
+    if read_only():
+        return compute(), False
+    with computing_lock(key, lock_seconds):
         value = get(key, missing)
         if value is not missing:
             return value, True
         value = compute()
         put(key, value)
         return value, False
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def _holder_is_dead(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid = int(rest.split(":")[0]) if rest.split(":")[0].isdigit() else -1
+    if host != socket.gethostname() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextmanager
+def computing_lock(key: str, expire: float = 3600, poll: float = 0.1) -> Iterator[None]:
+    """Hold ``lock:<key>`` across processes; break it when its holder process is gone."""
+    store = get_cache()
+    lock_key, me = f"lock:{key}", _owner()
+    while not store.add(lock_key, me, expire=expire, retry=True):
+        owner = store.get(lock_key)
+        if isinstance(owner, str) and _holder_is_dead(owner):
+            with store.transact(retry=True):
+                if store.get(lock_key) == owner:
+                    store.delete(lock_key, retry=True)
+            continue
+        time.sleep(poll)
+    try:
+        yield
+    finally:
+        with store.transact(retry=True):
+            if store.get(lock_key) == me:
+                store.delete(lock_key, retry=True)

@@ -428,3 +428,49 @@ def train_epoch(state: TrainerState) -> TrainerState:
 def session_summary(state: TrainerState) -> dict[str, Any]:
     """Small JSON-able description of a state (for dcc.Store and logs)."""
     return {"sid": state.sid, "epoch": state.epoch, "settings": asdict(state.settings)}
+
+
+# ---------------------------------------------------------------- pretrained examples
+
+EXAMPLE_EPOCHS = 25
+EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
+    "lr-low": ("Learning rate too low (0.0001)", {"learning_rate": 1e-4}),
+    "lr-high": ("Learning rate too high (1)", {"learning_rate": 1.0}),
+    "lr-good": ("Learning rate about right (0.01)", {"learning_rate": 0.01}),
+    "batch-5": ("Small batches (5)", {"batch_size": 5}),
+    "batch-50": ("Large batches (50)", {"batch_size": 50}),
+    "noise-02": ("Noisy inputs (± 0.2)", {"noise": 0.2}),
+    "noise-04": ("Very noisy inputs (± 0.4)", {"noise": 0.4}),
+}
+
+
+def example_state(name: str) -> TrainerState:
+    """A sine model trained ``EXAMPLE_EPOCHS`` epochs with one setting changed (cached, shared)."""
+    if name not in EXAMPLES:
+        raise KeyError(f"unknown example {name!r}")
+    settings = replace(Settings(), **EXAMPLES[name][1]).validated()
+
+    def train() -> TrainerState:
+        state = new_state("example", settings)
+        for _ in range(EXAMPLE_EPOCHS):
+            state = train_epoch(state)
+        return state
+
+    key = cache.make_key("trainer-example", name=name, settings=asdict(settings), epochs=EXAMPLE_EPOCHS)
+    state, _ = cache.memoize(key, train)
+    return state
+
+
+def load_example(sid: str, name: str) -> TrainerState:
+    """Put a pretrained example into session ``sid`` (the learner continues from there)."""
+    example = example_state(name)
+    label = EXAMPLES[name][0]
+    state = replace(
+        example,
+        sid=sid,
+        notice=f"Loaded a sine model trained for {example.epoch} epochs: {label.lower()}. Compare its loss "
+        "curve and prediction with your own.",
+    )
+    with session_lock(sid):
+        save_session(replace(state, notice=""))
+    return state

@@ -209,11 +209,20 @@ def _controls(settings: trainer.Settings) -> html.Div:
                 ],
                 className="trainer-epoch-box",
             ),
+            dbc.Select(
+                id="trainer-example",
+                options=[{"label": label, "value": key} for key, (label, _) in trainer.EXAMPLES.items()],
+                value=None,
+                placeholder="Load a pretrained example…",
+                size="sm",
+                className="trainer-example",
+                title="A sine model trained for a few epochs with one setting changed",
+            ),
             dbc.Switch(
                 id="trainer-fast",
                 label="fast (no animation)",
                 value=False,
-                className="ms-auto mb-0",
+                className="mb-0",
                 persistence=True,
                 persistence_type="session",
             ),
@@ -515,6 +524,35 @@ def update_trainer(sid, data, cell, _add, inserts, removes, _reset, _step, _requ
         *views[1:],
         None if structural else no_update,
     )
+
+
+@callback(
+    Output("network-diagram", "children", allow_duplicate=True),
+    Output("trainer-result", "data", allow_duplicate=True),
+    Output("loss-graph", "figure", allow_duplicate=True),
+    Output("epoch-counter", "children", allow_duplicate=True),
+    Output("trainer-notice", "children", allow_duplicate=True),
+    Output("trainer-notice", "is_open", allow_duplicate=True),
+    Output("trainer-layer-count", "children", allow_duplicate=True),
+    Output("trainer-selected-layer", "data", allow_duplicate=True),
+    Output("learning-rate", "value"),
+    Output("batch-size", "value"),
+    Output("noise", "value"),
+    Output("trainer-input-select", "value"),
+    Output("cell-type", "value"),
+    Output("trainer-example", "value"),
+    Input("trainer-example", "value"),
+    State("trainer-session", "data"),
+    prevent_initial_call=True,
+)
+def load_example(name: str | None, sid: str | None):
+    """Load a pretrained example model into this session and show it."""
+    if not name or not sid or name not in trainer.EXAMPLES:
+        return (no_update,) * 14
+    state = trainer.load_example(sid, name)
+    s = state.settings
+    views = _views(state, state.notice, animate=False)
+    return (*views, None, _lr_to_slider(s.learning_rate), s.batch_size, s.noise, s.data, s.cell, None)
 
 
 @callback(

@@ -127,11 +127,6 @@ print(value.decode(), was_cached)
 """
 
 
-@pytest.mark.xfail(
-    reason="model.cache.memoize keeps a killed process's lock for lock_seconds (1 h by default), "
-    "so the next caller waits instead of recomputing; fix belongs in model/cache.py",
-    strict=False,
-)
 def test_lock_of_a_killed_process_does_not_block_the_next_caller(
     cache_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -134,3 +134,20 @@ def test_build_model_carries_the_state_weights() -> None:
         engine.load(state)
         rolled = engine.rollout(state.test_inputs).numpy()[0, 0]
     assert first == pytest.approx(float(rolled), abs=1e-5)
+
+
+def test_pretrained_examples_show_the_effect_of_the_learning_rate() -> None:
+    low = trainer.example_state("lr-low")
+    good = trainer.example_state("lr-good")
+    assert low.epoch == good.epoch == trainer.EXAMPLE_EPOCHS
+    assert low.settings.learning_rate == pytest.approx(1e-4) and good.settings.learning_rate == pytest.approx(
+        0.01
+    )
+    # Too low a rate barely moves in 25 epochs; a good one learns.
+    assert good.val_loss[-1] < low.val_loss[-1] / 3
+    loaded = trainer.load_example("learner-a", "lr-good")
+    assert loaded.sid == "learner-a" and "learning rate about right" in loaded.notice
+    saved = trainer.load_session("learner-a")
+    assert saved.epoch == good.epoch
+    np.testing.assert_array_equal(saved.weights[0], good.weights[0])
+    assert trainer.load_session("learner-b") is None
