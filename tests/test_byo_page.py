@@ -1,0 +1,175 @@
+"""Issue 6 page callbacks called as functions: what-if trajectory, uploads, demo mode, figures."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components import analytics_compare as compare_fig
+from components import analytics_projection as projection
+from tests.byo_fixtures import gru_vectorizer_model, sentiment_texts, write_csv
+
+
+def _trigger(prop_id: str) -> None:
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+
+
+def _ops(patch) -> dict:
+    return {tuple(op["location"]): op["params"].get("value") for op in patch.to_plotly_json()["operations"]}
+
+
+def _data_url(data: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+
+
+@pytest.fixture(scope="module")
+def pages(test_cache_dir):
+    import app  # noqa: F401  (registers the pages)
+    from pages import analytics, analytics_byo, analytics_whatif
+
+    return analytics, analytics_byo, analytics_whatif
+
+
+@pytest.fixture(scope="module")
+def upload(tmp_path_factory, test_cache_dir) -> str:
+    """A GRU + TextVectorization model and its CSV, prepared in this process's test cache."""
+    from model import prepare
+
+    folder = tmp_path_factory.mktemp("byo-page")
+    texts, labels = sentiment_texts(200)
+    model = gru_vectorizer_model(folder / "gru.keras", texts, labels, epochs=4)
+    csv_path = write_csv(folder / "reviews.csv", texts, labels)
+    return prepare.prepare_upload(model, csv_path, session="test")["dataset"]
+
+
+def test_what_if_trajectory_of_a_dataset_text_equals_its_extracted_trajectory(pages, upload):
+    from model import prepare
+
+    analytics, _byo, whatif_page = pages
+    analysis = prepare.load_analysis(upload)
+    raw = prepare.load_projection(upload, "pca")
+    lo, scale = projection.view_transform(raw)
+    for k in (3, 10):
+        _trigger("analytics-whatif-text.value")
+        patch, words, heat, dist, _summary, _pinned, _unpin = whatif_page.show_whatif(
+            analysis.texts[k], None, 0.4, upload, "pca", 0, ["jump"], 0.3
+        )
+        typed = _ops(patch)[("data", projection.WHATIF_SLOT)]
+        rows = analysis.rows(k)
+        placed = np.column_stack([typed["x"], typed["y"]]) / scale + lo
+        np.testing.assert_allclose(placed, raw[rows], atol=2e-3 * float(np.ptp(raw)))
+        assert [w for _t, w, _h in typed["customdata"]] == analysis.words[k]
+        assert [s.children for s in words if not isinstance(s, str)] == analysis.words[k]
+        np.testing.assert_allclose(heat["data"][0]["z"][0], analysis.ep[rows, 0], atol=1e-3)
+        assert len(dist["data"][0]["y"]) == len(analysis.words[k])
+        assert ("data", 0, "x") not in _ops(patch)  # the big scatter is never resent
+
+
+def test_pinned_text_gets_its_own_slot_and_a_blank_text_clears(pages, upload):
+    _analytics, _byo, whatif_page = pages
+    _trigger("analytics-whatif-pin-store.data")
+    patch, words, *_rest, unpin_disabled = whatif_page.show_whatif(
+        "", {"text": "great lovely movie"}, 0.4, upload, "pca", 0, ["jump"], 0.3
+    )
+    ops = _ops(patch)
+    assert ops[("data", projection.WHATIF_SLOT)]["x"] == []
+    assert len(ops[("data", projection.PINNED_SLOT)]["x"]) == 3
+    assert words is None and unpin_disabled is False
+
+
+def test_full_projection_keeps_the_what_if_slots(pages, upload):
+    analytics, _byo, _whatif = pages
+    fig = analytics.draw_projection(
+        upload, "pca", 0, "ep", "none", False, None, ["jump"], 0.4, 0.3, "ep", "awful boring plot", None
+    )
+    assert len(fig.data) == projection.PINNED_SLOT + 1
+    assert fig.data[projection.WHATIF_SLOT].uid == "whatif-typed"
+    assert len(fig.data[projection.WHATIF_SLOT].x) == 3
+
+
+def test_uploads_are_listed_only_from_the_sessions_own_store(pages):
+    _analytics, byo_page, _whatif = pages
+    mine = byo_page.dataset_options([{"id": "upload-aaa", "label": "m.keras on d.csv"}])
+    assert [o["value"] for o in mine][-1] == "upload-aaa"
+    assert not [o for o in byo_page.dataset_options([]) if o["value"].startswith("upload-")]
+
+
+def test_bad_csv_upload_gets_its_message(pages, monkeypatch):
+    _analytics, byo_page, _whatif = pages
+    _trigger("analytics-upload-csv.contents")
+    latin = _data_url("text,label\ncafé au lait,1\n".encode("latin-1"))
+    out = byo_page.receive_upload(None, latin, None, None, "bad.csv", None, "s1", {})
+    assert "not UTF-8" in str(out[11])
+    out = byo_page.receive_upload(None, _data_url(b""), None, None, "empty.csv", None, "s1", {})
+    assert "empty" in str(out[11])
+    monkeypatch.setenv("RNNX_UPLOAD_LIMIT_MB", "0.001")
+    out = byo_page.receive_upload(
+        None, _data_url(b"text,label\n" + b"w,1\n" * 500), None, None, "big.csv", None, "s1", {}
+    )
+    assert "more than the limit" in str(out[11])
+
+
+def test_good_csv_fills_the_column_choices_in_the_sessions_folder(pages, tmp_path):
+    from model import byo
+
+    _analytics, byo_page, _whatif = pages
+    _trigger("analytics-upload-csv.contents")
+    data = b"id,review,sentiment\n1,good film,pos\n2,bad film,neg\n"
+    out = byo_page.receive_upload(None, _data_url(data), None, None, "../../evil name.csv", None, "s2", {})
+    files = out[0]
+    assert Path(files["csv"]["path"]).parent == byo.uploads_dir("s2") / "incoming"
+    assert [o["value"] for o in out[4]] == ["id", "review", "sentiment"]
+    assert (out[5], out[7]) == ("review", "sentiment")
+    assert out[10] is True  # still needs a model
+
+
+def test_demo_mode_refuses_uploads(pages, monkeypatch):
+    from components import analytics_byo as byo_view
+
+    _analytics, byo_page, _whatif = pages
+    monkeypatch.setenv("RNNX_DEMO_MODE", "1")
+    _trigger("analytics-upload-model.contents")
+    out = byo_page.receive_upload(_data_url(b"PK..."), None, None, "m.keras", None, None, "s3", {})
+    assert "switched off" in str(out[11]) and out[0] is not None
+    panel = byo_view.upload_panel(False, 200)
+    assert "switched off" in str(panel)
+    assert "disabled=True" in str(panel)
+
+
+def test_checkpoint_small_multiples_share_their_axes():
+    ep = np.array([[0.9, 0.1], [0.4, 0.6], [0.1, 0.9]])
+    panels = [
+        compare_fig.Panel(f"epoch {e}", np.arange(6.0).reshape(3, 2) * e, ep, ["a", "b", "c"])
+        for e in (1, 2, 3)
+    ]
+    fig = compare_fig.checkpoint_figure(np.zeros((4, 2)), panels)
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["epoch 1", "epoch 2", "epoch 3"]
+    assert fig["layout"]["xaxis2"]["matches"] == "x" and fig["layout"]["yaxis3"]["matches"] == "y"
+    assert len(fig["data"]) == 6 and fig["data"][1]["x"] == [0.0, 2.0, 4.0]
+
+
+def test_recurrent_layer_names_are_read_without_tensorflow(tmp_path):
+    import json
+    import zipfile
+
+    from pages.analytics_byo import recurrent_layer_names
+
+    config = {
+        "config": {
+            "layers": [
+                {"class_name": "Embedding", "config": {"name": "emb"}},
+                {"class_name": "LSTM", "config": {"name": "lstm_1"}},
+                {"class_name": "Bidirectional", "config": {"name": "bi", "layer": {"class_name": "GRU"}}},
+            ]
+        }
+    }
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    assert recurrent_layer_names(path) == ["lstm_1", "bi"]
