@@ -17,6 +17,7 @@ import os
 import dash
 import dash_bootstrap_components as dbc
 import diskcache
+import pandas  # noqa: F401  imported up front: lazy imports racing in two request threads can see it half-initialised
 from celery import Celery
 from dash import CeleryManager, DiskcacheManager, dcc, html
 from flask import Flask, jsonify

@@ -128,6 +128,13 @@ class CacheSessionStore:
     def put(self, sid: str, value: Any) -> None:
         cache.get_cache().set(session_key(sid), value, expire=SESSION_EXPIRE_S)
 
+    @contextlib.contextmanager
+    def lock(self, sid: str, timeout_s: float = 30.0) -> Iterator[None]:
+        import diskcache
+
+        with diskcache.Lock(cache.get_cache(), f"lock:{session_key(sid)}", expire=timeout_s):
+            yield
+
 
 def session_store() -> Any:
     """The deployment's session store (``serving.sessions``: Redis or disk) or the disk cache."""
@@ -151,11 +158,8 @@ def save_session(state: TrainerState, store: Any = None) -> None:
 
 @contextlib.contextmanager
 def session_lock(sid: str, timeout_s: float = 30.0) -> Iterator[None]:
-    """A cross-process lock around a read-modify-write of one session."""
-    import diskcache
-
-    lock = diskcache.Lock(cache.get_cache(), f"lock:{session_key(sid)}", expire=timeout_s)
-    with lock:
+    """A lock around a read-modify-write of one session: across machines with Redis, else this one's processes."""
+    with session_store().lock(sid, timeout_s):
         yield
 
 
