@@ -570,7 +570,6 @@ def draw_projection(
     pinned=None,
 ):
     """The full projection figure (sent when dataset, method or colouring change, not on selection)."""
-    from pages import analytics_whatif
 
     analysis, dmax, xy = load(dataset, method)
     if analysis is None or xy is None:
@@ -773,3 +772,6 @@ clientside_callback(
     Input("distance-graph", "hoverData"),
     prevent_initial_call=True,
 )
+
+# The issue-6 callbacks live in their own modules; Dash only imports files that call register_page.
+from pages import analytics_byo, analytics_whatif  # noqa: E402, F401

@@ -48,8 +48,8 @@ def byo_app(tmp_path_factory):
 def _open_panel(driver, url: str) -> None:
     _no_tour(driver, url)
     driver.get(f"{url}/analytics")
-    _wait(driver, lambda d: _css(d, "#analytics-byo-toggle"))
-    _css(driver, "#analytics-byo-toggle")[0].click()
+    _wait(driver, lambda d: _css(d, "#analytics-alert .alert"))  # the page's callbacks have run
+    driver.execute_script("arguments[0].click();", _css(driver, "#analytics-byo-toggle")[0])
     _wait(driver, lambda d: _css(d, "#analytics-byo-collapse.show"))
 
 
