@@ -216,7 +216,6 @@ def _controls(settings: trainer.Settings) -> html.Div:
                 placeholder="Load a pretrained example…",
                 size="sm",
                 className="trainer-example",
-                title="A sine model trained for a few epochs with one setting changed",
             ),
             dbc.Switch(
                 id="trainer-fast",

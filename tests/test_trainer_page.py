@@ -174,3 +174,13 @@ def test_thumbnails_show_exactly_one_period(key: str) -> None:
     assert first[0] == 0 and last[0] == pytest.approx(64)
     assert first[1] == pytest.approx(last[1], abs=0.5)  # the tile wraps seamlessly
     assert figs.svg_data_uri(svg).startswith("data:image/svg+xml")
+
+
+def test_layout_renders_and_an_example_loads_into_the_session(page) -> None:
+    layout = page.layout()
+    assert "trainer-example" in json.dumps(layout.to_plotly_json(), default=str)
+    out = page.load_example("lr-high", "page-example-session")
+    _, result, _, epoch, notice, is_open, *_, lr, batch, noise, data, cell, reset = out
+    assert epoch == str(trainer.EXAMPLE_EPOCHS) and is_open and "too high" in notice
+    assert lr == pytest.approx(0.0) and (batch, noise, data, cell, reset) == (25, 0.0, "sine", "lstm", None)
+    assert trainer.load_session("page-example-session").settings.learning_rate == pytest.approx(1.0)
