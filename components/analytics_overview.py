@@ -80,8 +80,8 @@ def confusion_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
     fig.update_layout(
         template=go.layout.Template(),
         height=260,
-        margin={"l": 90, "r": 10, "t": 10, "b": 50},
-        xaxis={"title": "predicted", "side": "bottom", "fixedrange": True},
+        margin={"l": 90, "r": 10, "t": 10, "b": 80},
+        xaxis={"title": "predicted", "side": "bottom", "fixedrange": True, "tickangle": -35},
         yaxis={"title": "actual", "autorange": "reversed", "fixedrange": True},
         font=_FONT,
         plot_bgcolor="#ffffff",
