@@ -294,6 +294,9 @@ def prepare_other_cell(set_progress, _clicks, dataset, method):
             return no_update, dbc.Alert(
                 f"Preparing {other} failed: {error}", color="danger", dismissable=True
             )
+        if not is_prepared(other, method):
+            note = f"Preparation finished but {other} is still not in the cache; try again or use the CLI."
+            return no_update, dbc.Alert(note, color="warning", dismissable=True)
     return {"a": dataset, "b": other, "method": method, "at": time.time()}, None
 
 
