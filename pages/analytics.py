@@ -471,7 +471,9 @@ def show_overview(dataset: str, method: str, _prepared: float):
     counts = overview.confusion_counts(analysis.labels, analysis.predicted, len(names))
     accuracy = float(np.trace(counts) / max(counts.sum(), 1))
     bar = overview.model_bar(analysis.summary, names, analysis.n_sequences, analysis.n_states, accuracy)
-    alert, button = None, {"display": "none"}
+    # Keep the "Prepared …" message that the preparation job just wrote.
+    alert = no_update if ctx.triggered_id == "analytics-prepared" else None
+    button = {"display": "none"}
     if xy is None:
         alert = overview.prepare_panel(
             f"The {METHOD_LABELS.get(method, method)} projection of {label}",

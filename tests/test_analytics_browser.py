@@ -190,7 +190,6 @@ def real_app(tmp_path_factory):
     stop_server(proc)
 
 
-@pytest.mark.slow
 def test_real_reuters_analysis_is_explorable(real_app, browser):
     _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
     _wait(browser, lambda d: len(_css(d, "#confusion-matrix .annotation-text")) == 25)

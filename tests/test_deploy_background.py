@@ -22,7 +22,7 @@ from tests.conftest import free_port, start_server, stop_server
 from tests.test_deploy_celery import prepare_in_browser
 from tests.test_deploy_server import maps_mention_tensorflow
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser]
 
 
 def test_preparation_job_forked_from_a_tensorflow_worker_finishes(tmp_path: Path, browser) -> None:

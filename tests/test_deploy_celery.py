@@ -26,7 +26,6 @@ pytestmark = [
         shutil.which("redis-server") is None, reason="redis-server is not installed (apt redis-server)"
     ),
     pytest.mark.browser,
-    pytest.mark.slow,
 ]
 
 

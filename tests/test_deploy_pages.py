@@ -43,7 +43,6 @@ def fresh(base: str, deps: list[dict]) -> DashClient:
     return DashClient(base, deps)
 
 
-@pytest.mark.slow
 def test_two_trainer_sessions_in_parallel_never_share_a_model(four_workers: str) -> None:
     deps = DashClient(four_workers).deps
     plans = {"lstm": (uuid.uuid4().hex, 4), "gru": (uuid.uuid4().hex, 7)}
