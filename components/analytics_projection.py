@@ -22,7 +22,8 @@ WHATIF_SLOT = N_TRACES  # the typed text's trajectory (out of sample)
 PINNED_SLOT = N_TRACES + 1  # a pinned typed text
 WHATIF_COLOR = "#e8590c"
 PINNED_COLOR = "#495057"
-FADED = 0.12
+FADED = 0.12  # faded sequences (fade correct / misclassified)
+SELECTION_FADE = 0.04  # the whole cloud behind a selected trajectory, so the path stands out
 DEFAULT_OPACITY = 0.65
 
 
@@ -86,7 +87,7 @@ def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str]
 def base_opacity(correct: np.ndarray, fade: str, selected: bool) -> float | np.ndarray:
     """Opacity of the state markers: faded behind a selection, or by correctness."""
     if selected:
-        return FADED
+        return SELECTION_FADE
     if fade in ("correct", "wrong"):
         faded = correct if fade == "correct" else ~correct
         return np.where(faded, FADED, DEFAULT_OPACITY).astype(np.float32)
@@ -115,7 +116,7 @@ def empty_overlay() -> list[dict]:
     return traces
 
 
-def _segments_trace(xs: list, ys: list, color: str, slot: int, width: float = 3.0) -> dict:
+def _segments_trace(xs: list, ys: list, color: str, slot: int, width: float = 3.5) -> dict:
     return {
         "type": "scatter",  # SVG: changing it never makes WebGL redo the big scatter
         "x": xs,
@@ -285,7 +286,7 @@ def trajectory_overlay(
             "text": text,
             "textposition": "top center",
             "textfont": {"size": 12, "color": "#212529", "shadow": "auto"},
-            "marker": {"size": 7, "color": point_colors, "line": {"color": "#ffffff", "width": 1}},
+            "marker": {"size": 8, "color": point_colors, "line": {"color": "#212529", "width": 1.2}},
             "customdata": custom,
             "hovertemplate": "<b>%{customdata[1]}</b> · step %{customdata[0]}<br>jump %{customdata[2]}"
             "<br>%{customdata[3]}<extra></extra>",

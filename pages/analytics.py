@@ -685,7 +685,7 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     if not faded:
-        patch["data"][0]["marker"]["opacity"] = projection.FADED
+        patch["data"][0]["marker"]["opacity"] = projection.SELECTION_FADE
     return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
 
 

@@ -43,7 +43,7 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     assert np.allclose(points["x"], xy[rows, 0], atol=0.051)
     assert np.allclose(points["y"], xy[rows, 1], atol=0.051)
     assert [c[0] for c in points["customdata"]] == list(range(len(a.words[k])))
-    assert ops[("data", 0, "marker", "opacity")] == projection.FADED
+    assert ops[("data", 0, "marker", "opacity")] == projection.SELECTION_FADE
     assert ("data", 0, "x") not in ops  # the big scatter is not resent
     assert faded is True
     # Once faded, selecting another sequence leaves the big scatter's trace alone entirely.

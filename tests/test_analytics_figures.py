@@ -79,7 +79,7 @@ def test_actual_class_mode_uses_discrete_class_colours():
 
 def test_base_opacity_fades_the_chosen_group_or_everything_behind_a_selection():
     correct = np.array([True, False, True])
-    assert projection.base_opacity(correct, "none", True) == projection.FADED
+    assert projection.base_opacity(correct, "none", True) == projection.SELECTION_FADE
     faded = projection.base_opacity(correct, "wrong", False)
     assert faded.tolist() == pytest.approx(
         [projection.DEFAULT_OPACITY, projection.FADED, projection.DEFAULT_OPACITY]
