@@ -105,7 +105,7 @@ def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, file
     _open_panel(browser, byo_app)
     for name, needle in (("latin1", "not UTF-8"), ("empty", "empty"), ("big", "more than the limit")):
         _drop(browser, "csv", files[name])
-        _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=30)
+        _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=90)
     _drop(browser, "csv", files["csv"])
     _wait(browser, lambda d: "300 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
     for name, needle in (("lambda", "Lambda layer"), ("dense", "no recurrent layer")):
@@ -114,12 +114,12 @@ def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, file
             browser, lambda d, name=name: f"{name}.keras" in _css(d, "#analytics-upload-model-name")[0].text
         )
         _analyse(browser)
-        _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=180)
+        _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=300)
     _drop(browser, "model", files["model"])
     _drop(browser, "csv", files["three"])
     _wait(browser, lambda d: "60 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
     _analyse(browser)
-    _wait(browser, lambda d: "2 outputs" in _alert_text(d), timeout=180)
+    _wait(browser, lambda d: "2 outputs" in _alert_text(d), timeout=300)
     assert "3 classes" in _alert_text(browser)
     assert "Traceback" not in browser.page_source
     with urllib.request.urlopen(f"{byo_app}/healthz", timeout=10) as response:
