@@ -290,21 +290,24 @@ def store_files(
 
 
 @lru_cache(maxsize=4)
-def _loaded(model_path: str):
-    return load_model(model_path)
+def _extractor(model_path: str, layer_name: str | None):
+    """The upload's model and its state extractor, built once per process (files never change)."""
+    from model.extraction import StateExtractor
+
+    return StateExtractor(load_model(model_path), layer_name)
 
 
 def text_states(upload_id: str, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(words, hidden states, EP) of one text under an uploaded model (for what-if)."""
-    from model import cache, extraction
+    from model import cache
 
     spec: UploadSpec | None = cache.get(spec_key(upload_id))
     if spec is None:
         raise LookupError(f"Upload {upload_id} is not prepared.")
-    model = _loaded(spec.model_path)
+    extractor = _extractor(spec.model_path, spec.layer_name)
     vocabulary = read_vocabulary(spec.vocab_path) if spec.vocab_path else None
-    inputs, ids, [words] = encode_for_model(model, [text], vocabulary, spec.max_len)
-    states = extraction.extract_states(model, ids, layer_name=spec.layer_name, inputs=inputs)
+    inputs, ids, [words] = encode_for_model(extractor.model, [text], vocabulary, spec.max_len)
+    states = extractor.run(ids, inputs)
     return words, states.hidden, states.ep
 
 

@@ -107,51 +107,82 @@ def extract_states(
     ``inputs`` are what the model takes (token ids by default; raw strings for a
     model with a TextVectorization layer, whose vectorised ids are then ``token_ids``).
     """
-    import keras
+    return StateExtractor(model, layer_name).run(token_ids, inputs, batch_size, on_batch)
 
-    layer = find_recurrent_layer(model, layer_name)
-    model_inputs = token_ids if inputs is None else inputs
-    feeder = keras.Model(model.inputs, layer.input)
-    copy = _sequence_copy(layer)
-    hidden_parts, cell_parts, masks, n = [], [], [], len(model_inputs)
-    is_lstm = cell_type_of(layer) == "lstm" and not hasattr(layer, "forward_layer")
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        layer_in, mask = _layer_input(feeder, model_inputs[start:stop], token_ids, start, stop)
-        masks.append(mask)
-        if not copy.built:
-            copy.build(layer_in.shape)
-            copy.set_weights(layer.get_weights())
-        sequence = np.asarray(copy(layer_in, mask=mask, training=False))
-        hidden_parts.append(sequence[mask].astype(np.float32))
-        if is_lstm:
-            trace = cellmath.run_sequence(
-                "lstm",
-                layer_in,
-                layer.get_weights(),
-                mask=mask,
-                activation=layer.activation.__name__,
-                recurrent_activation=layer.recurrent_activation.__name__,
-            )
-            cell_parts.append(trace["c"][mask].astype(np.float32))
-        if on_batch:
-            on_batch(stop, n)
-    lengths = np.concatenate(masks).sum(axis=1) if masks else np.zeros(0, np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    hidden = np.concatenate(hidden_parts) if hidden_parts else np.zeros((0, 0), np.float32)
-    ep = _apply_head(model, layer, hidden).astype(np.float32)
-    last = offsets[1:] - 1
-    has_states = lengths > 0
-    final_ep = np.where(has_states[:, None], ep[np.maximum(last, 0)], np.nan)
-    return States(
-        hidden=hidden,
-        cell=np.concatenate(cell_parts) if cell_parts else None,
-        ep=ep,
-        distance=step_distances(hidden, offsets),
-        offsets=offsets,
-        predicted=np.nan_to_num(final_ep).argmax(axis=1).astype(np.int64),
-        confidence=np.nanmax(np.nan_to_num(final_ep), axis=1).astype(np.float32),
-    )
+
+class StateExtractor:
+    """What reads per-step states out of one model, built once and reusable (what-if calls it per keystroke)."""
+
+    def __init__(self, model, layer_name: str | None = None) -> None:
+        import keras
+
+        self.model = model
+        self.layer = find_recurrent_layer(model, layer_name)
+        self.feeder = keras.Model(model.inputs, self.layer.input)
+        self.copy = _sequence_copy(self.layer)
+        self.weights = self.layer.get_weights()
+        self.units = int(np.asarray(self.weights[1]).shape[0]) * (
+            2 if hasattr(self.layer, "forward_layer") else 1
+        )
+        self.is_lstm = cell_type_of(self.layer) == "lstm" and not hasattr(self.layer, "forward_layer")
+
+    def run(
+        self,
+        token_ids: np.ndarray,
+        inputs: np.ndarray | None = None,
+        batch_size: int = 250,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> States:
+        layer = self.layer
+        model_inputs = token_ids if inputs is None else inputs
+        hidden_parts, cell_parts, masks, n = [], [], [], len(model_inputs)
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            layer_in, mask = _layer_input(self.feeder, model_inputs[start:stop], token_ids, start, stop)
+            masks.append(mask)
+            if not self.copy.built:
+                self.copy.build(layer_in.shape)
+                self.copy.set_weights(self.weights)
+            sequence = np.asarray(self.copy(layer_in, mask=mask, training=False))
+            hidden_parts.append(sequence[mask].astype(np.float32))
+            if self.is_lstm:
+                trace = cellmath.run_sequence(
+                    "lstm",
+                    layer_in,
+                    self.weights,
+                    mask=mask,
+                    activation=layer.activation.__name__,
+                    recurrent_activation=layer.recurrent_activation.__name__,
+                )
+                cell_parts.append(trace["c"][mask].astype(np.float32))
+            if on_batch:
+                on_batch(stop, n)
+        lengths = np.concatenate(masks).sum(axis=1) if masks else np.zeros(0, np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        hidden = np.concatenate(hidden_parts) if hidden_parts else np.zeros((0, self.units), np.float32)
+        if len(hidden):
+            ep = _apply_head(self.model, layer, hidden).astype(np.float32)
+        else:
+            n_out = int(self.model.outputs[0].shape[-1] or 1)
+            ep = np.zeros((0, 2 if n_out == 1 else n_out), np.float32)
+        last = offsets[1:] - 1
+        has_states = lengths > 0
+        final_ep = (
+            np.where(has_states[:, None], ep[np.maximum(last, 0)], np.nan)
+            if len(ep)
+            else np.full((n, ep.shape[1]), np.nan)
+        )
+        return States(
+            hidden=hidden,
+            cell=np.concatenate(cell_parts) if cell_parts else None,
+            ep=ep,
+            distance=step_distances(hidden, offsets),
+            offsets=offsets,
+            predicted=np.nan_to_num(final_ep).argmax(axis=1).astype(np.int64),
+            confidence=np.nanmax(np.nan_to_num(final_ep), axis=1).astype(np.float32)
+            if n
+            else np.zeros(0, np.float32),
+        )
 
 
 def _layer_input(feeder, batch, token_ids, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:

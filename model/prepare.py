@@ -372,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--classes", help="comma-separated class names, in the model's output order")
     parser.add_argument("--layer", help="name of the recurrent layer to analyse (default: the last one)")
+    parser.add_argument(
+        "--session", default="cli", help="whose upload folder keeps the files (the app passes its session)"
+    )
     parser.add_argument("--cell-type", choices=textmodels.CELL_TYPES, help="train a variant with this cell")
     parser.add_argument("--projection", default="pca", choices=PROJECTIONS)
     parser.add_argument("--sequences", type=int, default=None, help="number of test sequences to analyse")
@@ -393,12 +396,14 @@ def main(argv: list[str] | None = None) -> int:
                 args.classes.split(",") if args.classes else None,
                 args.layer,
                 args.projection,
+                session=args.session,
                 on_progress=reporter,
                 bars=not args.progress_lines,
             )
         else:
+            dataset = variant_id(args.dataset, args.cell_type)
             summary = prepare(
-                args.dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines
+                dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines
             )
     except (PrepareError, byo.InputError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -217,9 +217,13 @@ def receive_upload(model_c, csv_c, vocab_c, model_f, csv_f, vocab_f, session, fi
 # ---------------------------------------------------------------- preparing an upload
 
 
-def upload_args(files: dict, text_column, label_column, class_names: str | None, layer) -> list[str]:
-    """The CLI arguments that prepare this session's files."""
+def upload_args(
+    files: dict, text_column, label_column, class_names: str | None, layer, session: str | None = None
+) -> list[str]:
+    """The CLI arguments that prepare this session's files (kept in this session's folder)."""
     args = ["--model", files["model"]["path"], "--csv", files["csv"]["path"]]
+    if session:
+        args += ["--session", str(session)]
     if text_column:
         args += ["--text-column", str(text_column)]
     if label_column:
@@ -247,6 +251,7 @@ def upload_args(files: dict, text_column, label_column, class_names: str | None,
     State("analytics-layer", "value"),
     State("analytics-projection-method", "value"),
     State("analytics-uploads", "data"),
+    State("analytics-session", "data"),
     background=True,
     running=[
         (Output("analytics-byo-run", "disabled"), True, False),
@@ -259,7 +264,9 @@ def upload_args(files: dict, text_column, label_column, class_names: str | None,
     progress=[Output("analytics-byo-progress", "value"), Output("analytics-byo-progress", "label")],
     prevent_initial_call=True,
 )
-def analyse_upload(set_progress, _clicks, files, text_col, label_col, class_names, layer, method, uploads):
+def analyse_upload(
+    set_progress, _clicks, files, text_col, label_col, class_names, layer, method, uploads, session=None
+):
     """Prepare the session's model and CSV in a fresh process; then select it in the dataset list."""
     if not settings.uploads_allowed():
         return no_update, no_update, no_update, _alert(REFUSED, "warning", "Refused.")
@@ -275,7 +282,7 @@ def analyse_upload(set_progress, _clicks, files, text_col, label_col, class_name
         set_progress((pct, f"{pct}% · {stage}"))
 
     set_progress((1, "starting…"))
-    args = upload_args(files, text_col, label_col, class_names, layer)
+    args = upload_args(files, text_col, label_col, class_names, layer, session)
     start = time.perf_counter()
     try:
         summary = prepare.run_prepare_subprocess(

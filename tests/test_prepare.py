@@ -138,3 +138,15 @@ def test_checkpoints_and_cell_type_variants(quick: None) -> None:
         final.points, prepare.load_projection("reuters@gru", "pca", 20)[analysis.rows(3)], atol=1e-4
     )
     assert whatif.analyse_text("reuters@gru", "oil prices rise").words == ["oil", "prices", "rise"]
+
+
+def test_cli_cell_type_prepares_the_variant(quick: None) -> None:
+    result = run_cli("--dataset", "reuters", "--cell-type", "gru", "--sequences", "15", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["dataset_id"] == "reuters@gru" and summary["cell_type"] == "gru"
+    seen: list[float] = []
+    assert (
+        prepare.run_prepare_subprocess("reuters@gru", "pca", 15, lambda f, s: seen.append(f))["cell_type"]
+        == "gru"
+    )
