@@ -68,6 +68,7 @@ def test_missing_archive_names_the_file_and_folder(data_dir: Path, monkeypatch: 
 
 
 def test_failed_download_says_what_to_do(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RNNX_OFFLINE", raising=False)
     monkeypatch.setitem(datasets.DOWNLOAD_URLS, datasets.IMDB_ARCHIVE, "http://127.0.0.1:9/aclImdb_v1.tar.gz")
     with pytest.raises(datasets.DatasetError) as error:
         datasets.load("imdb")

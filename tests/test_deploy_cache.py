@@ -28,10 +28,13 @@ FILL = """
 import os, sys
 from model import cache
 prefix, count, nbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# Writing and reading must never raise; a fresh entry may already be evicted by another
+# writer's cull (the limit holds ~20 entries for 3 writers), so reads are counted, not required.
+readable = 0
 for i in range(count):
     cache.put(f"{prefix}:{i:04d}", os.urandom(nbytes))
-    assert cache.get(f"{prefix}:{i:04d}") is not None or cache.read_only()
-print("ok")
+    readable += cache.get(f"{prefix}:{i:04d}") is not None
+print("ok", readable)
 """
 
 
