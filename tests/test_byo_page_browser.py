@@ -11,7 +11,7 @@ from tests.byo_fixtures import dense_model, gru_vectorizer_model, lambda_model, 
 from tests.conftest import console_errors
 from tests.test_analytics_browser import _css, _no_tour, _server, _trajectory, _wait
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
