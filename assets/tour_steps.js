@@ -90,6 +90,11 @@ window.rnnxTourSteps = {
      }
     },
     {
+     "target": "trainer-example",
+     "title": "Pretrained examples",
+     "body": "Some effects take many epochs to show. This list loads sine models trained for 25 epochs with one setting changed: a learning rate too low or too high, small or large batches, noisy inputs. Load one to see its loss curve and prediction at once, then keep training it."
+    },
+    {
      "target": "batch-size",
      "title": "Batch size",
      "body": "How many windows are averaged for one update: small batches give many noisy steps, large ones few smooth steps."

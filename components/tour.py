@@ -99,6 +99,13 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         set={"learning-rate": {"value": -1.60206}},
     ),
     _s(
+        "trainer-example",
+        "Pretrained examples",
+        "Some effects take many epochs to show. This list loads sine models trained for 25 epochs with one "
+        "setting changed: a learning rate too low or too high, small or large batches, noisy inputs. Load "
+        "one to see its loss curve and prediction at once, then keep training it.",
+    ),
+    _s(
         "batch-size",
         "Batch size",
         "How many windows are averaged for one update: small batches give many noisy steps, large ones "
