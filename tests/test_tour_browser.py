@@ -59,7 +59,7 @@ def test_trainer_tour_runs_once_and_restarts_from_the_navbar(app_server: str, br
         if step["target"] == "cell-diagram":
             assert browser.find_element(By.ID, "cell-view").is_displayed()
         time.sleep(0.4)  # let the popover finish sliding to its place
-        browser.find_element(By.ID, "tour-next").click()
+        _click_when_settled(browser, "tour-next")
     assert all(pointed) and len(pointed) == sum(1 for s in steps if s["target"])
     _wait(browser, lambda d: not _popover_shown(d))
     assert browser.execute_script("return localStorage.getItem('rnnx-tour-done-trainer')") == "1"
@@ -105,3 +105,17 @@ def test_analytics_page_has_its_own_shorter_tour(app_server: str, browser) -> No
     _wait(browser, _popover_shown, timeout=90)
     current = browser.execute_script(CURRENT_JS)
     assert current["name"] == "analytics" and current["count"] == len(tour.ANALYTICS_TOUR)
+
+
+def _click_when_settled(browser, element_id: str, attempts: int = 20) -> None:
+    """Click once the element is no longer covered (the popover may still be sliding or scrolling)."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+    from selenium.webdriver.common.by import By
+
+    for _ in range(attempts):
+        try:
+            browser.find_element(By.ID, element_id).click()
+            return
+        except ElementClickInterceptedException:
+            time.sleep(0.25)
+    browser.find_element(By.ID, element_id).click()
