@@ -82,18 +82,7 @@ def checkpoint_figure(backdrop: np.ndarray, panels: list[Panel], height: int = 2
                 "showlegend": False,
             }
         )
-        layout["annotations"].append(
-            {
-                "text": panel.title,
-                "xref": f"{xref} domain",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 1.0,
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 12},
-            }
-        )
+        layout["annotations"].append(_panel_title(panel.title, xref, 12))
     return {"data": data, "layout": layout}
 
 
@@ -132,19 +121,22 @@ def side_by_side_figure(panels: list[tuple[str, np.ndarray, dict]], height: int 
                 "yaxis": yref,
             }
         )
-        layout["annotations"].append(
-            {
-                "text": title,
-                "xref": f"{xref} domain",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 1.0,
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 13},
-            }
-        )
+        layout["annotations"].append(_panel_title(title, xref, 13))
     return {"data": data, "layout": layout}
+
+
+def _panel_title(text: str, xref: str, size: int) -> dict:
+    """A title centred above the panel whose x axis is ``xref``."""
+    return {
+        "text": text,
+        "xref": f"{xref} domain",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 1.0,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": size},
+    }
 
 
 def subsample(n: int, k: int, seed: int = 0) -> np.ndarray:
