@@ -125,6 +125,16 @@
         if (isSelectedWord(el)) { highlight(null); }
     });
 
+    // Esc clears the selected sequence (arrow keys already move through the table's rows).
+    document.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Escape" || window.location.pathname.indexOf("analytics") < 0) { return; }
+        var tag = (ev.target && ev.target.tagName) || "";
+        if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
+        if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
+        window.dash_clientside.set_props("sequence-table", {active_cell: null});
+        window.dash_clientside.set_props("analytics-selection", {data: null});
+    });
+
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.analytics = {
         highlight: highlight,

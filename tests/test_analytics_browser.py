@@ -130,6 +130,21 @@ def test_clicking_a_row_draws_every_view_and_hover_links_them(synthetic_app, bro
     assert console_errors(browser) == []
 
 
+def test_arrow_keys_move_through_rows_and_escape_clears_the_selection(synthetic_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    _click_row(browser, 2)
+    _wait(browser, lambda d: "seq=2" in d.current_url and _trajectory(d) and len(_trajectory(d)["x"]) > 0)
+    ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+    _wait(browser, lambda d: "seq=3" in d.current_url)
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    _wait(browser, lambda d: not (_trajectory(d) or {}).get("x"))
+    _wait(browser, lambda d: "seq=" not in d.current_url)
+    assert console_errors(browser) == []
+
+
 def test_moving_the_threshold_changes_the_labelled_words(synthetic_app, browser):
     _open(browser, f"{synthetic_app}/analytics?dataset=imdb&seq=5&jump=0.9")
     _wait(browser, lambda d: _trajectory(d) and len(_trajectory(d)["x"]) > 0)
