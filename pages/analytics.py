@@ -322,6 +322,8 @@ def layout(**query: str) -> html.Div:
     """The page; ``dataset``, ``method``, ``seq``, ``jump`` and ``epchange`` come from the URL."""
     datasets = _datasets()
     dataset = query.get("dataset") if query.get("dataset") in datasets else next(iter(datasets))
+    requested = query.get("dataset") or ""
+    requested_upload = requested if requested.startswith("upload-") else None
     method = query.get("method") if query.get("method") in _methods() else "pca"
     jump = _float(query.get("jump"), DEFAULT_JUMP)
     ep_change = _float(query.get("epchange"), DEFAULT_EP_CHANGE)
@@ -423,6 +425,8 @@ def layout(**query: str) -> html.Div:
             ),
             dcc.Store(id="analytics-session", storage_type="session"),
             dcc.Store(id="analytics-uploads", storage_type="session", data=[]),
+            # An upload id from the URL: restored only if this browser session owns that upload.
+            dcc.Store(id="analytics-requested-upload", data=requested_upload),
             dcc.Store(id="analytics-byo-files", data={}),
             dcc.Store(id="analytics-selection", data=selection),
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.

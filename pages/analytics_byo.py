@@ -89,9 +89,17 @@ def ensure_session(_ts: int | None, session: str | None):
     return no_update if session else uuid.uuid4().hex
 
 
-@callback(Output("analytics-dataset", "options"), Input("analytics-uploads", "data"))
-def list_datasets(uploads: list[dict] | None) -> list[dict]:
-    return dataset_options(uploads)
+@callback(
+    Output("analytics-dataset", "options"),
+    Output("analytics-dataset", "value", allow_duplicate=True),
+    Input("analytics-uploads", "data"),
+    State("analytics-requested-upload", "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def list_datasets(uploads: list[dict] | None, requested: str | None):
+    """The dataset list; an upload named in the URL is selected if this session owns it."""
+    owned = {item.get("id") for item in uploads or []}
+    return dataset_options(uploads), requested if requested in owned else no_update
 
 
 @callback(

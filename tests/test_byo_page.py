@@ -173,3 +173,15 @@ def test_recurrent_layer_names_are_read_without_tensorflow(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("config.json", json.dumps(config))
     assert recurrent_layer_names(path) == ["lstm_1", "bi"]
+
+
+def test_an_upload_in_the_url_is_restored_only_for_the_session_that_owns_it(pages) -> None:
+    from dash import no_update
+
+    mine = [{"id": "upload-0123456789ab", "label": "gru.keras on reviews.csv"}]
+    options, value = pages[1].list_datasets(mine, "upload-0123456789ab")
+    assert value == "upload-0123456789ab"
+    assert "upload-0123456789ab" in [o["value"] for o in options]
+    options, value = pages[1].list_datasets([], "upload-0123456789ab")  # another session's link
+    assert value is no_update
+    assert all(not o["value"].startswith("upload-") for o in options)

@@ -99,6 +99,11 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     )
     assert typed == 6
     assert console_errors(browser) == []
+    # reloading the page's URL (same browser session) brings the upload back
+    _wait(browser, lambda d: "dataset=upload-" in d.current_url)
+    browser.get(browser.current_url)
+    _wait(browser, lambda d: any("GRU" in e.text for e in _css(d, "#analytics-model-summary")), timeout=60)
+    _wait(browser, lambda d: any("Yours:" in e.text for e in _css(d, "#analytics-dataset")))
 
 
 def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, files, browser):
