@@ -7,15 +7,25 @@ from dash import html
 dash.register_page(__name__, path="/", title="RNN Explorer", name="Home")
 
 
-def _card(title: str, text: str, href: str, button_id: str) -> dbc.Card:
+def _card(title: str, text: str, href: str, button_id: str, image: str) -> dbc.Card:
     return dbc.Card(
-        dbc.CardBody(
-            [
-                html.H4(title, className="card-title"),
-                html.P(text, className="card-text"),
-                dbc.Button(f"Open {title}", href=dash.get_relative_path(href), id=button_id, color="primary"),
-            ]
-        ),
+        [
+            html.A(
+                dbc.CardImg(
+                    src=dash.get_asset_url(f"img/{image}"), top=True, alt=f"The {title.lower()} page"
+                ),
+                href=dash.get_relative_path(href),
+            ),
+            dbc.CardBody(
+                [
+                    html.H4(title, className="card-title"),
+                    html.P(text, className="card-text"),
+                    dbc.Button(
+                        f"Open {title}", href=dash.get_relative_path(href), id=button_id, color="primary"
+                    ),
+                ]
+            ),
+        ],
         className="h-100 shadow-sm",
     )
 
@@ -38,6 +48,7 @@ def layout(**_query: str) -> html.Div:
                             "step through its real gate values.",
                             "/trainer",
                             "home-trainer-link",
+                            "trainer-preview.png",
                         ),
                         md=6,
                     ),
@@ -49,11 +60,22 @@ def layout(**_query: str) -> html.Div:
                             "trajectory, as coloured text, a heatmap and hidden-state jumps.",
                             "/analytics",
                             "home-analytics-link",
+                            "analytics-preview.png",
                         ),
                         md=6,
                     ),
                 ],
                 className="g-4 mt-2",
+            ),
+            html.P(
+                [
+                    "Bring your own recurrent Keras text classifier and a CSV of texts: ",
+                    html.A("Analytics → Bring your own model", href=dash.get_relative_path("/analytics")),
+                    ", or ",
+                    html.Code("python -m model.prepare --model my.keras --csv texts.csv"),
+                    ".",
+                ],
+                className="text-muted mt-4",
             ),
         ]
     )
