@@ -7,6 +7,7 @@ import numpy as np
 DEFAULT_JUMP = 0.40
 DEFAULT_EP_CHANGE = 0.30
 RULES = ("jump", "ep", "flip")
+BEFORE = "before"  # label the word before each event instead of the word that caused it
 
 
 def jump_steps(distance: np.ndarray, dmax: float, threshold: float) -> np.ndarray:
@@ -41,7 +42,11 @@ def labelled_steps(
     jump_threshold: float = DEFAULT_JUMP,
     ep_threshold: float = DEFAULT_EP_CHANGE,
 ) -> np.ndarray:
-    """Sorted union of the steps picked by the active ``rules``."""
+    """Sorted union of the steps picked by the active ``rules``.
+
+    Each rule marks the step *after* its event (the word that caused it); with ``"before"`` among
+    the rules, the word read just before the event is labelled instead (the original's two forms).
+    """
     picked: list[np.ndarray] = [np.array([], dtype=int)]
     if "jump" in rules:
         picked.append(jump_steps(distance, dmax, jump_threshold))
@@ -49,4 +54,7 @@ def labelled_steps(
         picked.append(ep_change_steps(ep, ep_threshold))
     if "flip" in rules:
         picked.append(flip_steps(ep))
-    return np.unique(np.concatenate(picked)).astype(int)
+    steps = np.concatenate(picked).astype(int)
+    if BEFORE in rules:
+        steps = np.maximum(steps - 1, 0)
+    return np.unique(steps).astype(int)

@@ -258,6 +258,7 @@ def _threshold_controls(jump: float, ep_change: float, rules: list[str]) -> html
                     {"label": "label jumps ≥", "value": "jump"},
                     {"label": "EP change ≥", "value": "ep"},
                     {"label": "class flips", "value": "flip"},
+                    {"label": "label the word before", "value": "before"},
                 ],
                 value=rules,
                 inline=True,
@@ -327,7 +328,7 @@ def layout(**query: str) -> html.Div:
     method = query.get("method") if query.get("method") in _methods() else "pca"
     jump = _float(query.get("jump"), DEFAULT_JUMP)
     ep_change = _float(query.get("epchange"), DEFAULT_EP_CHANGE)
-    rules = [r for r in (query.get("labels") or "jump").split(",") if r in ("jump", "ep", "flip")]
+    rules = [r for r in (query.get("labels") or "jump").split(",") if r in ("jump", "ep", "flip", "before")]
     seq = _int(query.get("seq"))
     selection = {"dataset": dataset, "seq": seq, "step": None} if seq is not None else None
     empty_projection = projection.projection_figure(

@@ -49,6 +49,8 @@ def test_label_rules():
     assert labels.flip_steps(_ep([0.6, 0.7, 0.4, 0.45, 0.8])).tolist() == [2, 4]
     assert labels.labelled_steps(ep, dist, 1.0, ["jump", "ep"], 0.4, 0.3).tolist() == [1, 3, 4]
     assert labels.labelled_steps(ep, dist, 1.0, [], 0.4, 0.3).tolist() == []
+    # the "before" form labels the word read just before each event
+    assert labels.labelled_steps(ep, dist, 1.0, ["jump", "ep", "before"], 0.4, 0.3).tolist() == [0, 2, 3]
 
 
 def test_projection_figure_is_webgl_with_fixed_overlay_slots_and_ep_scale():
