@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.analytics_overview import empty_figure
+from components.progress import progress_bar
 
 GraphMaker = Callable[..., dcc.Graph]
 
@@ -145,11 +146,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                 size="sm",
                 disabled=True,
             ),
-            html.Div(
-                dbc.Progress(id="analytics-byo-progress", value=0, label="", striped=True, animated=True),
-                id="analytics-byo-progress-wrap",
-                style={"display": "none", "minWidth": 300},
-            ),
+            progress_bar("analytics-byo-progress", 300),
             html.Span(
                 f"Limit {limit_mb:.0f} MB per file. Your files stay in this browser session's own space.",
                 className="small text-muted",
@@ -276,17 +273,7 @@ def compare_body(graph: GraphMaker) -> list:
                                     color="primary",
                                     outline=True,
                                 ),
-                                html.Div(
-                                    dbc.Progress(
-                                        id="analytics-cells-progress",
-                                        value=0,
-                                        label="",
-                                        striped=True,
-                                        animated=True,
-                                    ),
-                                    id="analytics-cells-progress-wrap",
-                                    style={"display": "none", "minWidth": 260},
-                                ),
+                                progress_bar("analytics-cells-progress", 260),
                             ],
                             className="d-flex align-items-center gap-3 my-2",
                         ),

@@ -17,8 +17,10 @@ from components import analytics_byo as byo_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_view as view
+from components import progress
 from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
 from components.info import heading
+from components.progress import progress_bar
 from model.artifacts import Analysis
 from serving import settings
 
@@ -185,11 +187,7 @@ def _controls(dataset: str, method: str) -> dbc.Row:
                 width="auto",
             ),
             dbc.Col(
-                html.Div(
-                    dbc.Progress(id="analytics-progress", value=0, label="", striped=True, animated=True),
-                    id="analytics-progress-wrap",
-                    style={"display": "none", "minWidth": 280},
-                ),
+                progress_bar("analytics-progress", 280),
                 width="auto",
             ),
             dbc.Col(
@@ -505,8 +503,8 @@ def show_overview(dataset: str, method: str, _prepared: float):
         (Output("analytics-prepare", "disabled"), True, False),
         (
             Output("analytics-progress-wrap", "style"),
-            {"display": "block", "minWidth": 280},
-            {"display": "none"},
+            progress.shown(280),
+            progress.HIDDEN,
         ),
     ],
     progress=[Output("analytics-progress", "value"), Output("analytics-progress", "label")],
@@ -519,8 +517,8 @@ def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
         return no_update, dbc.Alert("The data pipeline is not installed.", color="warning")
 
     def on_progress(fraction: float, stage: str) -> None:
-        pct = int(round(100 * min(max(fraction, 0.0), 1.0)))
-        set_progress((pct, f"{pct}% · {stage}"))
+
+        set_progress(progress.progress_value(fraction, stage))
 
     set_progress((1, "starting…"))
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from components import progress
 from model import byo
 from pages.analytics import _datasets, _prepare
 from serving import settings
@@ -265,8 +266,8 @@ def upload_args(
         (Output("analytics-byo-run", "disabled"), True, False),
         (
             Output("analytics-byo-progress-wrap", "style"),
-            {"display": "block", "minWidth": 300},
-            {"display": "none"},
+            progress.shown(300),
+            progress.HIDDEN,
         ),
     ],
     progress=[Output("analytics-byo-progress", "value"), Output("analytics-byo-progress", "label")],
@@ -286,8 +287,8 @@ def analyse_upload(
         return no_update, no_update, no_update, _alert("The data pipeline is not installed.", "warning")
 
     def on_progress(fraction: float, stage: str) -> None:
-        pct = int(round(100 * min(max(fraction, 0.0), 1.0)))
-        set_progress((pct, f"{pct}% · {stage}"))
+
+        set_progress(progress.progress_value(fraction, stage))
 
     set_progress((1, "starting…"))
     args = upload_args(files, text_col, label_col, class_names, layer, session)

@@ -14,6 +14,7 @@ from components import analytics_labels as labels_mod
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
+from components import progress
 from pages.analytics import _prepare, _selected, load
 
 MAX_PANELS = 6
@@ -263,8 +264,8 @@ def _cells(dataset: str, analysis) -> tuple[str, str]:
         (Output("analytics-compare-cells", "disabled"), True, False),
         (
             Output("analytics-cells-progress-wrap", "style"),
-            {"display": "block", "minWidth": 260},
-            {"display": "none"},
+            progress.shown(260),
+            progress.HIDDEN,
         ),
     ],
     progress=[Output("analytics-cells-progress", "value"), Output("analytics-cells-progress", "label")],
@@ -284,8 +285,8 @@ def prepare_other_cell(set_progress, _clicks, dataset, method):
     if not (is_prepared and is_prepared(other, method)):
 
         def on_progress(fraction: float, stage: str) -> None:
-            pct = int(round(100 * min(max(fraction, 0.0), 1.0)))
-            set_progress((pct, f"{pct}% · {stage}"))
+
+            set_progress(progress.progress_value(fraction, stage))
 
         set_progress((1, "starting…"))
         try:
