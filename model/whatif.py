@@ -50,12 +50,8 @@ def classifier_states(
     trace = cellmath.run_sequence(config.cell_type, embedding[tokens][None], recurrent)
     hidden = trace["h"][0].astype(np.float32)
     logits = hidden @ dense_w + dense_b
-    if logits.shape[-1] == 1:
-        p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
-        ep = np.stack([1 - p, p], axis=-1)
-    else:
-        ep = _softmax(logits)
-    return words, hidden, ep.astype(np.float32)
+    output = cellmath.sigmoid(logits) if logits.shape[-1] == 1 else _softmax(logits)
+    return words, hidden, textmodels.class_probabilities(output)
 
 
 @lru_cache(maxsize=8)
