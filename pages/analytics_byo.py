@@ -359,3 +359,13 @@ clientside_callback(
     Input("analytics-export-all-svg", "n_clicks"),
     prevent_initial_call=True,
 )
+
+# While a dropped file is still being read on the server, Analyse would use the previous one.
+clientside_callback(
+    """function () { return true; }""",
+    Output("analytics-byo-run", "disabled", allow_duplicate=True),
+    Input("analytics-upload-model", "contents"),
+    Input("analytics-upload-csv", "contents"),
+    Input("analytics-upload-vocab", "contents"),
+    prevent_initial_call=True,
+)

@@ -121,6 +121,7 @@ def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, file
         _analyse(browser)
         _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=300)
     _drop(browser, "model", files["model"])
+    _wait(browser, lambda d: "gru.keras" in _css(d, "#analytics-upload-model-name")[0].text)
     _drop(browser, "csv", files["three"])
     _wait(browser, lambda d: "60 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
     _analyse(browser)
