@@ -60,6 +60,7 @@
     close.setAttribute("aria-label", "Skip the tour");
     close.title = "Skip the tour";
     make("div", "rnnx-tour-body", pop).id = "tour-body";
+    make("div", "rnnx-tour-actions", pop).id = "tour-actions";
     make("div", "rnnx-tour-wait", pop).id = "tour-wait";
     var foot = make("div", "rnnx-tour-foot", pop);
     make("span", "rnnx-tour-progress", foot).id = "tour-progress";
@@ -75,12 +76,27 @@
     return pop;
   }
 
+  function setProps(changes) {
+    if (!changes || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    Object.keys(changes).forEach(function (id) {
+      if (document.getElementById(id)) { window.dash_clientside.set_props(id, changes[id]); }
+    });
+  }
+
+  function showActions(step) {
+    var box = document.getElementById("tour-actions");
+    box.textContent = "";
+    (step.actions || []).forEach(function (action, k) {
+      var button = make("button", "btn btn-sm btn-outline-primary me-2", box, action.label);
+      button.type = "button";
+      button.id = "tour-action-" + k;
+      button.addEventListener("click", function () { setProps(action.set); });
+    });
+    box.style.display = step.actions && step.actions.length ? "" : "none";
+  }
+
   function applyStep(step) {
-    if (step.set && window.dash_clientside && window.dash_clientside.set_props) {
-      Object.keys(step.set).forEach(function (id) {
-        if (document.getElementById(id)) { window.dash_clientside.set_props(id, step.set[id]); }
-      });
-    }
+    setProps(step.set);
     if (step.click) {
       var el = document.querySelector(step.click);
       if (el) { el.click(); }
@@ -96,6 +112,7 @@
     document.getElementById("tour-back").disabled = state.index === 0;
     var last = state.index === state.steps.length - 1;
     document.getElementById("tour-next").textContent = last ? "Finish" : "Next";
+    showActions(step);
     var wait = document.getElementById("tour-wait");
     if (step.wait && step.wait.epochs) {
       wait.textContent = "Continues by itself after " + step.wait.epochs + " more epoch" + (step.wait.epochs > 1 ? "s" : "") + " (or press Next).";

@@ -92,7 +92,25 @@ window.rnnxTourSteps = {
     {
      "target": "trainer-example",
      "title": "Pretrained examples",
-     "body": "Some effects take many epochs to show. This list loads sine models trained for 25 epochs with one setting changed: a learning rate too low or too high, small or large batches, noisy inputs. Load one to see its loss curve and prediction at once, then keep training it."
+     "body": "Some effects take many epochs to show. This list loads sine models trained for 25 epochs with one setting changed: a learning rate too low or too high, small or large batches, noisy inputs. Load one to see its loss curve and prediction at once, then keep training it. Try the two extremes:",
+     "actions": [
+      {
+       "label": "Rate too low",
+       "set": {
+        "trainer-example": {
+         "value": "lr-low"
+        }
+       }
+      },
+      {
+       "label": "Rate too high",
+       "set": {
+        "trainer-example": {
+         "value": "lr-high"
+        }
+       }
+      }
+     ]
     },
     {
      "target": "batch-size",

@@ -7,7 +7,9 @@ or ``[``); ``target: None`` shows a centred card.  Optional fields:
   grown by ``n`` since the step opened (training is running);
 - ``click``: a selector clicked when the step opens (e.g. to open a cell);
 - ``set``: ``{component_id: {prop: value}}`` applied with ``dash_clientside.set_props``
-  when the step opens (e.g. a too-high learning rate to show its effect).
+  when the step opens (e.g. a too-high learning rate to show its effect);
+- ``actions``: buttons in the card, each ``{"label": ..., "set": {...}}`` applied on
+  click (e.g. load a pretrained example without leaving the tour).
 
 The steps are written to ``assets/tour_steps.js`` (``python -m components.tour``);
 a test keeps that file in step with this module, so the browser needs no
@@ -103,7 +105,11 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         "Pretrained examples",
         "Some effects take many epochs to show. This list loads sine models trained for 25 epochs with one "
         "setting changed: a learning rate too low or too high, small or large batches, noisy inputs. Load "
-        "one to see its loss curve and prediction at once, then keep training it.",
+        "one to see its loss curve and prediction at once, then keep training it. Try the two extremes:",
+        actions=[
+            {"label": "Rate too low", "set": {"trainer-example": {"value": "lr-low"}}},
+            {"label": "Rate too high", "set": {"trainer-example": {"value": "lr-high"}}},
+        ],
     ),
     _s(
         "batch-size",

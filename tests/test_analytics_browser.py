@@ -36,7 +36,7 @@ def synthetic_app(tmp_path_factory):
     stop_server(proc)
 
 
-def _wait(driver, condition, timeout: float = 20):
+def _wait(driver, condition, timeout: float = 60):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(condition)

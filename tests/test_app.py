@@ -21,7 +21,7 @@ def test_home_links_to_both_workbenches(app_server: str, browser) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(app_server + "/")
-    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "home-trainer-link")))
+    WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "home-trainer-link")))
     assert browser.find_element(By.ID, "home-trainer-link").get_attribute("href").endswith("/trainer")
     assert browser.find_element(By.ID, "home-analytics-link").get_attribute("href").endswith("/analytics")
     assert console_errors(browser) == []

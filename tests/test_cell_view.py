@@ -93,7 +93,9 @@ def test_tour_steps_file_is_in_sync_and_well_formed() -> None:
     for steps in (tour.TRAINER_TOUR, tour.ANALYTICS_TOUR):
         for step in steps:
             assert step["title"] and step["body"]
-            assert set(step) <= {"target", "title", "body", "wait", "click", "set", "placement"}
+            assert set(step) <= {"target", "title", "body", "wait", "click", "set", "placement", "actions"}
+            for action in step.get("actions", []):
+                assert action["label"] and action["set"] and set(action) == {"label", "set"}
     waits = [s for s in tour.TRAINER_TOUR if "wait" in s]
     assert waits and all(s["wait"]["epochs"] >= 1 for s in waits)
     cell_ids = {

@@ -119,3 +119,25 @@ def _click_when_settled(browser, element_id: str, attempts: int = 20) -> None:
         except ElementClickInterceptedException:
             time.sleep(0.25)
     browser.find_element(By.ID, element_id).click()
+
+
+def test_tour_loads_a_pretrained_example_from_its_card(app_server: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(app_server + "/trainer")
+    _wait(browser, lambda d: d.execute_script("return !!window.rnnxTour"))
+    index = next(i for i, s in enumerate(tour.TRAINER_TOUR) if s.get("actions"))
+    browser.execute_script("window.rnnxTour.start('trainer')")
+    for _ in range(index):
+        browser.execute_script("window.rnnxTour.next()")
+    labels = [a["label"] for a in tour.TRAINER_TOUR[index]["actions"]]
+    button = browser.find_element(By.ID, f"tour-action-{labels.index('Rate too high')}")
+    assert button.text == "Rate too high"
+    button.click()
+    # the example's 25 trained epochs and its learning rate (slider in log10 units) arrive in the page
+    _wait(browser, lambda d: d.find_element(By.ID, "epoch-counter").text == "25", timeout=120)
+    slider = browser.find_element(By.CSS_SELECTOR, "#learning-rate [role='slider']")
+    assert float(slider.get_attribute("aria-valuenow")) == 0.0
+    browser.execute_script("window.rnnxTour.next()")  # the tour goes on after the example is loaded
+    assert browser.execute_script(CURRENT_JS)["index"] == index + 1
+    browser.execute_script("window.rnnxTour.finish()")
