@@ -135,6 +135,24 @@
         window.dash_clientside.set_props("analytics-selection", {data: null});
     });
 
+    // The compare card sits below the fold: its checkpoint models are loaded and its figure drawn
+    // only once it scrolls into view, so the first load of the page does not pay for it.
+    function watchCompareCard() {
+        var card = document.getElementById("analytics-compare-tabs");
+        if (!card || card.getAttribute("data-rnnx-watched") || !window.IntersectionObserver) { return; }
+        if (!document.querySelector("#sequence-table td")) { return; } // the layout above is not filled yet
+        card.setAttribute("data-rnnx-watched", "1");
+        var seen = new IntersectionObserver(function (entries) {
+            if (!entries.some(function (e) { return e.isIntersecting; })) { return; }
+            seen.disconnect();
+            if (window.dash_clientside && window.dash_clientside.set_props) {
+                window.dash_clientside.set_props("analytics-compare-seen", {data: true});
+            }
+        });
+        seen.observe(card);
+    }
+    setInterval(watchCompareCard, 500);
+
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.analytics = {
         highlight: highlight,

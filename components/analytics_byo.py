@@ -291,5 +291,7 @@ def compare_body(graph: GraphMaker) -> list:
             ],
             id="analytics-compare-tabs",
             active_tab="checkpoints",
-        )
+        ),
+        # set by assets/analytics.js once the card is scrolled into view (nothing is drawn before)
+        dcc.Store(id="analytics-compare-seen", data=False),
     ]

@@ -193,10 +193,11 @@ def _epochs(n: int, most: int = MAX_PANELS) -> list[int]:
     Input("analytics-compare-tabs", "active_tab"),
     Input("analytics-dataset", "value"),
     Input("analytics-projection-method", "value"),
+    Input("analytics-compare-seen", "data"),
 )
-def show_checkpoints(source, selection, typed, tab, dataset, method):
+def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
     """The same text's path after each saved epoch, on the final model's projection (same axes)."""
-    if tab != "checkpoints":
+    if tab != "checkpoints" or not seen:
         return no_update, no_update
     analysis, _dmax, xy = load(dataset, method)
     if analysis is None or xy is None:

@@ -213,3 +213,33 @@ def test_real_reuters_analysis_is_explorable(real_app, browser):
     _wait(browser, lambda d: _trajectory(d) and len(_trajectory(d)["x"]) == n_words)
     assert len(_css(browser, "#ep-heatmap .heatmaplayer .hm")) == 6  # 5 classes + summary
     assert console_errors(browser) == []
+
+
+def _subplot_titles(driver, graph_id: str) -> list[str]:
+    return driver.execute_script(
+        """var gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+        return gd && gd.layout && gd.layout.annotations ? gd.layout.annotations.map(function (a) { return a.text; }) : [];""",
+        graph_id,
+    )
+
+
+def test_compare_card_draws_checkpoints_once_seen_and_compares_lstm_with_gru(real_app, browser):
+    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
+    _click_row(browser, 0)
+    # below the fold the checkpoint paths are neither computed nor drawn
+    assert _css(browser, "#analytics-checkpoints-note")[0].text == ""
+    assert _subplot_titles(browser, "analytics-checkpoints-graph") == ["Select a sequence or type a text"]
+    tabs = _css(browser, "#analytics-compare-tabs")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", tabs)
+    _wait(browser, lambda d: "sequence #0" in _css(d, "#analytics-checkpoints-note")[0].text)
+    _wait(browser, lambda d: any("epoch 1" in t for t in _subplot_titles(d, "analytics-checkpoints-graph")))
+    # the other cell type is trained on the same data, then both projections sit side by side
+    tab = next(a for a in _css(browser, "#analytics-compare-tabs .nav-link") if a.text == "Cell types")
+    browser.execute_script("arguments[0].click();", tab)
+    button = _css(browser, "#analytics-compare-cells")[0]
+    browser.execute_script("arguments[0].click();", button)
+    _wait(browser, lambda d: "GRU: test accuracy" in _css(d, "#analytics-cells-stats")[0].text, timeout=300)
+    assert "LSTM: test accuracy" in _css(browser, "#analytics-cells-stats")[0].text
+    titles = _subplot_titles(browser, "analytics-cells-graph")
+    assert [t.split("</b>")[0].removeprefix("<b>") for t in titles] == ["LSTM", "GRU"]
+    assert console_errors(browser) == []
