@@ -243,3 +243,53 @@ def test_compare_card_draws_checkpoints_once_seen_and_compares_lstm_with_gru(rea
     titles = _subplot_titles(browser, "analytics-cells-graph")
     assert [t.split("</b>")[0].removeprefix("<b>") for t in titles] == ["LSTM", "GRU"]
     assert console_errors(browser) == []
+
+
+def _download(driver, folder: Path, item_id: str, suffix: str, timeout: float = 60) -> Path:
+    """Click an Export menu item and wait for its finished file in ``folder``."""
+    before = set(folder.iterdir())
+    driver.execute_script("arguments[0].click();", _css(driver, f"#{item_id}")[0])
+
+    def finished(_d):
+        new = [p for p in set(folder.iterdir()) - before if p.name.endswith(suffix)]
+        return new[0] if new and new[0].stat().st_size > 0 else False
+
+    return _wait(driver, finished, timeout=timeout)
+
+
+def test_export_downloads_agree_with_each_other_and_the_model(real_app, browser, tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+    import pandas as pd
+
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
+    sequences = pd.read_csv(_download(browser, tmp_path, "analytics-export-sequences", "-sequences.csv"))
+    states = pd.read_csv(_download(browser, tmp_path, "analytics-export-states", "-pca-states.csv"))
+    assert len(sequences) == 100 and len(states) == sequences["length"].sum()
+    # the expected prediction after the last word is the model's prediction of the sequence
+    ep_columns = [c for c in states.columns if c.startswith("ep_")]
+    last = states.groupby("sequence").tail(1).set_index("sequence")
+    read = sequences[sequences["length"] > 0]  # a text with no known word leaves no state
+    assert last.index.tolist() == read["sequence"].tolist()
+    predicted = last[ep_columns].to_numpy().argmax(axis=1)
+    names = [c.removeprefix("ep_") for c in ep_columns]
+    assert [names[i] for i in predicted] == read["predicted"].tolist()
+    assert np.allclose(last[ep_columns].to_numpy().max(axis=1), read["confidence"], atol=1e-4)
+    hidden = states[[c for c in states.columns if c.startswith("h_")]].to_numpy()
+    assert hidden.shape[1] == 20 and {"x", "y"} <= set(states.columns)
+    # TensorBoard projector: the same vectors, one metadata row per state
+    with zipfile.ZipFile(
+        _download(browser, tmp_path, "analytics-export-tensorboard", "-projector.zip")
+    ) as zf:
+        vectors = np.loadtxt(io.StringIO(zf.read("vectors.tsv").decode()), delimiter="\t")
+        metadata = pd.read_csv(io.StringIO(zf.read("metadata.tsv").decode()), sep="\t")
+    assert np.allclose(vectors, hidden, atol=1e-5)
+    assert metadata["word"].tolist() == states["word"].tolist()
+    png = _download(browser, tmp_path, "analytics-export-png", ".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert console_errors(browser) == []
