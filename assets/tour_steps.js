@@ -115,12 +115,48 @@ window.rnnxTourSteps = {
     {
      "target": "batch-size",
      "title": "Batch size",
-     "body": "How many windows are averaged for one update: small batches give many noisy steps, large ones few smooth steps."
+     "body": "How many windows are averaged for one update: small batches give many noisy steps, large ones few smooth steps. Compare two sine models trained for 25 epochs:",
+     "actions": [
+      {
+       "label": "Batches of 5",
+       "set": {
+        "trainer-example": {
+         "value": "batch-5"
+        }
+       }
+      },
+      {
+       "label": "Batches of 50",
+       "set": {
+        "trainer-example": {
+         "value": "batch-50"
+        }
+       }
+      }
+     ]
     },
     {
      "target": "noise",
      "title": "Noise",
-     "body": "Adds random noise to the inputs (never to the targets), as in real measurements."
+     "body": "Adds random noise to the inputs (never to the targets), as in real measurements. See what 25 epochs of noisy inputs give:",
+     "actions": [
+      {
+       "label": "Noise ± 0.2",
+       "set": {
+        "trainer-example": {
+         "value": "noise-02"
+        }
+       }
+      },
+      {
+       "label": "Noise ± 0.4",
+       "set": {
+        "trainer-example": {
+         "value": "noise-04"
+        }
+       }
+      }
+     ]
     },
     {
      "target": "[id*=\"trainer-layer\"][id*=\"\\\"index\\\":0\"]",

@@ -8,7 +8,7 @@ import pytest
 
 from components import cell_view, tour
 from components import explanations as ex
-from model import celltrace
+from model import celltrace, trainer
 
 
 @pytest.mark.parametrize("cell_type", ["lstm", "gru", "simplernn"])
@@ -96,6 +96,8 @@ def test_tour_steps_file_is_in_sync_and_well_formed() -> None:
             assert set(step) <= {"target", "title", "body", "wait", "click", "set", "placement", "actions"}
             for action in step.get("actions", []):
                 assert action["label"] and action["set"] and set(action) == {"label", "set"}
+                example = action["set"].get("trainer-example", {}).get("value")
+                assert example is None or example in trainer.EXAMPLES
     waits = [s for s in tour.TRAINER_TOUR if "wait" in s]
     assert waits and all(s["wait"]["epochs"] >= 1 for s in waits)
     cell_ids = {
