@@ -95,6 +95,14 @@
         return [next, !next, next ? "bi bi-pause-fill" : "bi bi-play-fill", next ? "Pause" : "Play"];
       },
 
+      /* Opening a layer's cell view pauses training, so the values shown stay those of its epoch. */
+      pauseForCell: function (layer, playing) {
+        if (layer === null || layer === undefined || !playing) {
+          return [NO(), NO(), NO(), NO()];
+        }
+        return [false, true, "bi bi-play-fill", "Play"];
+      },
+
       /* A new server result: animate it (playing, not fast) or show it at once. */
       onResult: function (result, playing, fast) {
         if (!result || !result.figure) {

@@ -82,7 +82,19 @@ def bench_selection(dataset: str, method: str, n: int) -> dict | None:
     }
 
 
-def _page_load(url: str, timeout: float = 60.0) -> float | None:
+def _timed_load(driver, url: str, timeout: float) -> float | None:
+    start = time.perf_counter()
+    driver.get(url)
+    deadline = start + timeout
+    while time.perf_counter() < deadline:
+        if driver.execute_script(DRAWN_JS):
+            return round(time.perf_counter() - start, 2)
+        time.sleep(0.05)
+    return None
+
+
+def _page_load(url: str, timeout: float = 60.0, revisit: bool = False) -> float | None:
+    """Seconds until every figure is drawn in a new browser (``revisit``: its second visit)."""
     from tests.conftest import make_driver
 
     driver = make_driver(1500, 1200)
@@ -90,32 +102,56 @@ def _page_load(url: str, timeout: float = 60.0) -> float | None:
         origin = "/".join(url.split("/")[:3])
         driver.get(f"{origin}/healthz")
         driver.execute_script("localStorage.setItem('rnnx-tour-done-analytics', '1');")
-        start = time.perf_counter()
-        driver.get(url)
-        deadline = start + timeout
-        while time.perf_counter() < deadline:
-            if driver.execute_script(DRAWN_JS):
-                return round(time.perf_counter() - start, 2)
-            time.sleep(0.05)
-        return None
+        first = _timed_load(driver, url, timeout)
+        return _timed_load(driver, url, timeout) if revisit else first
     finally:
         driver.quit()
 
 
-def bench_page_loads(datasets: list[str], method: str) -> dict:
-    """First page load (selection in the URL) on a fresh server process, then on a warm one."""
+def _median(values: list[float | None]) -> float | None:
+    done = [v for v in values if v is not None]
+    return round(statistics.median(done), 2) if done else None
+
+
+def bench_page_loads(
+    datasets: list[str], method: str, env_extra: dict | None = None, repeats: int = 3
+) -> dict:
+    """Page loads (selection in the URL): the first on a fresh server process, then the median of
+    ``repeats`` on the warm process with a new browser (empty browser cache) and with a browser
+    that has been here before (scripts cached)."""
     from tests.conftest import free_port, start_server, stop_server
 
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", **(env_extra or {})}
     proc = start_server([sys.executable, "app.py"], env, port)
     out: dict = {}
     try:
         for dataset in datasets:
             url = f"http://127.0.0.1:{port}/analytics?dataset={dataset}&method={method}&seq=1"
-            out[dataset] = {"fresh_process_s": _page_load(url), "warm_process_s": _page_load(url)}
+            out[dataset] = {
+                "fresh_process_s": _page_load(url),
+                "new_browser_s": _median([_page_load(url) for _ in range(repeats)]),
+                "returning_browser_s": _median([_page_load(url, revisit=True) for _ in range(repeats)]),
+            }
     finally:
         stop_server(proc)
+    return out
+
+
+def bench_sizes(datasets: list[str], method: str, sizes: list[int]) -> dict:
+    """Page loads of the first N sequences (``bench.subset_prepare``): where the load goal stops holding."""
+    from bench.subset_prepare import subset
+    from model import prepare
+
+    out: dict = {}
+    for dataset in datasets:
+        full = prepare.load_analysis(dataset)
+        rows = []
+        for n in sizes:
+            env = {"RNNX_PREPARE_MODULE": "bench.subset_prepare", "RNNX_BENCH_SEQUENCES": str(n)}
+            timing = bench_page_loads([dataset], method, env)[dataset]
+            rows.append({"n_sequences": n, "n_hidden_states": subset(full, n).n_states, **timing})
+        out[dataset] = rows
     return out
 
 
@@ -125,6 +161,11 @@ def main() -> None:
     parser.add_argument("--method", default="pca")
     parser.add_argument("--datasets", default="imdb,reuters")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--sizes",
+        default="",
+        help="comma-separated sequence counts: page loads of the first N sequences of each dataset",
+    )
     args = parser.parse_args()
 
     import dash
@@ -139,6 +180,8 @@ def main() -> None:
         loads = bench_page_loads(ready, args.method)
         for dataset, timing in loads.items():
             result["datasets"][dataset]["page_load"] = timing
+    if args.sizes and ready:
+        result["page_load_by_size"] = bench_sizes(ready, args.method, [int(n) for n in args.sizes.split(",")])
     result["goals"] = {"select_ms_p95": 100, "select_response_bytes": 100_000, "page_load_s": 3}
     print(json.dumps(result))
 

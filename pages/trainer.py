@@ -599,6 +599,17 @@ clientside_callback(
 )
 
 clientside_callback(
+    dash.ClientsideFunction("trainer", "pauseForCell"),
+    Output("trainer-playing", "data", allow_duplicate=True),
+    Output("trainer-clock", "disabled", allow_duplicate=True),
+    Output("trainer-play-icon", "className", allow_duplicate=True),
+    Output("trainer-play-label", "children", allow_duplicate=True),
+    Input("trainer-selected-layer", "data"),
+    State("trainer-playing", "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
     dash.ClientsideFunction("trainer", "onResult"),
     Output("prediction-graph", "figure"),
     Output("trainer-anim", "data"),

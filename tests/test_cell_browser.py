@@ -84,3 +84,33 @@ def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> N
     _wait(browser, lambda d: not d.find_element(By.ID, "cell-view").is_displayed())
     assert browser.find_element(By.ID, "network-diagram").is_displayed()
     assert console_errors(browser) == []
+
+
+def test_opening_a_cell_pauses_training_so_its_values_stay_those_of_one_epoch(
+    app_server: str, browser
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(app_server + "/trainer")
+    browser.execute_script("localStorage.setItem('rnnx-tour-done-trainer', '1')")
+    browser.get(app_server + "/trainer")
+    _wait(browser, lambda d: d.execute_script(TRAINED_JS))
+    _wait(browser, lambda d: d.find_element(By.ID, "cell-view-container").find_elements(By.ID, "cell-view"))
+    browser.execute_script(  # fast mode, no animation: epochs follow each other quickly
+        "const el = document.getElementById('trainer-fast'); (el.tagName === 'INPUT' ? el : el.querySelector('input')).click();"
+    )
+    start = int(browser.find_element(By.ID, "epoch-counter").text)
+    browser.find_element(By.ID, "play-button").click()
+    _wait(browser, lambda d: int(d.find_element(By.ID, "epoch-counter").text) >= start + 2)
+    browser.find_element(By.CSS_SELECTOR, '[id*="trainer-layer"][id*="\\"index\\":0"]').click()
+    _wait(browser, lambda d: d.find_element(By.ID, "cell-view").is_displayed())
+    assert browser.find_element(By.ID, "trainer-play-label").text == "Play"
+    import time
+
+    time.sleep(3)  # a running trainer would have finished several more epochs by now
+    paused_at = browser.find_element(By.ID, "epoch-counter").text
+    time.sleep(2)
+    assert browser.find_element(By.ID, "epoch-counter").text == paused_at
+    # the values shown are those of the epoch training stopped at (an epoch in flight refreshes them)
+    _wait(browser, lambda d: d.find_element(By.ID, "cell-check").text.startswith(f"epoch {paused_at} · "))
+    assert console_errors(browser) == []
