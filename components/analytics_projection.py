@@ -1,9 +1,14 @@
-"""The hidden-state projection: one WebGL scatter of every state plus a small trajectory overlay.
+"""The hidden-state projection: every state as WebGL points plus a small trajectory overlay.
 
 Trace order is fixed so a selection can be sent as a ``Patch`` of the overlay only:
-0 = all states, 1..N_SEGMENT_SLOTS = trajectory segments grouped by colour,
-then the trajectory points (with word labels), the start/end rings, the hover marker;
-the page appends two what-if slots (the typed text and the pinned one, out-of-sample).
+0 = the states of the first colour bin, 1..N_SEGMENT_SLOTS = trajectory segments grouped by
+colour, then the trajectory points (with word labels), the start/end rings, the hover marker,
+the two what-if slots (the typed text and the pinned one, out-of-sample), the states of the
+other colour bins (``state_slots``) and last an empty trace that carries the colour bar.
+
+The cloud is split into single-colour traces because Plotly colours a numeric marker array
+point by point through colour strings, which costs as much as drawing the points; 32 EP levels
+(or one trace per class) look the same and draw in about half the time.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ PINNED_COLOR = "#495057"
 FADED = 0.12  # faded sequences (fade correct / misclassified)
 SELECTION_FADE = 0.04  # the whole cloud behind a selected trajectory, so the path stands out
 DEFAULT_OPACITY = 0.65
+EP_BINS = 32  # binary EP levels of the state cloud (and the least number of state traces)
 
 
 VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
@@ -82,6 +88,44 @@ def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str]
             **ticks,
         },
     }
+
+
+def state_bins(marker: dict) -> tuple[np.ndarray, list[str]]:
+    """Colour bin of every state and the colour of every bin, from ``base_colors``' codes."""
+    codes = np.asarray(marker.get("color", []), dtype=np.int64)
+    scale = marker.get("colorscale")
+    if scale == colors.EP_COLORSCALE:  # binary EP, one byte per state
+        bins = np.minimum(codes * EP_BINS // 256, EP_BINS - 1)
+        return bins, colors.ep_hex((np.arange(EP_BINS) + 0.5) / EP_BINS)
+    n = int(round(marker["cmax"] - marker["cmin"])) if scale else 0
+    return codes, [scale[2 * i][1] for i in range(n)]  # discrete: bin = class, steps of two stops
+
+
+def state_trace_count(n_classes: int) -> int:
+    """How many state traces a figure of a set with ``n_classes`` classes has (fixed per set)."""
+    return max(EP_BINS, n_classes)
+
+
+def state_slots(n_traces: int) -> list[int]:
+    """Trace indices of the state bins: 0, then after the what-if slots."""
+    return [0, *range(PINNED_SLOT + 1, PINNED_SLOT + n_traces)]
+
+
+def cloud_rows(marker: dict, n_traces: int | None = None) -> list[np.ndarray]:
+    """For each state trace, the rows (into the drawn points) it holds, in order."""
+    bins, palette = state_bins(marker)
+    n = n_traces or state_trace_count(len(palette))
+    order = np.argsort(bins, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(bins, minlength=n))[:-1]) if len(bins) else [order[:0]] * n
+
+
+def point_row(rows: list[np.ndarray], curve: int, point_index: int) -> int | None:
+    """The drawn point behind ``(curveNumber, pointIndex)`` of a click or lasso, or None."""
+    slots = state_slots(len(rows))
+    if curve not in slots:
+        return None
+    members = rows[slots.index(curve)]
+    return int(members[point_index]) if 0 <= point_index < len(members) else None
 
 
 def base_opacity(correct: np.ndarray, fade: str, selected: bool) -> float | np.ndarray:
@@ -187,6 +231,35 @@ def whatif_trace(
     }
 
 
+def _state_trace(xy: np.ndarray, color: str, opacity: float | np.ndarray, b: int) -> go.Scattergl:
+    return go.Scattergl(
+        x=np.rint(xy[:, 0]).astype(np.uint16),
+        y=np.rint(xy[:, 1]).astype(np.uint16),
+        mode="markers",
+        marker={"color": color, "size": 4, "opacity": opacity, "line": {"width": 0}},
+        hoverinfo="none",
+        uid="states" if b == 0 else f"states-{b}",
+        name="hidden states",
+        showlegend=False,
+    )
+
+
+def _colorbar_trace(marker: dict) -> dict:
+    """No points, only the colour bar of the cloud's scale."""
+    trace = {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "uid": "colorbar",
+    }
+    if marker.get("colorscale"):
+        keys = ("colorscale", "cmin", "cmax", "colorbar")
+        trace["marker"] = {**{k: marker[k] for k in keys if k in marker}, "showscale": True, "color": [0]}
+    return trace
+
+
 def projection_figure(
     xy: np.ndarray,
     marker: dict,
@@ -196,18 +269,21 @@ def projection_figure(
     title: str = "",
     whatif: list[dict] | None = None,
 ) -> go.Figure:
-    """The state scatter (``xy`` in view coordinates), the overlay slots and, if given, the what-if slots."""
-    base = go.Scattergl(
-        x=np.rint(xy[:, 0]).astype(np.uint16),
-        y=np.rint(xy[:, 1]).astype(np.uint16),
-        mode="markers",
-        marker={**marker, "size": 4, "opacity": opacity, "line": {"width": 0}},
-        hoverinfo="none",
-        uid="states",
-        name="hidden states",
-        showlegend=False,
-    )
-    fig = go.Figure(data=[base, *(overlay or empty_overlay()), *(whatif or [])])
+    """The state cloud (``xy`` in view coordinates, colours from ``base_colors``), the overlay
+    slots and the what-if slots."""
+    _bins, palette = state_bins(marker)
+    rows = cloud_rows(marker)
+    cloud = [
+        _state_trace(
+            xy[r],
+            palette[b] if b < len(palette) else "#999999",
+            opacity if np.isscalar(opacity) else opacity[r],
+            b,
+        )
+        for b, r in enumerate(rows)
+    ]
+    traces = [cloud[0], *(overlay or empty_overlay()), *(whatif or empty_whatif()), *cloud[1:]]
+    fig = go.Figure(data=[*traces, _colorbar_trace(marker)])
     fig.update_layout(
         template=go.layout.Template(),
         uirevision=uirevision,

@@ -581,18 +581,10 @@ def draw_projection(
         return projection.projection_figure(
             np.zeros((0, 2)), {"color": []}, 0.6, "empty", whatif=projection.empty_whatif()
         )
-    lengths = np.diff(analysis.offsets)
-    state_labels = np.repeat(np.asarray(analysis.labels), lengths)
-    correct = np.repeat(np.asarray(analysis.labels) == np.asarray(analysis.predicted), lengths)
-    marker = projection.base_colors(analysis.ep, state_labels, list(analysis.class_names), color_mode)
+    marker = _cloud_marker(analysis, color_mode, final_only)
     k = _selected(selection, dataset, analysis)
-    opacity = projection.base_opacity(correct, fade, k is not None)
-    points = xy
-    if final_only:
-        rows = view.final_state_rows(analysis)
-        points = xy[rows]
-        marker = {**marker, "color": marker["color"][rows]}
-        opacity = opacity if np.isscalar(opacity) else opacity[rows]
+    opacity = _cloud_opacity(analysis, fade, k is not None, final_only)
+    points = xy[view.final_state_rows(analysis)] if final_only else xy
     overlay = None
     if k is not None:
         overlay = view.selection_view(
@@ -602,6 +594,36 @@ def draw_projection(
     return projection.projection_figure(
         points, marker, opacity, f"{dataset}/{method}", overlay, whatif=whatif
     )
+
+
+def _cloud_marker(analysis: Analysis, color_mode: str | None, final_only: bool) -> dict:
+    """Colours of the drawn states (all, or each sequence's last) for the colour mode."""
+    state_labels = np.repeat(np.asarray(analysis.labels), np.diff(analysis.offsets))
+    names = list(analysis.class_names)
+    marker = projection.base_colors(analysis.ep, state_labels, names, color_mode or "ep")
+    if final_only:
+        marker = {**marker, "color": marker["color"][view.final_state_rows(analysis)]}
+    return marker
+
+
+def _cloud_opacity(analysis: Analysis, fade: str, selected: bool, final_only: bool) -> float | np.ndarray:
+    """Opacity of the drawn states: faded behind a selection, or by correctness."""
+    correct = np.repeat(
+        np.asarray(analysis.labels) == np.asarray(analysis.predicted), np.diff(analysis.offsets)
+    )
+    opacity = projection.base_opacity(correct, fade, selected)
+    if final_only and not np.isscalar(opacity):
+        opacity = opacity[view.final_state_rows(analysis)]
+    return opacity
+
+
+def _clicked_rows(
+    analysis: Analysis, points: list[dict], color_mode: str | None, final_only: bool
+) -> list[int]:
+    """Rows (into the drawn states) of clicked or lassoed points of the state cloud."""
+    rows = projection.cloud_rows(_cloud_marker(analysis, color_mode, final_only))
+    found = (projection.point_row(rows, p.get("curveNumber"), int(p.get("pointIndex", -1))) for p in points)
+    return [r for r in found if r is not None]
 
 
 def _selected(selection: dict | None, dataset: str, analysis: Analysis) -> int | None:
@@ -620,9 +642,10 @@ def _selected(selection: dict | None, dataset: str, analysis: Analysis) -> int |
     State("analytics-selection", "data"),
     State("analytics-projection-method", "value"),
     State("analytics-final-only", "value"),
+    State("analytics-color-mode", "value"),
     prevent_initial_call=True,
 )
-def select_sequence(active_cell, click, dataset, selection, method, final_only):
+def select_sequence(active_cell, click, dataset, selection, method, final_only, color_mode="ep"):
     """Selection from a table row or a projection point; a new dataset clears it."""
     trigger = ctx.triggered_id
     if trigger == "analytics-dataset":
@@ -635,12 +658,13 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only):
         point = click["points"][0]
         if point.get("curveNumber") == projection.POINTS_SLOT and selection:
             return {**selection, "step": int(point["customdata"][0])}
-        if point.get("curveNumber") != 0:
-            return no_update
         analysis, _dmax, _xy = load(dataset, method)
         if analysis is None:
             return no_update
-        k, step = view.state_of_point(analysis, int(point["pointIndex"]), bool(final_only))
+        rows = _clicked_rows(analysis, [point], color_mode, bool(final_only))
+        if not rows:
+            return no_update
+        k, step = view.state_of_point(analysis, rows[0], bool(final_only))
         return {"dataset": dataset, "seq": k, "step": step}
     return no_update
 
@@ -663,9 +687,12 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only):
     State("analytics-fade", "value"),
     State("analytics-final-only", "value"),
     State("analytics-faded", "data"),
+    State("analytics-color-mode", "value"),
     prevent_initial_call="initial_duplicate",
 )
-def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, final_only, faded=False):
+def show_selection(
+    selection, rules, jump, epc, traj, dataset, method, fade, final_only, faded=False, color_mode="ep"
+):
     """Every view of the selected sequence; the projection gets a Patch of its overlay only."""
     analysis, dmax, xy = load(dataset, method)
     patch = Patch()
@@ -674,12 +701,12 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
         for i, trace in enumerate(projection.empty_overlay(), start=1):
             patch["data"][i] = trace
         if analysis is not None and xy is not None and faded:
-            lengths = np.diff(analysis.offsets)
-            correct = np.repeat(np.asarray(analysis.labels) == np.asarray(analysis.predicted), lengths)
-            opacity = projection.base_opacity(correct, fade, False)
-            if not np.isscalar(opacity) and final_only:
-                opacity = opacity[view.final_state_rows(analysis)]
-            patch["data"][0]["marker"]["opacity"] = opacity
+            opacity = _cloud_opacity(analysis, fade, False, bool(final_only))
+            rows = projection.cloud_rows(_cloud_marker(analysis, color_mode, bool(final_only)))
+            for slot, members in zip(projection.state_slots(len(rows)), rows, strict=True):
+                patch["data"][slot]["marker"]["opacity"] = (
+                    opacity if np.isscalar(opacity) else opacity[members]
+                )
         hint = "Click a row of the table or a point of the projection to select a sequence."
         blank_h = overview.empty_figure("No sequence selected", 140)
         blank_d = overview.empty_figure("No sequence selected", 170)
@@ -688,7 +715,8 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     if not faded:
-        patch["data"][0]["marker"]["opacity"] = projection.SELECTION_FADE
+        for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
+            patch["data"][slot]["marker"]["opacity"] = projection.SELECTION_FADE
     return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
 
 
@@ -705,8 +733,20 @@ def show_selection(selection, rules, jump, epc, traj, dataset, method, fade, fin
     State("analytics-filter", "data"),
     State("analytics-projection-method", "value"),
     State("analytics-final-only", "value"),
+    State("analytics-color-mode", "value"),
 )
-def fill_table(dataset, _prepared, confusion_click, selected, search, _clear, current, method, final_only):
+def fill_table(
+    dataset,
+    _prepared,
+    confusion_click,
+    selected,
+    search,
+    _clear,
+    current,
+    method,
+    final_only,
+    color_mode="ep",
+):
     """The table rows after the confusion-cell, lasso and text filters."""
     analysis, _dmax, _xy = load(dataset, method)
     if analysis is None:
@@ -719,7 +759,7 @@ def fill_table(dataset, _prepared, confusion_click, selected, search, _clear, cu
         if p.get("y") in names and p.get("x") in names:
             flt["actual"], flt["predicted"] = names.index(p["y"]), names.index(p["x"])
     if trigger == "projection-graph":
-        points = [pt["pointIndex"] for pt in (selected or {}).get("points", []) if pt.get("curveNumber") == 0]
+        points = _clicked_rows(analysis, (selected or {}).get("points", []), color_mode, bool(final_only))
         flt["ids"] = view.sequences_of_points(analysis, points, bool(final_only)) if points else None
     search = None if trigger == "analytics-clear-filter" else search
     idx = view.filter_sequences(analysis, search, flt.get("actual"), flt.get("predicted"), flt.get("ids"))

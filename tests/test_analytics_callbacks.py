@@ -7,6 +7,7 @@ import json
 import numpy as np
 import plotly
 import pytest
+from dash import no_update
 
 from components import analytics_projection as projection
 from tests.test_analytics_support import synthetic_analysis, synthetic_projection
@@ -43,8 +44,10 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     assert np.allclose(points["x"], xy[rows, 0], atol=0.051)
     assert np.allclose(points["y"], xy[rows, 1], atol=0.051)
     assert [c[0] for c in points["customdata"]] == list(range(len(a.words[k])))
-    assert ops[("data", 0, "marker", "opacity")] == projection.SELECTION_FADE
-    assert ("data", 0, "x") not in ops  # the big scatter is not resent
+    slots = projection.state_slots(projection.state_trace_count(2))
+    assert len(slots) == projection.EP_BINS
+    assert all(ops[("data", slot, "marker", "opacity")] == projection.SELECTION_FADE for slot in slots)
+    assert not any(key[-1] in ("x", "y") for key in ops if key[1] in slots)  # the big scatter is not resent
     assert faded is True
     # Once faded, selecting another sequence leaves the big scatter's trace alone entirely.
     again = page.show_selection(
@@ -59,7 +62,7 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
         False,
         True,
     )
-    assert not [loc for loc in _ops(again[0]) if loc[:2] == ("data", 0)]
+    assert not [loc for loc in _ops(again[0]) if loc[0] == "data" and loc[1] in slots]
     assert len(heat["data"][0]["z"][0]) == len(a.words[k]) == len(dist["data"][0]["y"])
     assert [s.children for s in text if not isinstance(s, str)] == a.words[k]
     size = len(json.dumps([patch.to_plotly_json(), heat, dist], cls=plotly.utils.PlotlyJSONEncoder))
@@ -95,12 +98,28 @@ def test_table_row_and_projection_click_select_the_right_sequence(page, monkeypa
     got = page.select_sequence({"row": 0, "column": 0, "row_id": 9}, None, "imdb", None, "pca", False)
     assert got == {"dataset": "imdb", "seq": 9, "step": None}
 
+    # a click on the state cloud names a trace (colour bin) and a point in it: find state 12/2's
     a = synthetic_analysis("imdb", 60)
     state = int(a.offsets[12]) + 2
-    trigger("projection-graph.clickData")
-    click = {"points": [{"curveNumber": 0, "pointIndex": state}]}
-    got = page.select_sequence(None, click, "imdb", None, "pca", False)
-    assert got == {"dataset": "imdb", "seq": 12, "step": 2}
+    labels = np.repeat(a.labels, np.diff(a.offsets))
+    for mode in ("ep", "actual"):
+        fig = projection.projection_figure(
+            np.zeros((a.n_states, 2)),
+            projection.base_colors(a.ep, labels, list(a.class_names), mode),
+            0.6,
+            "r",
+        )
+        rows = projection.cloud_rows(projection.base_colors(a.ep, labels, list(a.class_names), mode))
+        slots = projection.state_slots(len(rows))
+        curve, index = next((s, list(r).index(state)) for s, r in zip(slots, rows, strict=True) if state in r)
+        assert len(fig.data[curve].x) == len(rows[slots.index(curve)])
+        trigger("projection-graph.clickData")
+        click = {"points": [{"curveNumber": curve, "pointIndex": index}]}
+        got = page.select_sequence(None, click, "imdb", None, "pca", False, mode)
+        assert got == {"dataset": "imdb", "seq": 12, "step": 2}
+    # a click on the trajectory overlay's segments selects nothing new
+    click = {"points": [{"curveNumber": 1, "pointIndex": 0}]}
+    assert page.select_sequence(None, click, "imdb", None, "pca", False) is no_update
 
 
 def test_unprepared_projection_shows_a_prepare_message_not_a_traceback(page):

@@ -54,23 +54,49 @@ def test_label_rules():
 
 
 def test_projection_figure_is_webgl_with_fixed_overlay_slots_and_ep_scale():
-    ep = _ep([0.1, 0.7, 0.9])
-    marker = projection.base_colors(ep, np.array([0, 1, 1]), NAMES, "ep")
-    fig = projection.projection_figure(np.zeros((3, 2)), marker, 0.6, "rev")
-    assert fig.data[0].type == "scattergl"
-    assert len(fig.data) == projection.N_TRACES
-    assert [c[1] for c in fig.data[0].marker.colorscale] == list(colors.EP_COLORS)
-    assert list(fig.data[0].marker.color) == [26, 178, 230]  # EP as one byte per state
-    assert fig.data[0].marker.cmax == 255
+    ep = _ep([0.1, 0.7, 0.9, 0.12])
+    marker = projection.base_colors(ep, np.array([0, 1, 1, 0]), NAMES, "ep")
+    assert marker["color"].tolist() == [26, 178, 230, 31]  # EP as one byte per state
+    xy = np.array([[0, 0], [1, 1], [2, 2], [3, 3]], dtype=float)
+    fig = projection.projection_figure(xy, marker, 0.6, "rev")
+    slots = projection.state_slots(projection.EP_BINS)
+    # the states, one single-colour WebGL trace per EP level; the overlay and what-if slots stay put
+    assert len(fig.data) == projection.N_TRACES + 2 + (projection.EP_BINS - 1) + 1
+    assert all(fig.data[s].type == "scattergl" for s in slots)
+    assert fig.data[projection.WHATIF_SLOT].uid == "whatif-typed"
+    assert fig.data[projection.POINTS_SLOT].uid == "traj-points"
+    drawn = {s: fig.data[s].x.tolist() for s in slots if len(fig.data[s].x)}
+    level = {s: (slots.index(s) + 0.5) / projection.EP_BINS for s in drawn}
+    # 0.1 and 0.12 share a level; each level is drawn in the EP colour of its centre
+    assert sorted(drawn.values()) == [[0, 3], [1], [2]]
+    for s in drawn:
+        assert fig.data[s].marker.color == colors.ep_hex(np.array([level[s]]))[0]
+        assert all(abs(ep[i, 1] - level[s]) <= 0.5 / projection.EP_BINS + 0.01 for i in drawn[s])
+    bar = fig.data[-1]
+    assert bar.marker.showscale and [c[1] for c in bar.marker.colorscale] == list(colors.EP_COLORS)
+    assert list(bar.x) == [None]  # nothing drawn
     assert fig.layout.uirevision == "rev"
+
+
+def test_per_state_opacity_follows_its_state_into_its_colour_trace():
+    marker = projection.base_colors(np.eye(3)[[2, 0, 2, 1]], np.array([0, 0, 1, 2]), list("abc"), "ep")
+    opacity = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+    fig = projection.projection_figure(np.zeros((4, 2)), marker, opacity, "r")
+    rows = projection.cloud_rows(marker)
+    assert [r.tolist() for r in rows[:3]] == [[1], [3], [0, 2]]  # one trace per predicted class
+    for slot, members in zip(projection.state_slots(len(rows)), rows, strict=True):
+        assert list(np.atleast_1d(fig.data[slot].marker.opacity)) == pytest.approx(opacity[members].tolist())
+    assert fig.data[0].marker.color == colors.class_colors(3)[0]
+    assert projection.point_row(rows, projection.state_slots(len(rows))[2], 1) == 2
+    assert projection.point_row(rows, projection.POINTS_SLOT, 0) is None
 
 
 def test_view_coordinates_fill_the_uint16_range_and_keep_the_aspect():
     view_xy = projection.to_view_coordinates(np.array([[-1.0, 0.0], [1.0, 0.5], [0.0, 1.0]]))
     assert view_xy[:, 0].min() == 0 and view_xy[:, 0].max() == projection.VIEW_SPAN
     assert view_xy[:, 1].max() == pytest.approx(projection.VIEW_SPAN / 2)
-    fig = projection.projection_figure(view_xy, {"color": [0, 1, 2]}, 0.6, "r")
-    assert fig.data[0].x.dtype == np.uint16
+    fig = projection.projection_figure(view_xy, {"color": [0, 0, 0]}, 0.6, "r")
+    assert fig.data[0].x.dtype == np.uint16 and len(fig.data[0].x) == 3
 
 
 def test_actual_class_mode_uses_discrete_class_colours():
