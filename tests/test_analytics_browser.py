@@ -224,8 +224,10 @@ def _subplot_titles(driver, graph_id: str) -> list[str]:
 
 
 def test_compare_card_draws_checkpoints_once_seen_and_compares_lstm_with_gru(real_app, browser):
-    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
-    _click_row(browser, 0)
+    browser.get("about:blank")  # a new navigation, not a reload that restores the last scroll position
+    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca&seq=0")  # selected, nothing scrolled
+    _wait(browser, lambda d: _css(d, "#sequence-text .rnnx-word"))
+    assert browser.execute_script("return window.scrollY") == 0
     # below the fold the checkpoint paths are neither computed nor drawn
     assert _css(browser, "#analytics-checkpoints-note")[0].text == ""
     assert _subplot_titles(browser, "analytics-checkpoints-graph") == ["Select a sequence or type a text"]
