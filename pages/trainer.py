@@ -541,11 +541,12 @@ def update_trainer(sid, data, cell, _add, inserts, removes, _reset, _step, _requ
     Output("cell-type", "value"),
     Output("trainer-example", "value"),
     Input("trainer-example", "value"),
-    State("trainer-session", "data"),
+    Input("trainer-session", "data"),
     prevent_initial_call=True,
 )
 def load_example(name: str | None, sid: str | None):
-    """Load a pretrained example model into this session and show it."""
+    """Load a pretrained example model into this session and show it (a pick made before the
+    page has its session id is loaded as soon as it has one)."""
     if not name or not sid or name not in trainer.EXAMPLES:
         return (no_update,) * 14
     state = trainer.load_example(sid, name)

@@ -18,6 +18,12 @@ return !!(spot && spot.style.display === 'block');
 """
 
 
+TRAINED_JS = """
+const gd = document.querySelector('#prediction-graph .js-plotly-plot');
+return !!(gd && gd.data && gd.data.some(t => t.y && t.y.length > 0));
+"""
+
+
 def _wait(browser, condition, timeout: float = 60, message: str = ""):
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -126,6 +132,7 @@ def test_tour_loads_a_pretrained_example_from_its_card(app_server: str, browser)
 
     browser.get(app_server + "/trainer")
     _wait(browser, lambda d: d.execute_script("return !!window.rnnxTour"))
+    _wait(browser, lambda d: d.execute_script(TRAINED_JS))  # the session's model exists, as for a learner
     index = next(i for i, s in enumerate(tour.TRAINER_TOUR) if s.get("actions"))
     browser.execute_script("window.rnnxTour.start('trainer')")
     for _ in range(index):
