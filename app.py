@@ -126,7 +126,18 @@ def create_app(celery: Celery) -> dash.Dash:
     routes_prefix = app.config.routes_pathname_prefix
     if routes_prefix != "/":
         server.add_url_rule(f"{routes_prefix}healthz", "healthz_prefixed", view)
+    _finish_dash_setup(app)
     return app
+
+
+def _finish_dash_setup(app: dash.Dash) -> None:
+    """Run Dash's first-request setup now, once per process.
+
+    Dash marks that setup done before it has finished it, so on a threaded gunicorn worker two
+    first requests race and the second can be answered with only part of the callbacks.
+    """
+    with app.server.test_request_context():
+        app._setup_server()
 
 
 def start_warmup() -> None:

@@ -186,3 +186,47 @@ def test_warmup_starts_once_in_the_background_and_never_blocks_serving(tmp_path:
         ]
         assert len(runners) <= 1
         assert fetch(base + "/")[0] == 200
+
+
+def test_concurrent_first_requests_to_a_fresh_worker_all_see_every_callback(tmp_path: Path) -> None:
+    """Dash finishes its setup on the first request and flags it done too early; the app does it at start."""
+    import socket
+    import time
+
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "RNNX_CACHE_DIR": str(tmp_path / "cache")}
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "1",
+        "--threads",
+        "16",
+        "-b",
+        f"127.0.0.1:{port}",
+        "app:server",
+    ]
+    proc = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1], env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait for the port only: no request may reach the worker before the burst
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        time.sleep(1.0)  # the worker has imported the app and is accepting
+
+        def dependencies(_: int) -> int:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/_dash-dependencies", timeout=60
+            ) as response:
+                return len(json.loads(response.read()))
+
+        with ThreadPoolExecutor(16) as pool:
+            counts = list(pool.map(dependencies, range(16)))
+        assert len(set(counts)) == 1 and counts[0] > 40, counts
+    finally:
+        stop_server(proc)
