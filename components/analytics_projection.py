@@ -111,10 +111,13 @@ def state_slots(n_traces: int) -> list[int]:
     return [0, *range(PINNED_SLOT + 1, PINNED_SLOT + n_traces)]
 
 
-def cloud_rows(marker: dict, n_traces: int | None = None) -> list[np.ndarray]:
+def cloud_rows(marker: dict) -> list[np.ndarray]:
     """For each state trace, the rows (into the drawn points) it holds, in order."""
-    bins, palette = state_bins(marker)
-    n = n_traces or state_trace_count(len(palette))
+    return _rows_by_bin(*state_bins(marker))
+
+
+def _rows_by_bin(bins: np.ndarray, palette: list[str]) -> list[np.ndarray]:
+    n = state_trace_count(len(palette))
     order = np.argsort(bins, kind="stable")
     return np.split(order, np.cumsum(np.bincount(bins, minlength=n))[:-1]) if len(bins) else [order[:0]] * n
 
@@ -271,8 +274,8 @@ def projection_figure(
 ) -> go.Figure:
     """The state cloud (``xy`` in view coordinates, colours from ``base_colors``), the overlay
     slots and the what-if slots."""
-    _bins, palette = state_bins(marker)
-    rows = cloud_rows(marker)
+    bins, palette = state_bins(marker)
+    rows = _rows_by_bin(bins, palette)
     cloud = [
         _state_trace(
             xy[r],
