@@ -87,12 +87,14 @@
   }
 
   const NO = () => window.dash_clientside.no_update;
+  /* playing flag, clock disabled, play icon, play label */
+  const playControls = (playing) =>
+    [playing, !playing, playing ? "bi bi-pause-fill" : "bi bi-play-fill", playing ? "Pause" : "Play"];
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     trainer: {
       togglePlay: function (_clicks, playing) {
-        const next = !playing;
-        return [next, !next, next ? "bi bi-pause-fill" : "bi bi-play-fill", next ? "Pause" : "Play"];
+        return playControls(!playing);
       },
 
       /* Opening a layer's cell view pauses training, so the values shown stay those of its epoch. */
@@ -100,7 +102,13 @@
         if (layer === null || layer === undefined || !playing) {
           return [NO(), NO(), NO(), NO()];
         }
-        return [false, true, "bi bi-play-fill", "Play"];
+        return playControls(false);
+      },
+
+      /* A new epoch while a cell view is open (one in flight when training paused) refreshes it;
+         with the cell view closed nothing is sent to the server. */
+      refreshCell: function (epoch, layer) {
+        return layer === null || layer === undefined ? NO() : epoch;
       },
 
       /* A new server result: animate it (playing, not fast) or show it at once. */

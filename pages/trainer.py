@@ -319,6 +319,7 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id="trainer-anim", data={"done": True}),
         dcc.Store(id="trainer-playing", data=False),
         dcc.Store(id="trainer-selected-layer", data=None),
+        dcc.Store(id="cell-refresh"),  # the epoch to show again in an open cell view
         dcc.Interval(id="trainer-clock", interval=80, disabled=True),
     ]
     return html.Div(
@@ -607,6 +608,14 @@ clientside_callback(
     Output("trainer-play-label", "children", allow_duplicate=True),
     Input("trainer-selected-layer", "data"),
     State("trainer-playing", "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    dash.ClientsideFunction("trainer", "refreshCell"),
+    Output("cell-refresh", "data"),
+    Input("epoch-counter", "children"),
+    State("trainer-selected-layer", "data"),
     prevent_initial_call=True,
 )
 

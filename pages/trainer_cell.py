@@ -16,7 +16,7 @@ import numpy as np
 # plotly's JSON encoder in a concurrent request then sees a half-initialised pandas
 # ("partially initialized module 'pandas' has no attribute 'NaT'").
 import pandas  # noqa: F401
-from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from components import cell_view
 from components import explanations as ex
@@ -91,17 +91,13 @@ def layer_trace(sid: str) -> tuple[dict[str, Any], Any] | None:
     Output("cell-check", "children"),
     Output("cell-heading", "children"),
     Input("trainer-selected-layer", "data"),
-    Input("epoch-counter", "children"),
+    Input("cell-refresh", "data"),
     State("trainer-session", "data"),
     prevent_initial_call=True,
 )
 def open_cell(layer: int | None, _epoch=None, sid: str | None = None):
-    """Open (or close) the cell view of the selected layer with its real values.
-
-    A new epoch while it is open (one still in flight when training paused) refreshes it.
-    """
-    if layer is None and ctx.triggered_id == "epoch-counter":
-        return (no_update,) * 6
+    """Open (or close) the cell view of the selected layer with its real values; ``cell-refresh``
+    (set in the browser only while it is open) shows a newer epoch."""
     if layer is None or not sid:
         return True, no_update, no_update, no_update, no_update, no_update
     traced = layer_trace(sid)
