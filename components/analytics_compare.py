@@ -34,6 +34,20 @@ def _axis(i: int, n: int, gap: float = 0.02) -> tuple[dict, dict, str, str]:
     return x, y, f"x{suffix}", f"y{suffix}"
 
 
+def _row_layout(height: int, hovermode: str | bool) -> dict:
+    """Layout of a row of panels; each figure adds its axes and one title annotation per panel."""
+    return {
+        "height": height,
+        "margin": {"l": 4, "r": 4, "t": 34, "b": 4},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        "font": _FONT,
+        "showlegend": False,
+        "hovermode": hovermode,
+        "annotations": [],
+    }
+
+
 def _backdrop(xy: np.ndarray, xref: str, yref: str) -> dict:
     return {
         "type": "scatter",
@@ -51,16 +65,7 @@ def _backdrop(xy: np.ndarray, xref: str, yref: str) -> dict:
 def checkpoint_figure(backdrop: np.ndarray, panels: list[Panel], height: int = 260) -> dict:
     """Small multiples (one per epoch, same axes): the path coloured by EP over a grey sample of states."""
     n = max(len(panels), 1)
-    layout: dict = {
-        "height": height,
-        "margin": {"l": 4, "r": 4, "t": 34, "b": 4},
-        "plot_bgcolor": "#ffffff",
-        "paper_bgcolor": "#ffffff",
-        "font": _FONT,
-        "showlegend": False,
-        "hovermode": "closest",
-        "annotations": [],
-    }
+    layout = _row_layout(height, hovermode="closest")
     data = []
     for i, panel in enumerate(panels):
         x, y, xref, yref = _axis(i, n)
@@ -89,16 +94,7 @@ def checkpoint_figure(backdrop: np.ndarray, panels: list[Panel], height: int = 2
 def side_by_side_figure(panels: list[tuple[str, np.ndarray, dict]], height: int = 360) -> dict:
     """Projections next to each other: (title, view xy, marker colours as from ``base_colors``)."""
     n = max(len(panels), 1)
-    layout: dict = {
-        "height": height,
-        "margin": {"l": 4, "r": 4, "t": 34, "b": 4},
-        "plot_bgcolor": "#ffffff",
-        "paper_bgcolor": "#ffffff",
-        "font": _FONT,
-        "showlegend": False,
-        "annotations": [],
-        "hovermode": False,
-    }
+    layout = _row_layout(height, hovermode=False)
     data = []
     for i, (title, xy, marker) in enumerate(panels):
         x, y, xref, yref = _axis(i, n, gap=0.04)

@@ -189,7 +189,15 @@ def _scatter(x: list, y: list, name: str, meta: str, **style: Any) -> dict[str, 
 def placeholder_figure(message: str) -> dict[str, Any]:
     """An empty plot with a centred message (while the first result is on its way)."""
     hidden = dict(visible=False, fixedrange=True)
-    note = dict(
+    return {
+        "data": [],
+        "layout": _layout("", xaxis=hidden, yaxis=hidden, annotations=[_centred_note(message)]),
+    }
+
+
+def _centred_note(message: str) -> dict[str, Any]:
+    """A grey message in the middle of an empty plot."""
+    return dict(
         text=message,
         showarrow=False,
         xref="paper",
@@ -198,7 +206,6 @@ def placeholder_figure(message: str) -> dict[str, Any]:
         y=0.5,
         font=dict(color=GREY, size=13),
     )
-    return {"data": [], "layout": _layout("", xaxis=hidden, yaxis=hidden, annotations=[note])}
 
 
 def prediction_figure(test: dict[str, Any], data: str, epoch: int) -> dict[str, Any]:
@@ -401,17 +408,7 @@ def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float], text: bo
     annotations = []
     if not epochs:
         yaxis["range"] = [-3, 0]
-        annotations.append(
-            dict(
-                text="Train an epoch to see the loss",
-                showarrow=False,
-                xref="paper",
-                yref="paper",
-                x=0.5,
-                y=0.5,
-                font=dict(color=GREY, size=13),
-            )
-        )
+        annotations.append(_centred_note("Train an epoch to see the loss"))
     layout = _layout(
         "Loss per epoch",
         margin=dict(l=56, r=12, t=36, b=36),
