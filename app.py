@@ -22,8 +22,9 @@ from celery import Celery
 from dash import CeleryManager, DiskcacheManager, dcc, html
 from flask import Flask, jsonify
 
-from model import config
+from model import cache, config
 from serving import auth, settings, warmup
+from services import identity
 
 config.quiet_tensorflow()
 log = logging.getLogger("rnnx.app")
@@ -56,7 +57,7 @@ def _background_manager(celery: Celery) -> CeleryManager | DiskcacheManager:
     expire = settings.job_expire_seconds()
     if settings.redis_url():
         return CeleryManager(celery, expire=expire)
-    jobs_dir = config.cache_dir() / "jobs"
+    jobs_dir = cache.state_dir() / "jobs"  # writable even when the results cache is a read-only volume
     jobs_dir.mkdir(parents=True, exist_ok=True)
     return DiskcacheManager(diskcache.Cache(str(jobs_dir)), expire=expire)
 
@@ -102,7 +103,11 @@ def _health(background: str):
 def create_app(celery: Celery) -> dash.Dash:
     """Build the multi-page app with production settings, auth, background manager and health route."""
     server = Flask(__name__)
+    # Bodies over the limit are refused while they are received (413), never decoded in full.
+    server.config["MAX_CONTENT_LENGTH"] = settings.request_limit_bytes()
+    server.secret_key = identity.secret_key()
     auth.install(server, auth.load_users(), exempt={"/healthz", f"{settings.base_path()}healthz"})
+    identity.install(server, settings.base_path())
     manager = _background_manager(celery)
     app = dash.Dash(
         __name__,

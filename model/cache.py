@@ -1,9 +1,17 @@
-"""The shared disk cache: every heavy result, keyed by everything it depends on.
+"""The disk caches, split by purpose so one kind can never evict another.
 
-Keys are hashes of a JSON description (what kind of result, its inputs, the
-schema version).  diskcache writes the value before it commits the row in one
-SQLite transaction, so a process killed mid-write leaves no entry behind, and
-bumping ``SCHEMA_VERSION`` makes every old entry unreachable.
+* ``results``: every heavy result (classifiers, states, projections), keyed by
+  everything it depends on, size-limited by ``RNNX_CACHE_LIMIT_GB``.
+* ``uploads``: what bring-your-own preparations produce (keys starting with
+  ``upload``), with their own quota ``RNNX_UPLOAD_QUOTA_GB``.
+* ``sessions``: per-browser state (keys starting with ``session``), in a
+  writable state folder with its own limit ``RNNX_SESSION_LIMIT_MB``.
+
+Keys are hashes of a JSON description (kind, inputs, schema version).  In demo
+mode the results cache is opened read-only (SQLite ``mode=ro``), so the app
+serves from a read-only volume; writes raise nothing and store nothing.  A
+write that fails (disk full, read-only folder, limit smaller than the value)
+raises :class:`CacheWriteError` with a message meant for the user.
 """
 
 from __future__ import annotations
@@ -12,31 +20,151 @@ import hashlib
 import json
 import os
 import socket
+import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 import diskcache
 
 from model import config
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+UPLOAD_PREFIX = "upload"
+SESSION_PREFIX = "session"
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=4)
+class CacheWriteError(OSError):
+    """A result could not be stored; the message says why and what to do."""
+
+
+@lru_cache(maxsize=8)
 def _open(directory: str, size_limit: int) -> diskcache.Cache:
     return diskcache.Cache(directory, size_limit=size_limit, eviction_policy="least-recently-used")
 
 
-def get_cache() -> diskcache.Cache:
-    """The process's handle on the cache in ``RNNX_CACHE_DIR`` (safe across processes)."""
+class ReadOnlyCache:
+    """Reads a diskcache folder without ever writing to it (demo mode, read-only volumes)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._disk = diskcache.Disk(directory)
+        self._local = threading.local()
+
+    def _sql(self) -> sqlite3.Connection | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            db = Path(self.directory) / "cache.db"
+            if not db.exists():
+                return None
+            for query in ("mode=ro", "mode=ro&immutable=1"):
+                try:
+                    conn = sqlite3.connect(f"file:{db}?{query}", uri=True, check_same_thread=False)
+                    conn.execute("SELECT 1 FROM Cache LIMIT 1")
+                    break
+                except sqlite3.Error:
+                    conn = None
+            self._local.conn = conn
+        return conn
+
+    def _row(self, key: str):
+        conn = self._sql()
+        if conn is None:
+            return None
+        row = conn.execute(
+            "SELECT expire_time, mode, filename, value FROM Cache WHERE key = ? AND raw = 1", (key,)
+        ).fetchone()
+        if row is None or (row[0] is not None and row[0] < time.time()):
+            return None
+        return row
+
+    def get(self, key: str, default: Any = None, **_kwargs: Any) -> Any:
+        row = self._row(key)
+        if row is None:
+            return default
+        try:
+            return self._disk.fetch(row[1], row[2], row[3], False)
+        except OSError:
+            return default
+
+    def __contains__(self, key: str) -> bool:
+        return self._row(key) is not None
+
+    def __len__(self) -> int:
+        conn = self._sql()
+        return 0 if conn is None else conn.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
+
+
+def read_only() -> bool:
+    """True in demo mode (``RNNX_DEMO_MODE``), where nothing new is written to the results cache."""
+    return os.environ.get("RNNX_DEMO_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
+
+
+def state_dir() -> Path:
+    """A writable folder for sessions, jobs and secrets (``RNNX_STATE_DIR``, else inside the cache).
+
+    When the cache is a read-only volume (demo), a folder in the temp directory is used instead.
+    """
+    named = os.environ.get("RNNX_STATE_DIR", "").strip()
+    path = Path(named).expanduser() if named else config.cache_dir() / "state"
+    if _writable(path):
+        return path
+    fallback = Path(tempfile.gettempdir()) / f"rnnx-state-{os.getuid()}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def _limit(name: str, default: float, unit: int) -> int:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        value = default
+    return max(int(value * unit), 1)
+
+
+def get_cache() -> diskcache.Cache | ReadOnlyCache:
+    """The results cache in ``RNNX_CACHE_DIR`` (read-only in demo mode)."""
     directory = config.cache_dir()
+    if read_only():
+        return ReadOnlyCache(str(directory))
     directory.mkdir(parents=True, exist_ok=True)
     return _open(str(directory), config.cache_size_limit())
+
+
+def uploads_cache() -> diskcache.Cache:
+    """The cache of bring-your-own results, with its own quota (``RNNX_UPLOAD_QUOTA_GB``, default 2)."""
+    directory = config.cache_dir() / "uploads-cache"
+    if read_only() or not _writable(directory):
+        directory = state_dir() / "uploads-cache"
+    return _open(str(directory), _limit("RNNX_UPLOAD_QUOTA_GB", 2, 1024**3))
+
+
+def sessions_cache() -> diskcache.Cache:
+    """The cache of per-browser sessions (``RNNX_SESSION_LIMIT_MB``, default 512): never evicts results."""
+    return _open(str(state_dir() / "sessions"), _limit("RNNX_SESSION_LIMIT_MB", 512, 1024**2))
+
+
+def store_for(key: str) -> diskcache.Cache | ReadOnlyCache:
+    """The cache a key belongs to, by its kind's prefix."""
+    if key.startswith(SESSION_PREFIX):
+        return sessions_cache()
+    if key.startswith(UPLOAD_PREFIX):
+        return uploads_cache()
+    return get_cache()
 
 
 def make_key(kind: str, **parts: Any) -> str:
@@ -46,23 +174,66 @@ def make_key(kind: str, **parts: Any) -> str:
 
 
 def get(key: str, default: Any = None) -> Any:
-    return get_cache().get(key, default=default)
+    try:
+        return store_for(key).get(key, default=default)
+    except (OSError, sqlite3.Error):
+        return default
+
+
+def contains(key: str) -> bool:
+    try:
+        return key in store_for(key)
+    except (OSError, sqlite3.Error):
+        return False
 
 
 def put(key: str, value: Any, expire: float | None = None) -> None:
-    """Store ``value`` atomically (readers see the old entry or the new, never half)."""
-    if read_only():
+    """Store ``value`` atomically; CacheWriteError when it cannot be kept (nothing is written in demo)."""
+    store = store_for(key)
+    if isinstance(store, ReadOnlyCache):
         return
-    get_cache().set(key, value, expire=expire)
+    try:
+        store.set(key, value, expire=expire)
+    except (OSError, sqlite3.Error) as error:
+        _remove_partial_files(store)
+        raise CacheWriteError(_write_message(store, error)) from error
+    if key not in store:
+        raise CacheWriteError(
+            f"The result is larger than the cache limit ({store.size_limit / 2**20:.0f} MB) and was "
+            "dropped at once: raise RNNX_CACHE_LIMIT_GB (or the limit of this cache)."
+        )
+
+
+def _write_message(store: diskcache.Cache, error: Exception) -> str:
+    text = str(error).lower()
+    if getattr(error, "errno", None) == 28 or "full" in text or "no space" in text:
+        return f"The disk holding the cache ({store.directory}) is full: free space or move RNNX_CACHE_DIR."
+    if "read-only" in text or "readonly" in text or getattr(error, "errno", None) in (13, 30):
+        return f"The cache folder {store.directory} is read-only: make it writable or use demo mode."
+    return f"The result could not be written to the cache ({type(error).__name__}: {str(error)[:160]})."
+
+
+def _remove_partial_files(store: diskcache.Cache) -> None:
+    """Delete value files a failed write left behind (files no cache row refers to, written just now)."""
+    root = Path(store.directory)
+    cutoff = time.time() - 600
+    try:
+        rows = {r[0] for r in store._sql("SELECT filename FROM Cache WHERE filename IS NOT NULL").fetchall()}
+    except (OSError, sqlite3.Error):
+        return
+    for path in root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*.val"):
+        relative = str(path.relative_to(root))
+        try:
+            if relative not in rows and path.stat().st_mtime > cutoff:
+                path.unlink()
+        except OSError:
+            continue
 
 
 def delete(key: str) -> None:
-    get_cache().delete(key)
-
-
-def read_only() -> bool:
-    """True in demo mode, where nothing new is written to the cache."""
-    return os.environ.get("RNNX_DEMO_MODE", "").lower() in {"1", "true", "yes"}
+    store = store_for(key)
+    if not isinstance(store, ReadOnlyCache):
+        store.delete(key)
 
 
 def memoize(key: str, compute: Callable[[], T], lock_seconds: float = 3600) -> tuple[T, bool]:
@@ -76,7 +247,7 @@ def memoize(key: str, compute: Callable[[], T], lock_seconds: float = 3600) -> t
     value = get(key, missing)
     if value is not missing:
         return value, True
-    if read_only():
+    if isinstance(store_for(key), ReadOnlyCache):
         return compute(), False
     with computing_lock(key, lock_seconds):
         value = get(key, missing)
@@ -108,7 +279,7 @@ def _holder_is_dead(owner: str) -> bool:
 @contextmanager
 def computing_lock(key: str, expire: float = 3600, poll: float = 0.1) -> Iterator[None]:
     """Hold ``lock:<key>`` across processes; break it when its holder process is gone."""
-    store = get_cache()
+    store = store_for(key)
     lock_key, me = f"lock:{key}", _owner()
     while not store.add(lock_key, me, expire=expire, retry=True):
         owner = store.get(lock_key)

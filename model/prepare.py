@@ -73,19 +73,23 @@ def default_sequences(dataset: str) -> int:
 
 
 def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> dict[str, str]:
-    if byo.is_upload(dataset):
+    # An upload's results live in the uploads cache (kinds prefixed "upload-"), so they never evict
+    # prepared built-in models, states or projections.
+    upload = byo.is_upload(dataset)
+    prefix = f"{cache.UPLOAD_PREFIX}-" if upload else ""
+    if upload:
         base = {"upload": dataset}
         keys = {"classifier": byo.spec_key(dataset)}
     else:
         classifier = textmodels.classifier_key(split_variant(dataset)[0], model_config(dataset))
         base = {"classifier": classifier, "n": n_sequences or default_sequences(dataset)}
         keys = {"classifier": classifier}
-    keys["analysis"] = cache.make_key("analysis", **base)
-    keys["states"] = cache.make_key("states", **base)
+    keys["analysis"] = cache.make_key(f"{prefix}analysis", **base)
+    keys["states"] = cache.make_key(f"{prefix}states", **base)
     if method:
         params = projection.params_for(method)
-        keys["projection"] = cache.make_key("projection", states=keys["states"], method=method, params=params)
-        keys["projector"] = cache.make_key("projector", states=keys["states"], method=method, params=params)
+        for kind in ("projection", "projector"):
+            keys[kind] = cache.make_key(f"{prefix}{kind}", states=keys["states"], method=method, params=params)
     return keys
 
 
@@ -114,8 +118,7 @@ def load_classifier(dataset: str) -> textmodels.TrainedClassifier | None:
 
 def is_prepared(dataset: str, method: str, n_sequences: int | None = None) -> bool:
     keys = _keys(dataset, n_sequences, method)
-    store = cache.get_cache()
-    return keys["analysis"] in store and keys["projection"] in store
+    return cache.contains(keys["analysis"]) and cache.contains(keys["projection"])
 
 
 class _Run:
@@ -138,7 +141,7 @@ class _Run:
 
         def work(update) -> dict:
             states = cache.get(keys["states"])
-            if states is not None and keys["analysis"] in cache.get_cache():
+            if states is not None and cache.contains(keys["analysis"]):
                 self.hits.append(True)
                 return states
             analysis, states = extract(update)

@@ -52,6 +52,20 @@ def uploads_allowed() -> bool:
     return not demo_mode()
 
 
+def upload_limit_mb() -> float:
+    """Largest accepted upload in MB (``RNNX_UPLOAD_LIMIT_MB``, default 200)."""
+    try:
+        value = float(os.environ.get("RNNX_UPLOAD_LIMIT_MB", "200"))
+    except ValueError:
+        value = 200.0
+    return value if value > 0 else 200.0
+
+
+def request_limit_bytes() -> int:
+    """Largest HTTP request body: one upload as a base64 data URL (4/3 of its size) plus 1 MB of room."""
+    return int(upload_limit_mb() * 1024 * 1024 * 4 / 3) + 1024 * 1024
+
+
 def redis_url() -> str | None:
     """``REDIS_URL`` when set: background callbacks then run on Celery workers."""
     url = os.environ.get("REDIS_URL", "").strip()

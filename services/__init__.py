@@ -1,0 +1,1 @@
+"""The service layer between the pages and the numeric core: identity, validation, storage."""
