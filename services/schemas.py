@@ -67,7 +67,12 @@ TRAINER_UPDATE = Schema(
 TRAINER_EXAMPLE = Schema("load_example", {"tab": TAB, "name": Choice("Example", _examples())})
 TRAINER_SLIDERS = Schema(
     "slider_labels",
-    {"lr_log": LR_LOG, "batch": BATCH, "noise": NOISE, "data": Choice("Input", _trainer_data(), default="sine")},
+    {
+        "lr_log": LR_LOG,
+        "batch": BATCH,
+        "noise": NOISE,
+        "data": Choice("Input", _trainer_data(), default="sine"),
+    },
 )
 CELL_VIEW = Schema("show_cell_view", {"tab": TAB, "layer": LAYER_INDEX, "refresh": Anything("Refresh", 200)})
 

@@ -87,7 +87,9 @@ class Text:
         if not isinstance(value, str):
             raise InvalidInput(f"{self.label} must be text.")
         if len(value) > self.max_len:
-            raise InvalidInput(f"{self.label} is {len(value):,} characters long; the limit is {self.max_len:,}.")
+            raise InvalidInput(
+                f"{self.label} is {len(value):,} characters long; the limit is {self.max_len:,}."
+            )
         if self.pattern and value and not re.fullmatch(self.pattern, value):
             raise InvalidInput(f"{self.label} is malformed.")
         return value
