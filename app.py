@@ -106,7 +106,11 @@ def create_app(celery: Celery) -> dash.Dash:
     # Bodies over the limit are refused while they are received (413), never decoded in full.
     server.config["MAX_CONTENT_LENGTH"] = settings.request_limit_bytes()
     server.secret_key = identity.secret_key()
-    auth.install(server, auth.load_users(), exempt={"/healthz", f"{settings.base_path()}healthz"})
+    auth.install(
+        server,
+        auth.load_users(),
+        exempt={f"{p}{n}" for p in ("/", settings.base_path()) for n in ("healthz", "readyz")},
+    )
     identity.install(server, settings.base_path())
     manager = _background_manager(celery)
     app = dash.Dash(

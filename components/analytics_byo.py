@@ -13,7 +13,10 @@ from components.progress import progress_bar
 GraphMaker = Callable[..., dcc.Graph]
 
 
-def _drop_zone(upload_id: str, title: str, accept: str, hint: str, disabled: bool) -> html.Div:
+def _drop_zone(
+    upload_id: str, title: str, accept: str, hint: str, disabled: bool, limit_mb: float
+) -> html.Div:
+    """One drop zone; files over the limit are refused in the browser (assets/uploads.js says why)."""
     return html.Div(
         [
             dcc.Upload(
@@ -28,11 +31,13 @@ def _drop_zone(upload_id: str, title: str, accept: str, hint: str, disabled: boo
                 accept=accept,
                 multiple=False,
                 disabled=disabled,
+                max_size=int(limit_mb * 1024 * 1024),
                 className="rnnx-drop" + (" rnnx-drop-disabled" if disabled else ""),
             ),
             html.Div(id=f"{upload_id}-name", className="small rnnx-drop-name"),
         ],
         className="rnnx-drop-wrap",
+        **{"data-limit-mb": f"{limit_mb:g}"},
     )
 
 
@@ -63,6 +68,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                     ".keras",
                     "a recurrent text classifier; loaded in safe mode",
                     not allowed,
+                    limit_mb,
                 ),
                 md=4,
             ),
@@ -73,6 +79,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                     ".csv,text/csv",
                     "UTF-8, with a header row",
                     not allowed,
+                    limit_mb,
                 ),
                 md=4,
             ),
@@ -83,6 +90,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                     ".json,.txt,.tsv",
                     "only if the model takes token ids",
                     not allowed,
+                    limit_mb,
                 ),
                 md=4,
             ),

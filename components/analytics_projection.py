@@ -122,10 +122,10 @@ def _rows_by_bin(bins: np.ndarray, palette: list[str]) -> list[np.ndarray]:
     return np.split(order, np.cumsum(np.bincount(bins, minlength=n))[:-1]) if len(bins) else [order[:0]] * n
 
 
-def point_row(rows: list[np.ndarray], curve: int, point_index: int) -> int | None:
+def point_row(rows: list[np.ndarray], curve: int | None, point_index: int | None) -> int | None:
     """The drawn point behind ``(curveNumber, pointIndex)`` of a click or lasso, or None."""
     slots = state_slots(len(rows))
-    if curve not in slots:
+    if curve not in slots or point_index is None:
         return None
     members = rows[slots.index(curve)]
     return int(members[point_index]) if 0 <= point_index < len(members) else None

@@ -149,7 +149,16 @@ class TrainedClassifier:
 
 
 def classifier_key(dataset: str, config: ModelConfig) -> str:
-    return cache.make_key("classifier", dataset=dataset, config=config.as_dict(), v=TRAINER_VERSION)
+    """The cache key of a classifier: the dataset, its archive's content fingerprint and the config.
+
+    A replaced archive gives a new key, and so new keys for everything derived from the classifier.
+    """
+    from model import datasets
+
+    data = datasets.fingerprint(dataset) if dataset in datasets.ARCHIVES else None
+    return cache.make_key(
+        "classifier", dataset=dataset, data=data, config=config.as_dict(), v=TRAINER_VERSION
+    )
 
 
 def train_classifier(

@@ -11,7 +11,19 @@ from types import ModuleType
 import dash
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import (
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+    set_props,
+)
 
 from components import analytics_byo as byo_view
 from components import analytics_overview as overview
@@ -22,11 +34,18 @@ from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
 from components.info import heading
 from components.progress import progress_bar
 from model.artifacts import Analysis
+from services import datasets as upload_datasets
+from services import schemas, uploads
+from services.validation import validated
 from serving import settings
 
 dash.register_page(__name__, path="/analytics", title="RNN Explorer · Analytics", name="Analytics")
 
 FALLBACK_DATASETS = {"imdb": {"label": "IMDB reviews"}, "reuters": {"label": "Reuters newswire (5 topics)"}}
+DEMO_REFUSED = (
+    "This is a read-only demo server: it shows what is already prepared and computes nothing new. "
+    "Run RNN Explorer yourself to prepare other datasets or projections."
+)
 METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -92,9 +111,26 @@ def _load_projection(dataset: str, method: str, n_sequences: int | None) -> np.n
     return projection.to_view_coordinates(xy)
 
 
+def refuse(message: str) -> object:
+    """Answer an invalid browser value: the message in the page's alert, no other change."""
+    set_props("analytics-alert", {"children": dbc.Alert(message, color="warning", dismissable=True)})
+    return no_update
+
+
+def as_index(value: object) -> int | None:
+    """A non-negative integer index from plotly or table event data, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        index = int(value)
+    except (ValueError, OverflowError):
+        return None
+    return index if 0 <= index < 2**31 else None
+
+
 def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, float, np.ndarray | None]:
-    """(analysis, largest jump, projection); None where not prepared yet."""
-    if not dataset:
+    """(analysis, largest jump, projection); None where not prepared yet or not this session's upload."""
+    if not dataset or (upload_datasets.is_upload(dataset) and not uploads.owns(dataset)):
         return None, 1.0, None
     try:
         analysis, dmax = _load_analysis(dataset, None)
@@ -322,7 +358,7 @@ def layout(**query: str) -> html.Div:
     datasets = _datasets()
     dataset = query.get("dataset") if query.get("dataset") in datasets else next(iter(datasets))
     requested = query.get("dataset") or ""
-    requested_upload = requested if requested.startswith("upload-") else None
+    requested_upload = requested if upload_datasets.UPLOAD_ID.match(requested) else None
     method = query.get("method") if query.get("method") in _methods() else "pca"
     jump = _float(query.get("jump"), DEFAULT_JUMP)
     ep_change = _float(query.get("epchange"), DEFAULT_EP_CHANGE)
@@ -422,10 +458,11 @@ def layout(**query: str) -> html.Div:
                 [dbc.Col(whatif_card, xl=5, className="mb-3"), dbc.Col(compare_card, xl=7, className="mb-3")],
                 className="g-3",
             ),
-            dcc.Store(id="analytics-session", storage_type="session"),
-            dcc.Store(id="analytics-uploads", storage_type="session", data=[]),
-            # An upload id from the URL: restored only if this browser session owns that upload.
+            # Bumped when this session prepares an upload; the list itself is kept on the server.
+            dcc.Store(id="analytics-uploads", data=0),
+            # An upload id from the URL: restored only if the server records this session as its owner.
             dcc.Store(id="analytics-requested-upload", data=requested_upload),
+            # Handles of the files this session dropped (ids and names; the server maps ids to files).
             dcc.Store(id="analytics-byo-files", data={}),
             dcc.Store(id="analytics-selection", data=selection),
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
@@ -452,6 +489,7 @@ def layout(**query: str) -> html.Div:
     Input("analytics-projection-method", "value"),
     Input("analytics-prepared", "data"),
 )
+@validated(schemas.OVERVIEW, refuse)
 def show_overview(dataset: str, method: str, _prepared: float):
     """Model bar, class bars and confusion matrix; or the invitation to prepare."""
     label = _datasets().get(dataset, {}).get("label", dataset)
@@ -510,8 +548,11 @@ def show_overview(dataset: str, method: str, _prepared: float):
     progress=[Output("analytics-progress", "value"), Output("analytics-progress", "label")],
     prevent_initial_call=True,
 )
+@validated(schemas.PREPARE, refuse)
 def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
     """Prepare the dataset in a fresh process (never TensorFlow inside this job) with progress."""
+    if settings.demo_mode():
+        return no_update, dbc.Alert(DEMO_REFUSED, color="warning", dismissable=True)
     prepare = _prepare()
     if prepare is None:
         return no_update, dbc.Alert("The data pipeline is not installed.", color="warning")
@@ -559,6 +600,7 @@ def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
     State("analytics-whatif-text", "value"),
     State("analytics-whatif-pin-store", "data"),
 )
+@validated(schemas.PROJECTION_FIGURE, refuse)
 def draw_projection(
     dataset,
     method,
@@ -622,7 +664,11 @@ def _clicked_rows(
 ) -> list[int]:
     """Rows (into the drawn states) of clicked or lassoed points of the state cloud."""
     rows = projection.cloud_rows(_cloud_marker(analysis, color_mode, final_only))
-    found = (projection.point_row(rows, p.get("curveNumber"), int(p.get("pointIndex", -1))) for p in points)
+    found = (
+        projection.point_row(rows, as_index(p.get("curveNumber")), as_index(p.get("pointIndex")))
+        for p in points
+        if isinstance(p, dict)
+    )
     return [r for r in found if r is not None]
 
 
@@ -645,19 +691,21 @@ def _selected(selection: dict | None, dataset: str, analysis: Analysis) -> int |
     State("analytics-color-mode", "value"),
     prevent_initial_call=True,
 )
+@validated(schemas.SELECT_SEQUENCE, refuse)
 def select_sequence(active_cell, click, dataset, selection, method, final_only, color_mode="ep"):
     """Selection from a table row or a projection point; a new dataset clears it."""
     trigger = ctx.triggered_id
     if trigger == "analytics-dataset":
         return None if (selection or {}).get("dataset") != dataset else no_update
     if trigger == "sequence-table":
-        if not active_cell or active_cell.get("row_id") is None:
-            return no_update
-        return {"dataset": dataset, "seq": int(active_cell["row_id"]), "step": None}
-    if trigger == "projection-graph" and click and click.get("points"):
-        point = click["points"][0]
+        row = as_index((active_cell or {}).get("row_id")) if isinstance(active_cell, dict) else None
+        return no_update if row is None else {"dataset": dataset, "seq": row, "step": None}
+    points = click.get("points") if isinstance(click, dict) else None
+    if trigger == "projection-graph" and isinstance(points, list) and points and isinstance(points[0], dict):
+        point = points[0]
         if point.get("curveNumber") == projection.POINTS_SLOT and selection:
-            return {**selection, "step": int(point["customdata"][0])}
+            step = as_index((point.get("customdata") or [None])[0])
+            return no_update if step is None else {**selection, "step": step}
         analysis, _dmax, _xy = load(dataset, method)
         if analysis is None:
             return no_update
@@ -690,6 +738,7 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only, 
     State("analytics-color-mode", "value"),
     prevent_initial_call="initial_duplicate",
 )
+@validated(schemas.SHOW_SELECTION, refuse)
 def show_selection(
     selection, rules, jump, epc, traj, dataset, method, fade, final_only, faded=False, color_mode="ep"
 ):
@@ -735,6 +784,7 @@ def show_selection(
     State("analytics-final-only", "value"),
     State("analytics-color-mode", "value"),
 )
+@validated(schemas.FILL_TABLE, refuse)
 def fill_table(
     dataset,
     _prepared,

@@ -1,36 +1,38 @@
 """/analytics, bring your own model and data: upload, session-scoped datasets, export (callbacks only).
 
-Uploaded files go to ``byo.uploads_dir(session)``; preparation runs the CLI in a fresh
-process from a background callback (TensorFlow never runs in a forked job). A session's
-upload ids live in its own ``dcc.Store(storage_type="session")``, so no other session
-ever lists them.
+The browser holds handles, never paths: a dropped file is kept by ``services.uploads`` in the
+folder of the session named by the signed cookie, and the browser gets its id and display name.
+Analyse prepares the session's own staged files in a fresh process (TensorFlow never runs in a
+forked job); the prepared upload is recorded for that session alone, so another session's id,
+sent in a request, a URL or an export, is refused.
 """
 
 from __future__ import annotations
 
 import base64
-import json
+import binascii
 import re
 import time
-import uuid
-import zipfile
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from components import progress
-from model import byo
+from model import byo, cache
 from pages.analytics import _datasets, _prepare
+from services import identity, schemas, uploads
+from services.validation import InvalidInput, validated
 from serving import settings
 
 REFUSED = "Uploads are switched off on this read-only demo server: run RNN Explorer yourself to analyse your own model."
-RECURRENT = {"LSTM": "lstm", "GRU": "gru", "SimpleRNN": "simple_rnn"}
 UPLOAD_SLOTS = {
     "analytics-upload-model": "model",
     "analytics-upload-csv": "csv",
     "analytics-upload-vocab": "vocab",
 }
+WHAT = {"model": "model file", "csv": "CSV file", "vocab": "vocabulary file"}
+DEFAULT_NAMES = {"model": "model.keras", "csv": "data.csv", "vocab": "vocabulary.txt"}
 
 
 def _alert(message: object, color: str = "danger", title: str | None = None) -> dbc.Alert:
@@ -39,68 +41,51 @@ def _alert(message: object, color: str = "danger", title: str | None = None) -> 
 
 
 def _safe_name(filename: str | None, default: str) -> str:
-    """A file name without folders or odd characters (never a path the user chose)."""
+    """A display name without folders or odd characters (never a path the user chose)."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or default).name).lstrip(".")
     return name[:80] or default
 
 
-def _decode_upload(contents: str) -> bytes:
-    """The bytes of a dcc.Upload data URL."""
+def _decode_upload(contents: str, what: str) -> bytes:
+    """The bytes of a dcc.Upload data URL, its size checked before it is decoded."""
     _header, _, payload = contents.partition(",")
-    return base64.b64decode(payload)
-
-
-def recurrent_layer_names(path: Path) -> list[str]:
-    """Names of the recurrent layers in a .keras file's config (read without TensorFlow); [] if unknown."""
+    byo.check_size(len(payload) * 3 // 4, what)
     try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return []
-    names = []
-    for layer in config.get("config", {}).get("layers", []):
-        inner = (
-            layer.get("config", {}).get("layer", layer)
-            if layer.get("class_name") == "Bidirectional"
-            else layer
-        )
-        if inner.get("class_name") in RECURRENT:
-            names.append(str(layer.get("config", {}).get("name", "")))
-    return [n for n in names if n]
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise byo.InputError(f"The {what} did not arrive intact (not a base64 data URL).") from None
 
 
-def dataset_options(uploads: list[dict] | None) -> list[dict]:
-    """The built-in datasets and this session's uploads."""
+def dataset_options(owned: list[dict]) -> list[dict]:
+    """The built-in datasets and this session's prepared uploads."""
     options = [{"label": v.get("label", k), "value": k} for k, v in _datasets().items()]
-    for item in uploads or []:
-        options.append({"label": f"Yours: {item['label']}", "value": item["id"]})
-    return options
+    return options + [{"label": f"Yours: {item['label']}", "value": item["id"]} for item in owned]
 
 
-# ---------------------------------------------------------------- session and dataset list
+def _byo_refuse(message: str) -> object:
+    from dash import set_props
+
+    set_props("analytics-byo-alert", {"children": _alert(message, "warning", "Refused.")})
+    return no_update
 
 
-@callback(
-    Output("analytics-session", "data"),
-    Input("analytics-session", "modified_timestamp"),
-    State("analytics-session", "data"),
-)
-def ensure_session(_ts: int | None, session: str | None):
-    """A random id for this browser session (its uploads folder and nothing else)."""
-    return no_update if session else uuid.uuid4().hex
+# ---------------------------------------------------------------- dataset list
 
 
 @callback(
-    Output("analytics-dataset", "options"),
-    Output("analytics-dataset", "value", allow_duplicate=True),
-    Input("analytics-uploads", "data"),
-    State("analytics-requested-upload", "data"),
+    output=dict(
+        options=Output("analytics-dataset", "options"),
+        value=Output("analytics-dataset", "value", allow_duplicate=True),
+    ),
+    inputs=dict(changed=Input("analytics-uploads", "data")),
+    state=dict(requested=State("analytics-requested-upload", "data")),
     prevent_initial_call="initial_duplicate",
 )
-def list_datasets(uploads: list[dict] | None, requested: str | None):
-    """The dataset list; an upload named in the URL is selected if this session owns it."""
-    owned = {item.get("id") for item in uploads or []}
-    return dataset_options(uploads), requested if requested in owned else no_update
+def list_datasets(changed: object, requested: object) -> dict:
+    """The dataset list from the server's record of this session; a URL's upload only if it is owned."""
+    owned = uploads.owned_datasets()
+    ids = {item["id"] for item in owned}
+    return {"options": dataset_options(owned), "value": requested if requested in ids else no_update}
 
 
 @callback(
@@ -116,203 +101,238 @@ def toggle_panel(_clicks: int, is_open: bool) -> bool:
 # ---------------------------------------------------------------- receiving files
 
 
-def _receive(slot: str, contents: str, filename: str | None, session: str) -> tuple[dict, dict]:
-    """Check and keep one uploaded file; (file entry, extra facts for the panel). InputError if bad."""
-    data = _decode_upload(contents)
-    what = {"model": "model file", "csv": "CSV file", "vocab": "vocabulary file"}[slot]
-    byo.check_size(len(data), what)
-    default = {"model": "model.keras", "csv": "data.csv", "vocab": "vocabulary.txt"}[slot]
-    folder = byo.uploads_dir(session) / "incoming"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{slot}-{_safe_name(filename, default)}"
-    facts: dict = {}
+def _facts(slot: str, data: bytes, path: Path) -> dict:
+    """What the panel shows about a received file; InputError when it is unusable."""
     if slot == "csv":
-        parsed = byo.read_csv(data)  # encoding, empty file, header without rows, guessed columns
-        import io
-
-        import pandas as pd
-
-        columns = [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig").columns]
-        facts = {
+        columns = byo.csv_columns(data)
+        try:
+            parsed = byo.read_csv(data)
+        except byo.InputError as error:  # columns not guessed: the user picks them
+            return {"columns": columns, "text": None, "label": None, "note": str(error)}
+        return {
             "columns": columns,
             "text": parsed.text_column,
             "label": parsed.label_column,
-            "classes": parsed.class_names,
-            "rows": len(parsed.texts),
+            "detail": f"{len(parsed.texts):,} rows · classes {', '.join(parsed.class_names[:6])}",
         }
-    path.write_bytes(data)
     if slot == "model":
-        if not zipfile.is_zipfile(path):
-            path.unlink(missing_ok=True)
-            raise byo.InputError(
-                "This is not a readable Keras model file: a .keras file is a zip archive saved by "
-                "model.save('name.keras')."
-            )
-        facts = {"layers": recurrent_layer_names(path)}
-    if slot == "vocab":
-        facts = {"size": len(byo.read_vocabulary(path))}
-    return {"path": str(path), "name": _safe_name(filename, default), "size": len(data)}, facts
+        layers = byo.recurrent_layer_names(path)
+        return {"layers": layers, "detail": f"{len(layers)} recurrent layer(s)" if layers else ""}
+    return {"detail": f"{len(byo.read_vocabulary(path)):,} tokens"}
+
+
+def _receive(slot: str, contents: str, filename: str | None) -> tuple[uploads.StagedFile, dict]:
+    """Check and keep one uploaded file in this session's folder; InputError if it is unusable."""
+    data = _decode_upload(contents, WHAT[slot])
+    byo.check_size(len(data), WHAT[slot])
+    if slot == "csv":
+        byo.csv_columns(data)  # the encoding and header are checked before anything is kept
+    staged = uploads.stage(slot, data, _safe_name(filename, DEFAULT_NAMES[slot]))
+    try:
+        return staged, _facts(slot, data, uploads.path_of(staged.id))
+    except (byo.InputError, ValueError, UnicodeDecodeError):
+        uploads.discard(slot)
+        raise
+
+
+NAME_OUTPUT = {slot: f"{slot}_name" for slot in ("model", "csv", "vocab")}
 
 
 @callback(
-    Output("analytics-byo-files", "data"),
-    Output("analytics-upload-model-name", "children"),
-    Output("analytics-upload-csv-name", "children"),
-    Output("analytics-upload-vocab-name", "children"),
-    Output("analytics-text-column", "options"),
-    Output("analytics-text-column", "value"),
-    Output("analytics-label-column", "options"),
-    Output("analytics-label-column", "value"),
-    Output("analytics-layer", "options"),
-    Output("analytics-layer-wrap", "style"),
-    Output("analytics-byo-run", "disabled"),
-    Output("analytics-byo-alert", "children"),
-    Input("analytics-upload-model", "contents"),
-    Input("analytics-upload-csv", "contents"),
-    Input("analytics-upload-vocab", "contents"),
-    State("analytics-upload-model", "filename"),
-    State("analytics-upload-csv", "filename"),
-    State("analytics-upload-vocab", "filename"),
-    State("analytics-session", "data"),
-    State("analytics-byo-files", "data"),
+    output=dict(
+        files=Output("analytics-byo-files", "data"),
+        model_name=Output("analytics-upload-model-name", "children"),
+        csv_name=Output("analytics-upload-csv-name", "children"),
+        vocab_name=Output("analytics-upload-vocab-name", "children"),
+        text_options=Output("analytics-text-column", "options"),
+        text_value=Output("analytics-text-column", "value"),
+        label_options=Output("analytics-label-column", "options"),
+        label_value=Output("analytics-label-column", "value"),
+        layer_options=Output("analytics-layer", "options"),
+        layer_style=Output("analytics-layer-wrap", "style"),
+        run_disabled=Output("analytics-byo-run", "disabled"),
+        alert=Output("analytics-byo-alert", "children"),
+    ),
+    inputs=dict(
+        model_c=Input("analytics-upload-model", "contents"),
+        csv_c=Input("analytics-upload-csv", "contents"),
+        vocab_c=Input("analytics-upload-vocab", "contents"),
+    ),
+    state=dict(
+        model_f=State("analytics-upload-model", "filename"),
+        csv_f=State("analytics-upload-csv", "filename"),
+        vocab_f=State("analytics-upload-vocab", "filename"),
+    ),
     prevent_initial_call=True,
 )
-def receive_upload(model_c, csv_c, vocab_c, model_f, csv_f, vocab_f, session, files):
-    """Keep a dropped file in the session's folder; fill the column and layer choices; or say what is wrong."""
-    out = [no_update] * 12
+@validated(schemas.RECEIVE_UPLOAD, _byo_refuse)
+def receive_upload(model_c, csv_c, vocab_c, model_f, csv_f, vocab_f) -> dict:
+    """Keep a dropped file for this session; fill the column and layer choices; or say what is wrong."""
+    out = {key: no_update for key in receive_upload_keys()}
     slot = UPLOAD_SLOTS.get(ctx.triggered_id)
     contents = {"model": model_c, "csv": csv_c, "vocab": vocab_c}.get(slot)
     filename = {"model": model_f, "csv": csv_f, "vocab": vocab_f}.get(slot)
-    if slot is None or not contents:
+    if slot is None or not isinstance(contents, str) or not contents:
         return out
     if not settings.uploads_allowed():
-        out[11] = _alert(REFUSED, "warning", "Refused.")
-        return out
-    files = dict(files or {})
-    name_index = {"model": 1, "csv": 2, "vocab": 3}[slot]
+        return {**out, "alert": _alert(REFUSED, "warning", "Refused.")}
+    shown = _safe_name(filename, DEFAULT_NAMES[slot])
     try:
-        entry, facts = _receive(slot, contents, filename, session or "anonymous")
-    except byo.InputError as error:
-        files.pop(slot, None)
-        out[0], out[name_index] = files, html.Span(f"✗ {filename}", className="text-danger")
-        out[10] = not ("model" in files and "csv" in files)
-        out[11] = _alert(str(error), title=f"{filename}:")
-        return out
-    except (ValueError, UnicodeDecodeError) as error:  # a malformed data URL or CSV the parser chokes on
-        out[11] = _alert(f"This file could not be read ({error}).", title=f"{filename}:")
-        return out
-    files[slot] = entry
-    out[0] = files
-    detail = {
-        "model": lambda: f"{len(facts.get('layers', []))} recurrent layer(s)" if facts.get("layers") else "",
-        "csv": lambda: f"{facts['rows']:,} rows · classes {', '.join(facts['classes'][:6])}",
-        "vocab": lambda: f"{facts['size']:,} tokens",
-    }[slot]()
-    out[name_index] = html.Span(
-        [html.I(className="bi bi-check-circle-fill text-success me-1"), entry["name"], html.Br(), detail]
+        staged, facts = _receive(slot, contents, filename)
+    except (byo.InputError, InvalidInput, identity.SessionError, cache.CacheWriteError) as error:
+        return {
+            **out,
+            **_panel_state(),
+            NAME_OUTPUT[slot]: _failed(shown),
+            "alert": _alert(str(error), title=f"{shown}:"),
+        }
+    except (ValueError, UnicodeDecodeError) as error:  # a file the parsers choke on
+        message = f"This file could not be read ({str(error)[:200]})."
+        return {
+            **out,
+            **_panel_state(),
+            NAME_OUTPUT[slot]: _failed(shown),
+            "alert": _alert(message, title=f"{shown}:"),
+        }
+    out.update(_panel_state())
+    out[NAME_OUTPUT[slot]] = html.Span(
+        [
+            html.I(className="bi bi-check-circle-fill text-success me-1"),
+            staged.name,
+            html.Br(),
+            facts.get("detail", ""),
+        ]
     )
+    out["alert"] = None
     if slot == "csv":
         options = [{"label": c, "value": c} for c in facts["columns"]]
-        out[4], out[5], out[6], out[7] = options, facts["text"], options, facts["label"]
+        out.update(
+            text_options=options, text_value=facts["text"], label_options=options, label_value=facts["label"]
+        )
+        if facts.get("note"):
+            out["alert"] = _alert(f"{facts['note']} Choose the text and label columns below.", "info")
     if slot == "model":
         layers = facts.get("layers", [])
-        out[8] = [{"label": n, "value": n} for n in layers]
-        out[9] = {} if len(layers) > 1 else {"display": "none"}
-    out[10] = not ("model" in files and "csv" in files)
-    out[11] = None
+        out.update(
+            layer_options=[{"label": n, "value": n} for n in layers],
+            layer_style={} if len(layers) > 1 else {"display": "none"},
+        )
     return out
+
+
+def receive_upload_keys() -> tuple[str, ...]:
+    return (
+        "files", "model_name", "csv_name", "vocab_name", "text_options", "text_value",
+        "label_options", "label_value", "layer_options", "layer_style", "run_disabled", "alert",
+    )  # fmt: skip
+
+
+def _failed(name: str) -> html.Span:
+    return html.Span(f"✗ {name}", className="text-danger")
+
+
+def _panel_state() -> dict:
+    """The handles of this session's staged files (ids and names only) and whether Analyse may run."""
+    staged = uploads.staged_files()
+    files = {slot: {"id": f.id, "name": f.name, "size": f.size} for slot, f in staged.items()}
+    return {"files": files, "run_disabled": not ("model" in staged and "csv" in staged)}
 
 
 # ---------------------------------------------------------------- preparing an upload
 
 
-def upload_args(
-    files: dict, text_column, label_column, class_names: str | None, layer, session: str | None = None
-) -> list[str]:
-    """The CLI arguments that prepare this session's files (kept in this session's folder)."""
-    args = ["--model", files["model"]["path"], "--csv", files["csv"]["path"]]
-    if session:
-        args += ["--session", str(session)]
+def prepare_args(text_column, label_column, class_names: str | None, layer) -> list[str]:
+    """The CLI arguments that prepare this session's staged files (paths resolved on the server)."""
+    staged = uploads.staged_files()
+    if "model" not in staged or "csv" not in staged:
+        raise InvalidInput("Drop a .keras model and a CSV first.")
+    args = [
+        "--model",
+        str(uploads.path_of(staged["model"].id)),
+        "--csv",
+        str(uploads.path_of(staged["csv"].id)),
+    ]
+    args += ["--session", identity.current_session()]
+    if "vocab" in staged:
+        args += ["--vocab", str(uploads.path_of(staged["vocab"].id))]
     if text_column:
-        args += ["--text-column", str(text_column)]
+        args += ["--text-column", text_column]
     if label_column:
-        args += ["--label-column", str(label_column)]
-    if files.get("vocab"):
-        args += ["--vocab", files["vocab"]["path"]]
+        args += ["--label-column", label_column]
     names = [n.strip() for n in (class_names or "").split(",") if n.strip()]
     if names:
         args += ["--classes", ",".join(names)]
     if layer:
-        args += ["--layer", str(layer)]
+        args += ["--layer", layer]
     return args
 
 
 @callback(
-    Output("analytics-uploads", "data"),
-    Output("analytics-dataset", "options", allow_duplicate=True),
-    Output("analytics-dataset", "value", allow_duplicate=True),
-    Output("analytics-byo-alert", "children", allow_duplicate=True),
-    Input("analytics-byo-run", "n_clicks"),
-    State("analytics-byo-files", "data"),
-    State("analytics-text-column", "value"),
-    State("analytics-label-column", "value"),
-    State("analytics-class-names", "value"),
-    State("analytics-layer", "value"),
-    State("analytics-projection-method", "value"),
-    State("analytics-uploads", "data"),
-    State("analytics-session", "data"),
+    output=dict(
+        changed=Output("analytics-uploads", "data"),
+        options=Output("analytics-dataset", "options", allow_duplicate=True),
+        value=Output("analytics-dataset", "value", allow_duplicate=True),
+        alert=Output("analytics-byo-alert", "children", allow_duplicate=True),
+    ),
+    inputs=dict(_clicks=Input("analytics-byo-run", "n_clicks")),
+    state=dict(
+        text_col=State("analytics-text-column", "value"),
+        label_col=State("analytics-label-column", "value"),
+        class_names=State("analytics-class-names", "value"),
+        layer=State("analytics-layer", "value"),
+        method=State("analytics-projection-method", "value"),
+    ),
     background=True,
     running=[
         (Output("analytics-byo-run", "disabled"), True, False),
-        (
-            Output("analytics-byo-progress-wrap", "style"),
-            progress.shown(300),
-            progress.HIDDEN,
-        ),
+        (Output("analytics-byo-progress-wrap", "style"), progress.shown(300), progress.HIDDEN),
     ],
     progress=[Output("analytics-byo-progress", "value"), Output("analytics-byo-progress", "label")],
     prevent_initial_call=True,
 )
-def analyse_upload(
-    set_progress, _clicks, files, text_col, label_col, class_names, layer, method, uploads, session=None
-):
-    """Prepare the session's model and CSV in a fresh process; then select it in the dataset list."""
+@validated(schemas.ANALYSE_UPLOAD, _byo_refuse)
+def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, layer, method) -> dict:
+    """Prepare this session's staged model and CSV in a fresh process; then select the result."""
+    nothing = {"changed": no_update, "options": no_update, "value": no_update}
     if not settings.uploads_allowed():
-        return no_update, no_update, no_update, _alert(REFUSED, "warning", "Refused.")
-    files = files or {}
-    if not files.get("model") or not files.get("csv"):
-        return no_update, no_update, no_update, _alert("Drop a .keras model and a CSV first.", "warning")
+        return {**nothing, "alert": _alert(REFUSED, "warning", "Refused.")}
     prepare = _prepare()
-    if prepare is None or not hasattr(prepare, "prepare_upload"):
-        return no_update, no_update, no_update, _alert("The data pipeline is not installed.", "warning")
-
-    def on_progress(fraction: float, stage: str) -> None:
-
-        set_progress(progress.progress_value(fraction, stage))
-
+    try:
+        args = prepare_args(text_col, label_col, class_names, layer)
+        staged = uploads.staged_files()
+    except (InvalidInput, identity.SessionError) as error:
+        return {**nothing, "alert": _alert(str(error), "warning")}
     set_progress((1, "starting…"))
-    args = upload_args(files, text_col, label_col, class_names, layer, session)
     start = time.perf_counter()
     try:
         summary = prepare.run_prepare_subprocess(
-            "upload", method or "pca", None, on_progress, upload_args=args
+            "upload", method, None, lambda f, s: set_progress(progress.progress_value(f, s)), upload_args=args
         )
     except prepare.PrepareError as error:
-        return no_update, no_update, no_update, _alert(str(error), title="Your model or data was refused:")
+        return {**nothing, "alert": _alert(str(error), title="Your model or data was refused:")}
     except Exception as error:  # noqa: BLE001 - a readable message instead of a dead callback
-        return no_update, no_update, no_update, _alert(f"Preparation failed unexpectedly: {error}")
-    upload_id = summary["dataset"]
-    label = f"{files['model']['name']} on {files['csv']['name']}"
-    uploads = [u for u in (uploads or []) if u.get("id") != upload_id] + [{"id": upload_id, "label": label}]
+        return {**nothing, "alert": _alert(f"Preparation failed unexpectedly: {type(error).__name__}.")}
+    upload_id = str(summary["dataset"])
+    owned = uploads.register_dataset(upload_id, f"{staged['model'].name} on {staged['csv'].name}")
+    return {
+        "changed": time.time(),
+        "options": dataset_options(owned),
+        "value": upload_id,
+        "alert": _alert(_done_message(summary, time.perf_counter() - start), "success", "Ready."),
+    }
+
+
+def _done_message(summary: dict, seconds: float) -> str:
     accuracy = summary.get("test_accuracy")
-    done = _alert(
-        f"{summary.get('n_sequences', '?'):,} texts, {summary.get('n_hidden_states', '?'):,} hidden states of "
-        f"your {str(summary.get('cell_type', '?')).upper()} analysed in {time.perf_counter() - start:.0f} s"
-        + (f"; accuracy on your CSV {accuracy:.1%}." if isinstance(accuracy, int | float) else "."),
-        "success",
-        "Ready.",
+    missing = summary.get("rows_without_label")
+    text = (
+        f"{summary.get('n_sequences', 0):,} texts, {summary.get('n_hidden_states', 0):,} hidden states of "
+        f"your {str(summary.get('cell_type', '?')).upper()} analysed in {seconds:.0f} s"
+        + (f"; accuracy on your CSV {accuracy:.1%}." if isinstance(accuracy, int | float) else ".")
     )
-    return uploads, dataset_options(uploads), upload_id, done
+    if isinstance(missing, int) and missing:
+        text += f" {missing:,} rows without a label were left out."
+    return text
 
 
 # ---------------------------------------------------------------- export
@@ -327,8 +347,9 @@ def analyse_upload(
     State("analytics-projection-method", "value"),
     prevent_initial_call=True,
 )
+@validated(schemas.EXPORT, _byo_refuse)
 def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
-    """The current analysis as CSV or TensorBoard projector files."""
+    """The current analysis as CSV or TensorBoard projector files (only this session's uploads)."""
     from model import export
 
     prepare = _prepare()

@@ -15,7 +15,10 @@ from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import progress
-from pages.analytics import _prepare, _selected, load
+from pages.analytics import DEMO_REFUSED, _prepare, _selected, load, refuse
+from services import schemas
+from services.validation import InvalidInput, validated
+from serving import settings
 
 MAX_PANELS = 6
 BACKDROP_POINTS = 1500
@@ -92,6 +95,7 @@ def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
     State("analytics-ep-threshold", "value"),
     prevent_initial_call=True,
 )
+@validated(schemas.WHATIF, refuse)
 def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc):
     """The typed text's views; its path and the pinned one are patched into the projection (slots only)."""
     analysis, dmax, xy = load(dataset, method)
@@ -152,6 +156,7 @@ def _short(text: str, n: int = 60) -> str:
     State("analytics-whatif-text", "value"),
     prevent_initial_call=True,
 )
+@validated(schemas.WHATIF_PIN, refuse)
 def pin(_pin, _unpin, text):
     """Keep the typed text's path on the projection (Unpin drops it)."""
     if ctx.triggered_id == "analytics-whatif-unpin" or not (text or "").strip():
@@ -167,6 +172,7 @@ def pin(_pin, _unpin, text):
     State("analytics-projection-method", "value"),
     prevent_initial_call=True,
 )
+@validated(schemas.WHATIF_FROM_SELECTION, refuse)
 def text_of_selection(_clicks, selection, dataset, method):
     """Copy the selected sequence's text into the box, to edit it word by word."""
     analysis, _dmax, _xy = load(dataset, method)
@@ -195,6 +201,7 @@ def _epochs(n: int, most: int = MAX_PANELS) -> list[int]:
     Input("analytics-projection-method", "value"),
     Input("analytics-compare-seen", "data"),
 )
+@validated(schemas.CHECKPOINTS, refuse)
 def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
     """The same text's path after each saved epoch, on the final model's projection (same axes)."""
     if tab != "checkpoints" or not seen:
@@ -272,10 +279,13 @@ def _cells(dataset: str, analysis) -> tuple[str, str]:
     progress=[Output("analytics-cells-progress", "value"), Output("analytics-cells-progress", "label")],
     prevent_initial_call=True,
 )
+@validated(schemas.OTHER_CELL, refuse)
 def prepare_other_cell(set_progress, _clicks, dataset, method):
     """Train the same dataset with the other cell type (fresh process, with progress), then show both."""
     from model import byo
 
+    if settings.demo_mode():
+        return no_update, dbc.Alert(DEMO_REFUSED, color="warning", className="py-2")
     prepare = _prepare()
     analysis = prepare.load_analysis(dataset) if prepare else None
     if analysis is None or byo.is_upload(dataset):
@@ -316,17 +326,22 @@ def _accuracy(analysis) -> str:
     Input("analytics-compare-tabs", "active_tab"),
     prevent_initial_call=True,
 )
+@validated(schemas.SHOW_CELLS, refuse)
 def show_cells(ready, dataset, method, tab):
     """Both cell types' projections side by side, with their test accuracies."""
     if tab != "cells":
         return no_update, no_update
-    if not ready or ready.get("a") != dataset or ready.get("method") != method:
+    if not isinstance(ready, dict) or ready.get("a") != dataset or ready.get("method") != method:
         return overview.empty_figure(
             "Trains the other cell type on the same data, then shows both", 300
         ), None
     prepare = _prepare()
     panels, stats = [], []
-    for dataset_id in (ready["a"], ready["b"]):
+    try:
+        pair = [schemas.DATASET_ID.clean(ready.get(key)) for key in ("a", "b")]
+    except InvalidInput as error:
+        return overview.empty_figure(str(error), 300), None
+    for dataset_id in pair:
         analysis = prepare.load_analysis(dataset_id)
         raw = prepare.load_projection(dataset_id, method)
         if analysis is None or raw is None:

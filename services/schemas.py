@@ -6,7 +6,7 @@ Callbacks call ``SCHEMA.check(name=value, ...)`` first thing and turn
 
 from __future__ import annotations
 
-from services.validation import Anything, Choice, Flag, ListOf, Number, Schema, Text
+from services.validation import Anything, Choice, Custom, Flag, InvalidInput, ListOf, Number, Schema, Text
 
 # ---------------------------------------------------------------- shared fields
 
@@ -77,3 +77,145 @@ TRAINER_SLIDERS = Schema(
 CELL_VIEW = Schema("show_cell_view", {"tab": TAB, "layer": LAYER_INDEX, "refresh": Anything("Refresh", 200)})
 
 # ---------------------------------------------------------------- analytics (filled by the analytics cards)
+
+
+def _dataset(value: object) -> str:
+    from model.prepare import DATASETS
+    from services.datasets import check_dataset
+
+    return check_dataset(value, DATASETS)
+
+
+def _method(value: object) -> str:
+    from services.datasets import check_method
+
+    return check_method(value)
+
+
+def _selection(value: object) -> dict | None:
+    """``{"dataset", "seq", "step"}`` of the selected sequence, bounded; None when nothing is selected."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"dataset", "seq", "step"}:
+        raise InvalidInput("The selection is malformed.")
+    return {
+        "dataset": DATASET.clean(value.get("dataset")),
+        "seq": SEQUENCE.clean(value.get("seq")),
+        "step": STEP.clean(value.get("step")),
+    }
+
+
+DATASET_ID = Custom("Dataset", _dataset)
+METHOD = Custom("Projection", _method)
+SELECTION = Custom("Selection", _selection)
+COLOR_MODE = Choice("Colour", ("ep", "actual"), default="ep")
+FADE = Choice("Fade", ("none", "correct", "wrong"), default="none")
+TRAJECTORY = Choice("Trajectory colour", ("ep", "time"), default="ep")
+FINAL_ONLY = Flag("Final states only")
+
+OVERVIEW = Schema("show_overview", {"dataset": DATASET_ID, "method": METHOD})
+PREPARE = Schema("run_preparation", {"dataset": DATASET_ID, "method": METHOD})
+PROJECTION_FIGURE = Schema(
+    "draw_projection",
+    {
+        "dataset": DATASET_ID,
+        "method": METHOD,
+        "color_mode": COLOR_MODE,
+        "fade": FADE,
+        "final_only": FINAL_ONLY,
+        "selection": SELECTION,
+        "rules": LABEL_RULES,
+        "jump": THRESHOLD,
+        "epc": THRESHOLD,
+        "traj": TRAJECTORY,
+        "typed": WHATIF_TEXT,
+        "pinned": EVENT,
+    },
+)
+SELECT_SEQUENCE = Schema(
+    "select_sequence",
+    {
+        "active_cell": EVENT,
+        "click": EVENT,
+        "dataset": DATASET_ID,
+        "selection": SELECTION,
+        "method": METHOD,
+        "final_only": FINAL_ONLY,
+        "color_mode": COLOR_MODE,
+    },
+)
+SHOW_SELECTION = Schema(
+    "show_selection",
+    {
+        "selection": SELECTION,
+        "rules": LABEL_RULES,
+        "jump": THRESHOLD,
+        "epc": THRESHOLD,
+        "traj": TRAJECTORY,
+        "dataset": DATASET_ID,
+        "method": METHOD,
+        "fade": FADE,
+        "final_only": FINAL_ONLY,
+        "faded": Flag("Faded"),
+        "color_mode": COLOR_MODE,
+    },
+)
+FILL_TABLE = Schema(
+    "fill_table",
+    {
+        "dataset": DATASET_ID,
+        "confusion_click": EVENT,
+        "selected": EVENT,
+        "search": SEARCH,
+        "current": EVENT,
+        "method": METHOD,
+        "final_only": FINAL_ONLY,
+        "color_mode": COLOR_MODE,
+    },
+)
+EXPORT = Schema("export_data", {"dataset": DATASET_ID, "method": METHOD})
+RECEIVE_UPLOAD = Schema(
+    "receive_upload",
+    {"model_f": FILE_NAME, "csv_f": FILE_NAME, "vocab_f": FILE_NAME},
+)
+ANALYSE_UPLOAD = Schema(
+    "analyse_upload",
+    {
+        "text_col": COLUMN,
+        "label_col": COLUMN,
+        "class_names": CLASS_NAMES,
+        "layer": LAYER_NAME,
+        "method": METHOD,
+    },
+)
+WHATIF = Schema(
+    "show_whatif",
+    {
+        "text": WHATIF_TEXT,
+        "pinned": EVENT,
+        "jump": THRESHOLD,
+        "dataset": DATASET_ID,
+        "method": METHOD,
+        "rules": LABEL_RULES,
+        "epc": THRESHOLD,
+    },
+)
+WHATIF_PIN = Schema("pin_whatif", {"text": WHATIF_TEXT})
+WHATIF_FROM_SELECTION = Schema(
+    "text_of_selection", {"selection": SELECTION, "dataset": DATASET_ID, "method": METHOD}
+)
+CHECKPOINTS = Schema(
+    "show_checkpoints",
+    {
+        "source": Choice("Compare source", ("selected", "typed"), default="selected"),
+        "selection": SELECTION,
+        "typed": WHATIF_TEXT,
+        "tab": Text("Tab", max_len=40),
+        "dataset": DATASET_ID,
+        "method": METHOD,
+    },
+)
+OTHER_CELL = Schema("prepare_other_cell", {"dataset": DATASET_ID, "method": METHOD})
+SHOW_CELLS = Schema(
+    "show_cells", {"ready": EVENT, "dataset": DATASET_ID, "method": METHOD, "tab": Text("Tab", max_len=40)}
+)

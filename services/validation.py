@@ -9,9 +9,11 @@ app's callbacks live together in :mod:`services.schemas`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +147,18 @@ class Anything:
         return value
 
 
-Field = Number | Choice | Text | Flag | ListOf | Anything
+@dataclass(frozen=True)
+class Custom:
+    """A value checked by a function that returns the clean value or raises InvalidInput."""
+
+    label: str
+    check: Callable[[Any], Any]
+
+    def clean(self, value: Any) -> Any:
+        return self.check(value)
+
+
+Field = Number | Choice | Text | Flag | ListOf | Anything | Custom
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,32 @@ class Schema:
         if unknown:
             raise InvalidInput(f"Unexpected input {sorted(unknown)[0]!r}.")
         return {name: spec.clean(values.get(name)) for name, spec in self.fields.items()}
+
+
+def validated(schema: Schema, on_invalid: Callable[[str], Any]) -> Callable[[Callable], Callable]:
+    """Check a callback's named arguments against ``schema`` before its body runs.
+
+    Arguments the schema names are replaced by their clean values; others (``set_progress``)
+    pass through. On an invalid value the callback is not run: ``on_invalid(message)`` answers.
+    """
+
+    def wrap(func: Callable) -> Callable:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind_partial(*args, **kwargs)
+            named = {k: v for k, v in bound.arguments.items() if k in schema.fields}
+            try:
+                clean = schema.check(**named)
+            except InvalidInput as error:
+                return on_invalid(str(error))
+            bound.arguments.update({k: clean[k] for k in named})
+            return func(*bound.args, **bound.kwargs)
+
+        return checked
+
+    return wrap
 
 
 def as_list(value: Any, max_items: int) -> Sequence:
