@@ -23,8 +23,8 @@ from dash import CeleryManager, DiskcacheManager, dcc, html
 from flask import Flask, jsonify
 
 from model import cache, config
-from serving import auth, settings, warmup
 from services import identity
+from serving import auth, health, settings, warmup
 
 config.quiet_tensorflow()
 log = logging.getLogger("rnnx.app")
@@ -33,7 +33,8 @@ log = logging.getLogger("rnnx.app")
 def make_celery(redis_url: str | None) -> Celery:
     """The Celery app of the background callbacks (broker and results in Redis)."""
     url = redis_url or "redis://127.0.0.1:6379/0"
-    celery = Celery("rnnx", broker=url, backend=url)
+    # Results in Redis through a backend that skips Celery's per-job pub/sub (serving.health).
+    celery = Celery("rnnx", broker=url, backend=f"serving.health:JobResultsBackend+{url}")
     celery.conf.update(
         task_track_started=True,
         result_expires=settings.job_expire_seconds(),
@@ -42,6 +43,37 @@ def make_celery(redis_url: str | None) -> Celery:
         task_reject_on_worker_lost=True,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        # Riding out a Redis restart. The worker reconnects to the broker for good and keeps the
+        # job it is running (no cancel on connection loss); its progress and result writes retry
+        # for about a minute.
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        broker_connection_timeout=2,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        broker_transport_options={
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+            "socket_keepalive": True,
+            "retry_on_timeout": True,
+            "health_check_interval": 10,
+        },
+        # A web process starting a job retries the publish for about 2 s, then the page says why.
+        task_publish_retry=True,
+        task_publish_retry_policy={
+            "max_retries": 4,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 0.5,
+        },
+        # Results backend: requests never hang on a dead Redis; pooled connections are checked after idling.
+        redis_socket_connect_timeout=2,
+        redis_socket_timeout=5,
+        redis_retry_on_timeout=True,
+        redis_socket_keepalive=True,
+        redis_backend_health_check_interval=10,
+        result_backend_transport_options={
+            "retry_policy": {"max_retries": 60, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+        },
     )
     return celery
 
@@ -56,7 +88,7 @@ def _background_manager(celery: Celery) -> CeleryManager | DiskcacheManager:
     """
     expire = settings.job_expire_seconds()
     if settings.redis_url():
-        return CeleryManager(celery, expire=expire)
+        return health.ResilientCeleryManager(celery, expire=expire)  # polls survive a Redis restart
     jobs_dir = cache.state_dir() / "jobs"  # writable even when the results cache is a read-only volume
     jobs_dir.mkdir(parents=True, exist_ok=True)
     return DiskcacheManager(diskcache.Cache(str(jobs_dir)), expire=expire)
@@ -84,7 +116,10 @@ def _navbar() -> dbc.Navbar:
 
 
 def _health(background: str):
-    """The ``/healthz`` view: JSON with status and what this process serves."""
+    """The ``/healthz`` view (liveness): JSON with status and what this process serves, no I/O.
+
+    Readiness, with every dependency checked, is ``/readyz`` (``serving.health.readyz``).
+    """
 
     def healthz():
         return jsonify(
@@ -98,6 +133,14 @@ def _health(background: str):
         )
 
     return healthz
+
+
+def _on_callback_error(error: Exception) -> None:
+    """Dash's global ``on_error``: a lost Redis becomes an alert in the page (200), not a 500.
+
+    Other errors are raised again, unchanged. See ``serving.health.on_callback_error``.
+    """
+    health.on_callback_error(error)
 
 
 def create_app(celery: Celery) -> dash.Dash:
@@ -120,21 +163,25 @@ def create_app(celery: Celery) -> dash.Dash:
         background_callback_manager=manager,
         suppress_callback_exceptions=True,
         title="RNN Explorer",
+        on_error=_on_callback_error,
         **settings.dash_path_kwargs(),
     )
     app.layout = html.Div(
         [
             dcc.Location(id="url", refresh="callback-nav"),
             _navbar(),
+            # Callback failures caused by a lost dependency (Redis) open this alert (serving.health).
+            dbc.Alert(id=health.ALERT_ID, is_open=False, dismissable=True, color="warning", className="mx-3"),
             dbc.Container(dash.page_container, fluid=True, className="pb-4"),
         ]
     )
     background = "celery" if isinstance(manager, CeleryManager) else "diskcache"
-    view = _health(background)
-    server.add_url_rule("/healthz", "healthz", view)
     routes_prefix = app.config.routes_pathname_prefix
-    if routes_prefix != "/":
-        server.add_url_rule(f"{routes_prefix}healthz", "healthz_prefixed", view)
+    for name, view in (("healthz", _health(background)), ("readyz", health.readyz)):
+        server.add_url_rule(f"/{name}", name, view)
+        if routes_prefix != "/":
+            server.add_url_rule(f"{routes_prefix}{name}", f"{name}_prefixed", view)
+    health.install_error_handlers(server)
     _finish_dash_setup(app)
     return app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +36,16 @@ def check_size(n_bytes: int, what: str) -> None:
         )
     if n_bytes == 0:
         raise InputError(f"The {what} is empty.")
+
+
+def check_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path; InputError unless it names an existing regular file."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"The {what} {str(path)!r} is a folder, not a file: give the file itself.")
+    if not path.is_file():
+        raise InputError(f"The {what} {str(path)!r} was not found.")
+    return path
 
 
 def decode_text(data: bytes, what: str) -> str:

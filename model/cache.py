@@ -63,7 +63,9 @@ class ReadOnlyCache:
             db = Path(self.directory) / "cache.db"
             if not db.exists():
                 return None
-            for query in ("mode=ro", "mode=ro&immutable=1"):
+            # immutable: SQLite creates no -wal/-shm files and takes no locks, so a demo server
+            # writes nothing at all into a cache folder it only serves (a read-only volume).
+            for query in ("mode=ro&immutable=1", "mode=ro"):
                 try:
                     conn = sqlite3.connect(f"file:{db}?{query}", uri=True, check_same_thread=False)
                     conn.execute("SELECT 1 FROM Cache LIMIT 1")

@@ -1,18 +1,21 @@
 """Prepare a dataset for the analytics page: train, extract, project, cache.
 
-Command line (contract)::
+Command line (contract, :mod:`model.prepare_cli`)::
 
     python -m model.prepare --dataset {imdb,reuters} [--projection {pca,umap,tsne}]
-                            [--sequences N] [--json]
+                            [--sequences N|all] [--json]
+    python -m model.prepare --model x.keras --csv y.csv [--vocab v] [--text-column C]
+                            [--label-column C] [--classes a,b] [--layer L] [--session S] [--json]
 
 With ``--json`` the last line of stdout is one JSON object with ``dataset``,
 ``classes``, ``test_accuracy``, ``n_sequences``, ``n_hidden_states``,
-``projection``, ``seconds`` (per stage) and ``cached``.
+``projection``, ``seconds`` (per stage) and ``cached`` (and, for an upload,
+``rows_without_label``). A failure is one ``error: ...`` line on stderr and a
+non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -26,7 +29,7 @@ import numpy as np
 
 from model import byo, cache, projection, textmodels
 from model.artifacts import Analysis
-from model.progress import Stages, line_reporter, parse_line
+from model.progress import Stages, parse_line
 
 DATASETS = {
     "imdb": {"label": "IMDB reviews (positive / negative)", "sequences": 1000},
@@ -36,6 +39,7 @@ PROJECTIONS = projection.METHODS
 STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.25}
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
+ALL_SEQUENCES = "all"
 
 
 class PrepareError(RuntimeError):
@@ -89,7 +93,9 @@ def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> d
     if method:
         params = projection.params_for(method)
         for kind in ("projection", "projector"):
-            keys[kind] = cache.make_key(f"{prefix}{kind}", states=keys["states"], method=method, params=params)
+            keys[kind] = cache.make_key(
+                f"{prefix}{kind}", states=keys["states"], method=method, params=params
+            )
     return keys
 
 
@@ -210,11 +216,14 @@ def _analysis(
 def prepare(
     dataset: str,
     projection_method: str = "pca",
-    n_sequences: int | None = None,
+    n_sequences: int | str | None = None,
     on_progress: Callable[[float, str], None] | None = None,
     bars: bool = False,
 ) -> dict:
-    """Train or load the classifier, extract every hidden state, project them; returns the summary."""
+    """Train or load the classifier, extract every hidden state, project them; returns the summary.
+
+    ``n_sequences``: how many test sequences to analyse (default per dataset), or ``"all"``.
+    """
     from model import datasets
 
     base, cell_type = split_variant(dataset)
@@ -226,7 +235,8 @@ def prepare(
         data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(base))
     except datasets.DatasetError as error:
         raise PrepareError(str(error)) from error
-    n = min(n_sequences or default_sequences(dataset), len(data.test.texts))
+    total = len(data.test.texts)
+    n = total if n_sequences == ALL_SEQUENCES else min(n_sequences or default_sequences(dataset), total)
     keys = _keys(dataset, n, projection_method)
     config = model_config(dataset)
     classifier, hit = run.timed(
@@ -275,8 +285,13 @@ def prepare_upload(
     bars: bool = False,
 ) -> dict:
     """The whole pipeline for a user's Keras model and CSV; the summary's ``dataset`` is the upload id."""
-    model_path, csv_path = Path(model_path), Path(csv_path)
-    vocab_path = Path(vocab_path) if vocab_path else None
+    # Everything the files themselves can tell is checked before TensorFlow starts.
+    model_path = byo.check_file(model_path, "model file")
+    csv_path = byo.check_file(csv_path, "CSV file")
+    vocab_path = byo.check_file(vocab_path, "vocabulary file") if vocab_path else None
+    byo.check_size(csv_path.stat().st_size, "CSV file")
+    vocabulary = byo.read_vocabulary(vocab_path) if vocab_path else None
+    byo.check_model_file(model_path, layer_name, vocabulary)  # archive, layer name, inputs, vocabulary ids
     run = _Run(on_progress, bars)
     csv_bytes = csv_path.read_bytes()
     data = run.timed(
@@ -297,7 +312,6 @@ def prepare_upload(
         )
     kept_model, kept_vocab = byo.store_files(upload_id, model_path, vocab_path, session)
     max_len = byo.model_max_len(model)
-    vocabulary = byo.read_vocabulary(vocab_path) if vocab_path else None
     spec = byo.UploadSpec(
         upload_id, str(kept_model), kept_vocab and str(kept_vocab), layer_name, data.class_names, max_len
     )
@@ -319,6 +333,7 @@ def prepare_upload(
             "layer": layer.name,
             "recurrent_layers": [lay.name for lay in extraction.recurrent_layers(model)],
             "test_accuracy": accuracy,
+            "rows_without_label": data.rows_without_label,
         }
         analysis = _analysis(upload_id, data.class_names, data.texts, words, data.labels, states, summary)
         return analysis, {"hidden": states.hidden, "cell": states.cell}
@@ -326,7 +341,8 @@ def prepare_upload(
     states = run.states(keys, len(data.texts), extract)
     run.project(keys, states["hidden"], projection_method, seed=0)
     analysis = load_analysis(upload_id)
-    return run.summary(analysis, projection_method, analysis.summary["test_accuracy"])
+    summary = run.summary(analysis, projection_method, analysis.summary["test_accuracy"])
+    return {**summary, "rows_without_label": data.rows_without_label}
 
 
 def run_prepare_subprocess(
@@ -364,65 +380,10 @@ def run_prepare_subprocess(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.prepare", description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", choices=sorted(DATASETS))
-    parser.add_argument("--model", help="your Keras .keras text classifier (with --csv)")
-    parser.add_argument("--csv", help="CSV of texts and labels for --model")
-    parser.add_argument("--text-column", help="CSV column with the texts (guessed if omitted)")
-    parser.add_argument("--label-column", help="CSV column with the labels (guessed if omitted)")
-    parser.add_argument(
-        "--vocab", help="vocabulary for a model that takes token ids (JSON or one token per line)"
-    )
-    parser.add_argument("--classes", help="comma-separated class names, in the model's output order")
-    parser.add_argument("--layer", help="name of the recurrent layer to analyse (default: the last one)")
-    parser.add_argument(
-        "--session", default="cli", help="whose upload folder keeps the files (the app passes its session)"
-    )
-    parser.add_argument("--cell-type", choices=textmodels.CELL_TYPES, help="train a variant with this cell")
-    parser.add_argument("--projection", default="pca", choices=PROJECTIONS)
-    parser.add_argument("--sequences", type=int, default=None, help="number of test sequences to analyse")
-    parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
-    parser.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if bool(args.model) != bool(args.csv) or bool(args.dataset) == bool(args.model):
-        parser.error("give either --dataset, or --model with --csv")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    reporter = line_reporter() if args.progress_lines else None
-    try:
-        if args.model:
-            summary = prepare_upload(
-                args.model,
-                args.csv,
-                args.text_column,
-                args.label_column,
-                args.vocab,
-                args.classes.split(",") if args.classes else None,
-                args.layer,
-                args.projection,
-                session=args.session,
-                on_progress=reporter,
-                bars=not args.progress_lines,
-            )
-        else:
-            dataset = variant_id(args.dataset, args.cell_type)
-            summary = prepare(
-                dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines
-            )
-    except (PrepareError, byo.InputError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        if args.progress_lines:
-            print(ERROR_PREFIX + str(error), file=sys.stderr, flush=True)
-        return 2
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(
-            f"{summary['dataset']}: test accuracy {summary['test_accuracy']:.3f}, "
-            f"{summary['n_hidden_states']} hidden states of {summary['n_sequences']} sequences projected "
-            f"with {summary['projection']} in {summary['seconds']['total']:.1f} s"
-            + (" (cached)" if summary["cached"] else "")
-        )
-    return 0
+    """The command line (:mod:`model.prepare_cli`): one ``error: ...`` line on any failure, never a traceback."""
+    from model import prepare_cli
+
+    return prepare_cli.main(argv)
 
 
 if __name__ == "__main__":

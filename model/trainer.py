@@ -1,21 +1,25 @@
 """The trainer's model: a small stack of recurrent layers trained one epoch per request.
 
-Each browser session owns one :class:`TrainerState` (settings, weights,
-optimizer slots, epoch, loss history, the last test window and its
-prediction), pickled under the session id in the deployment's session store
-(``serving.sessions``: Redis when configured, else the shared disk cache; the
-plain disk cache when ``serving`` is absent), so any worker process can serve
-any request and two sessions never share a model.
+Each browser tab owns one :class:`TrainerState` (settings, weights, optimizer
+slots, epoch, loss history, the last test window and its prediction), kept
+under the tab's key in a session store that the caller passes in (the page
+passes ``serving.sessions.session_store()``: Redis or the sessions disk
+cache), so any worker process can serve any request and two tabs never share
+a model. This module never imports ``serving``.
 
-For speed, each process keeps one compiled Keras model per *architecture*
-(cell type, layers, data shape) in a small LRU cache; every request loads the
-session's weights and optimizer state into it, runs, and writes them back.
-That cache holds no session data between requests.
+Compiled Keras models are reused from a per-process pool of engines: a request
+takes an idle engine of its architecture for itself (or builds one), loads the
+session's weights and optimizer state into it, runs, writes them back and
+returns the engine. No lock is shared between sessions, so learners with the
+same architecture train in parallel; only one tab's own requests queue, behind
+its session lock.
 
 Public functions used by the pages (and by the cell view):
 
-- :func:`load_session` / :func:`save_session` / :func:`ensure_session`
-- :func:`new_state`, :func:`update_settings`, :func:`train_epoch`
+- :func:`load_session` / :func:`save_session` / :func:`session_lock` (each takes the store)
+- :func:`new_state`, :func:`update_settings`, :func:`train_epoch` (raises :class:`TrainingDiverged`)
+- :func:`applied_steps` / :func:`record_steps` (which Step clicks of a page view are trained)
+- :func:`example_state` / :func:`load_example` (raise :class:`ExampleUnavailable` in a demo without it)
 - :func:`build_model` (a fresh Keras model with a state's current weights)
 - ``state.test_inputs`` (the current test window, shape (1, steps, features))
 """
@@ -24,24 +28,42 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from model import cache, signals
+from model.trainer_engine import UNITS, Engine, data_shape, engine_for, make_keras_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CELL_TYPES = ("lstm", "gru", "simplernn")
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
 MIN_LAYERS, MAX_LAYERS, DEFAULT_LAYERS = 1, 7, 3
-UNITS = 16
-SESSION_EXPIRE_S = 7 * 24 * 3600
 ARCHITECTURE_FIELDS = ("data", "cell", "layers")
+MAX_VIEWS = 8  # page views whose Step clicks a session remembers
+DIVERGED = (
+    "Training diverged (the loss became infinite or NaN), so this epoch was not kept: the previous "
+    "weights stay. Lower the learning rate and try again."
+)
+
+
+class TrainingDiverged(ArithmeticError):
+    """An epoch produced a non-finite loss or weight; ``str(error)`` is the message for the learner."""
+
+
+class ExampleUnavailable(LookupError):
+    """A pretrained example is not in the (read-only) results cache; the message is for the learner."""
+
+
+class Store(Protocol):
+    """A session store (``serving.sessions.SessionStore``): get, put and a per-key lock."""
+
+    def get(self, key: str) -> Any | None: ...
+    def put(self, key: str, value: Any) -> None: ...
+    def lock(self, key: str) -> contextlib.AbstractContextManager: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +79,7 @@ class Settings:
     seed: int = 0
 
     def validated(self) -> Settings:
-        """A copy with every field clipped into its allowed range."""
+        """A copy with every field clipped into its allowed range (values are validated before this)."""
         return replace(
             self,
             data=self.data if self.data in signals.DATA_KEYS else "sine",
@@ -71,12 +93,15 @@ class Settings:
 
 @dataclass
 class TrainerState:
-    """One session's training state (pickled into the cache).
+    """One session's training state (pickled into the session store).
 
     ``test`` describes the last test window: for functions ``x`` (47 positions),
     ``inputs`` (15, with noise), ``targets`` (32) and ``predictions`` (32,
     autoregressive); for text ``input_text``, ``target_text`` and
     ``predicted_text``.  ``notice`` is a message for the learner (e.g. a reset).
+    ``step_clicks`` maps a page view to the number of its Step clicks already
+    trained, so a click whose own request was superseded is trained by the next
+    request of that view (and never twice).
     """
 
     sid: str
@@ -88,6 +113,7 @@ class TrainerState:
     val_loss: list[float] = field(default_factory=list)
     test: dict[str, Any] = field(default_factory=dict)
     notice: str = ""
+    step_clicks: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_text(self) -> bool:
@@ -103,73 +129,42 @@ class TrainerState:
         return np.asarray(self.test["inputs"], dtype=np.float32)[None, :, None]
 
 
-# ---------------------------------------------------------------- shapes and keys
+# ---------------------------------------------------------------- shapes and sessions
 
 
-def data_shape(data: str) -> tuple[int, int, int]:
-    """(steps, features, outputs) of the model for a data set."""
-    if signals.is_text(data):
-        size = len(signals.vocabulary(data))
-        return signals.TEXT_WINDOW, size, size
-    return signals.WINDOW, 1, 1
-
-
-def session_key(sid: str) -> str:
-    """Cache key of a session's state (the fallback store's key)."""
-    return cache.make_key("trainer-session", session=sid)
-
-
-class CacheSessionStore:
-    """Sessions straight in the shared disk cache (written even in read-only demo mode)."""
-
-    def get(self, sid: str) -> Any | None:
-        return cache.get_cache().get(session_key(sid))
-
-    def put(self, sid: str, value: Any) -> None:
-        cache.get_cache().set(session_key(sid), value, expire=SESSION_EXPIRE_S)
-
-    @contextlib.contextmanager
-    def lock(self, sid: str, timeout_s: float = 30.0) -> Iterator[None]:
-        import diskcache
-
-        with diskcache.Lock(cache.get_cache(), f"lock:{session_key(sid)}", expire=timeout_s):
-            yield
-
-
-def session_store() -> Any:
-    """The deployment's session store (``serving.sessions``: Redis or disk) or the disk cache."""
-    try:
-        from serving.sessions import session_store as deployment_store
-    except ImportError:
-        return CacheSessionStore()
-    return deployment_store()
-
-
-def load_session(sid: str, store: Any = None) -> TrainerState | None:
+def load_session(store: Store, key: str) -> TrainerState | None:
     """The session's state, or None if it has none (or it expired)."""
-    state = (store or session_store()).get(sid)
+    state = store.get(key)
     return state if isinstance(state, TrainerState) else None
 
 
-def save_session(state: TrainerState, store: Any = None) -> None:
-    """Write the state to the session store (it expires after a while without writes)."""
-    (store or session_store()).put(state.sid, state)
+def save_session(store: Store, state: TrainerState) -> None:
+    """Write the state under its key (it expires after a while without writes)."""
+    store.put(state.sid, state)
 
 
 @contextlib.contextmanager
-def session_lock(sid: str, timeout_s: float = 30.0) -> Iterator[None]:
-    """A lock around a read-modify-write of one session: across machines with Redis, else this one's processes."""
-    with session_store().lock(sid, timeout_s):
+def session_lock(store: Store, key: str) -> Iterator[None]:
+    """A lock around a read-modify-write of one session (that session's requests only)."""
+    with store.lock(key):
         yield
 
 
-def ensure_session(sid: str, settings: Settings | None = None) -> TrainerState:
-    """Load the session, creating (and saving) a fresh one if it does not exist."""
-    state = load_session(sid)
-    if state is None:
-        state = new_state(sid, settings or Settings())
-        save_session(state)
-    return state
+def applied_steps(state: TrainerState, view: str) -> int:
+    """How many Step clicks of page view ``view`` this session has already trained."""
+    return int(getattr(state, "step_clicks", {}).get(view, 0))
+
+
+def record_steps(state: TrainerState, view: str, clicks: int) -> TrainerState:
+    """Remember that the view's first ``clicks`` Step clicks are trained (the last few views only)."""
+    seen = {k: v for k, v in getattr(state, "step_clicks", {}).items() if k != view}
+    seen[view] = int(clicks)
+    return replace(state, step_clicks=dict(list(seen.items())[-MAX_VIEWS:]))
+
+
+def carry_steps(new: TrainerState, old: TrainerState) -> TrainerState:
+    """``new`` with ``old``'s Step-click bookkeeping (a reset or an example keeps it)."""
+    return replace(new, step_clicks=dict(getattr(old, "step_clicks", {})))
 
 
 # ---------------------------------------------------------------- weights
@@ -217,28 +212,6 @@ def initial_weights(settings: Settings) -> list[np.ndarray]:
 # ---------------------------------------------------------------- Keras model
 
 
-def make_keras_model(cell: str, layers: int, data: str):
-    """A fresh (uncompiled) Keras model: ``layers`` recurrent layers of 16 units, then Dense.
-
-    Layers are named ``rnn_0`` … ``rnn_{n-1}`` and ``output``; every recurrent
-    layer but the last returns sequences.  The output is tanh for functions,
-    softmax over the characters for text.
-    """
-    import keras
-
-    steps, features, outputs = data_shape(data)
-    layer_class = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "simplernn": keras.layers.SimpleRNN}[
-        cell
-    ]
-    inputs = keras.Input((steps, features), name="inputs")
-    x = inputs
-    for i in range(layers):
-        x = layer_class(UNITS, return_sequences=i < layers - 1, name=f"rnn_{i}")(x)
-    activation = "softmax" if signals.is_text(data) else "tanh"
-    output = keras.layers.Dense(outputs, activation=activation, name="output")(x)
-    return keras.Model(inputs, output, name=f"trainer_{cell}_{layers}")
-
-
 def build_model(state: TrainerState):
     """A fresh Keras model carrying the state's current weights (safe to modify; not shared).
 
@@ -252,86 +225,6 @@ def build_model(state: TrainerState):
     return model
 
 
-class _Engine:
-    """One compiled model + optimizer + tf.functions for one architecture (per process)."""
-
-    def __init__(self, cell: str, layers: int, data: str) -> None:
-        import keras
-        import tensorflow as tf
-
-        self.lock = threading.Lock()
-        self.text = signals.is_text(data)
-        steps, features, outputs = data_shape(data)
-        self.model = make_keras_model(cell, layers, data)
-        self.optimizer = keras.optimizers.RMSprop(learning_rate=0.025)
-        self.optimizer.build(self.model.trainable_variables)
-        loss_fn = keras.losses.CategoricalCrossentropy() if self.text else keras.losses.MeanSquaredError()
-        model, optimizer, text = self.model, self.optimizer, self.text
-        horizon = signals.TEXT_HORIZON if self.text else signals.HORIZON
-        x_spec = tf.TensorSpec([None, steps, features], tf.float32)
-        y_spec = tf.TensorSpec([None, outputs], tf.float32)
-
-        @tf.function(input_signature=[x_spec, y_spec])
-        def train_step(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-            return loss
-
-        @tf.function(input_signature=[x_spec, y_spec])
-        def evaluate(x, y):
-            return loss_fn(y, model(x, training=False))
-
-        @tf.function(input_signature=[tf.TensorSpec([1, steps, features], tf.float32)])
-        def rollout(window):
-            outs = tf.TensorArray(tf.float32, size=horizon)
-            for i in tf.range(horizon):
-                y = model(window, training=False)
-                outs = outs.write(i, y[0])
-                nxt = tf.one_hot(tf.argmax(y, axis=-1), outputs) if text else y
-                window = tf.concat([window[:, 1:], nxt[:, None, :]], axis=1)
-            return outs.stack()
-
-        self.train_step, self.evaluate, self.rollout = train_step, evaluate, rollout
-        # Run each function once on zeros (trace + graph optimisation) so a learner's first epoch is
-        # as fast as the rest; load() overwrites every variable before real use.
-        x0, y0 = np.zeros((2, steps, features), np.float32), np.zeros((2, outputs), np.float32)
-        train_step(x0, y0)
-        evaluate(x0, y0)
-        rollout(x0[:1])
-
-    def load(self, state: TrainerState) -> None:
-        """Put the state's weights, optimizer slots and learning rate into the model."""
-        self.model.set_weights(state.weights)
-        variables = self.optimizer.variables
-        if state.optimizer is None:
-            for v in variables:
-                v.assign(np.zeros(v.shape, dtype=v.dtype))
-        else:
-            for v, value in zip(variables, state.optimizer, strict=True):
-                v.assign(value)
-        self.optimizer.learning_rate.assign(state.settings.learning_rate)
-
-    def dump(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        return self.model.get_weights(), [np.array(v.numpy()) for v in self.optimizer.variables]
-
-
-@lru_cache(maxsize=6)
-def _engine(cell: str, layers: int, data: str) -> _Engine:
-    return _Engine(cell, layers, data)
-
-
-def engine_for(settings: Settings) -> _Engine:
-    """The process's compiled engine for this architecture (built on first use).
-
-    All four functions share one engine per cell type and depth (same shapes);
-    each text has its own (its vocabulary sets the input and output size).
-    """
-    shape_key = settings.data if signals.is_text(settings.data) else "sine"
-    return _engine(settings.cell, settings.layers, shape_key)
-
-
 # ---------------------------------------------------------------- epochs
 
 
@@ -341,7 +234,7 @@ def _test_window(settings: Settings, rng: np.random.Generator) -> dict[str, Any]
     return signals.function_test_window(settings.data, rng, settings.noise)
 
 
-def _predict(engine: _Engine, state: TrainerState, test: dict[str, Any]) -> dict[str, Any]:
+def _predict(engine: Engine, state: TrainerState, test: dict[str, Any]) -> dict[str, Any]:
     """Run the autoregressive rollout on ``test`` (already in ``state.test``) and add its results."""
     out = engine.rollout(state.test_inputs).numpy()
     if engine.text:
@@ -359,8 +252,7 @@ def new_state(sid: str, settings: Settings, notice: str = "") -> TrainerState:
     state = TrainerState(sid=sid, settings=settings, weights=initial_weights(settings), notice=notice)
     rng = np.random.default_rng([settings.seed, 0])
     state.test = _test_window(settings, rng)
-    engine = engine_for(settings)
-    with engine.lock:
+    with engine_for(settings) as engine:
         engine.load(state)
         _predict(engine, state, state.test)
     return state
@@ -379,7 +271,8 @@ def update_settings(state: TrainerState, **changes: Any) -> tuple[TrainerState, 
     changed = [f for f in ARCHITECTURE_FIELDS if getattr(settings, f) != getattr(state.settings, f)]
     if changed:
         what = ", ".join({"data": "data", "cell": "cell type", "layers": "layers"}[f] for f in changed)
-        return new_state(state.sid, settings, notice=f"Training was reset because the {what} changed."), True
+        fresh = new_state(state.sid, settings, notice=f"Training was reset because the {what} changed.")
+        return carry_steps(fresh, state), True
     return replace(state, settings=settings, notice=""), False
 
 
@@ -399,15 +292,15 @@ def train_epoch(state: TrainerState) -> TrainerState:
     The prediction and the validation loss come from the model *before* this
     epoch's update (the forward and validation phases the page animates);
     the training loss is the mean batch loss of the update (backward phase).
-    Deterministic for a given seed and sequence of settings.
+    Deterministic for a given seed and sequence of settings. Raises
+    :class:`TrainingDiverged` (and keeps nothing) when a loss or weight is not finite.
     """
     settings = state.settings
     rng = np.random.default_rng([settings.seed, state.epoch + 1])
     x, y, vx, vy = _epoch_data(settings, rng)
     test = _test_window(settings, rng)
     order = rng.permutation(len(x))
-    engine = engine_for(settings)
-    with engine.lock:
+    with engine_for(settings) as engine:
         engine.load(state)
         probe = replace(state, test=test)
         _predict(engine, probe, test)
@@ -417,16 +310,23 @@ def train_epoch(state: TrainerState) -> TrainerState:
             batch = order[start : start + settings.batch_size]
             losses.append(float(engine.train_step(x[batch], y[batch])) * len(batch))
         weights, optimizer = engine.dump()
+    train_loss = sum(losses) / len(x)
+    if not _finite(train_loss, val_loss, *weights, *optimizer, test.get("predictions", 0.0)):
+        raise TrainingDiverged(DIVERGED)
     return replace(
         state,
         epoch=state.epoch + 1,
         weights=weights,
         optimizer=optimizer,
-        train_loss=[*state.train_loss, sum(losses) / len(x)],
+        train_loss=[*state.train_loss, train_loss],
         val_loss=[*state.val_loss, val_loss],
         test=test,
         notice="",
     )
+
+
+def _finite(*values: Any) -> bool:
+    return all(bool(np.isfinite(np.asarray(v, dtype=np.float64)).all()) for v in values)
 
 
 def session_summary(state: TrainerState) -> dict[str, Any]:
@@ -449,32 +349,49 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def example_state(name: str) -> TrainerState:
-    """A sine model trained ``EXAMPLE_EPOCHS`` epochs with one setting changed (cached, shared)."""
+    """A sine model trained ``EXAMPLE_EPOCHS`` epochs with one setting changed (shared, in the results cache).
+
+    In demo mode the example is only read from the (read-only) results cache, never trained:
+    :class:`ExampleUnavailable` when it is not there.
+    """
     if name not in EXAMPLES:
-        raise KeyError(f"unknown example {name!r}")
+        raise ExampleUnavailable(f"There is no pretrained example called {name!r}.")
     settings = replace(Settings(), **EXAMPLES[name][1]).validated()
+    key = cache.make_key("trainer-example", name=name, settings=asdict(settings), epochs=EXAMPLE_EPOCHS)
+    if cache.read_only():
+        state = cache.get(key)
+        if not isinstance(state, TrainerState):
+            raise ExampleUnavailable(
+                f"The pretrained example “{EXAMPLES[name][0]}” is not part of this read-only demo: "
+                "try another one."
+            )
+        return state
 
     def train() -> TrainerState:
         state = new_state("example", settings)
         for _ in range(EXAMPLE_EPOCHS):
-            state = train_epoch(state)
+            try:
+                state = train_epoch(state)
+            except TrainingDiverged:
+                break
         return state
 
-    key = cache.make_key("trainer-example", name=name, settings=asdict(settings), epochs=EXAMPLE_EPOCHS)
     state, _ = cache.memoize(key, train)
     return state
 
 
-def load_example(sid: str, name: str) -> TrainerState:
-    """Put a pretrained example into session ``sid`` (the learner continues from there)."""
+def load_example(store: Store, key: str, name: str) -> TrainerState:
+    """Put a pretrained example into session ``key`` (the learner continues from there)."""
     example = example_state(name)
     label = EXAMPLES[name][0]
-    state = replace(
-        example,
-        sid=sid,
+    with session_lock(store, key):
+        previous = load_session(store, key)
+        state = replace(example, sid=key, notice="")
+        if previous is not None:
+            state = carry_steps(state, previous)
+        save_session(store, state)
+    return replace(
+        state,
         notice=f"Loaded a sine model trained for {example.epoch} epochs: {label.lower()}. Compare its loss "
         "curve and prediction with your own.",
     )
-    with session_lock(sid):
-        save_session(replace(state, notice=""))
-    return state

@@ -51,10 +51,43 @@ def _examples() -> tuple[str, ...]:
     return tuple(trainer.EXAMPLES)
 
 
+VIEW = Text("Page view id", max_len=32, pattern=r"[0-9a-f]{32}")
+LAYER_CLICKS = ListOf("Layer buttons", CLICKS, max_items=8)
+TRAINER_TRIGGERS = (
+    "trainer-session",
+    "trainer-input-select",
+    "cell-type",
+    "add-layer",
+    "reset-button",
+    "step-button",
+    "trainer-request",
+)
+
+
+def _trigger(names: tuple[str, ...], patterns: tuple[str, ...]):
+    """A check of ``ctx.triggered_id``: one of ``names``, or ``{"type": one of patterns, "index": layer}``."""
+
+    def check(value: object) -> str | dict | None:
+        if value is None or (isinstance(value, str) and value in names):
+            return value
+        if isinstance(value, dict) and set(value) == {"type", "index"} and value["type"] in patterns:
+            index = LAYER_INDEX.clean(value["index"])
+            if index is not None:
+                return {"type": value["type"], "index": index}
+        raise InvalidInput(f"Unexpected control {str(value)[:60]!r}.")
+
+    return check
+
+
+TRAINER_SESSION = Schema("init_session", {"tab": TAB})
 TRAINER_UPDATE = Schema(
     "update_trainer",
     {
         "tab": TAB,
+        "view": VIEW,
+        "trigger": Custom(
+            "Control", _trigger(TRAINER_TRIGGERS, ("trainer-insert-layer", "trainer-remove-layer"))
+        ),
         "data": Choice("Input", _trainer_data(), default="sine"),
         "cell": Choice("Cell type", _cell_types(), default="lstm"),
         "lr_log": LR_LOG,
@@ -62,9 +95,23 @@ TRAINER_UPDATE = Schema(
         "noise": NOISE,
         "fast": Flag("Fast mode"),
         "request": CLICKS,
+        "step": CLICKS,
+        "add": CLICKS,
+        "reset": CLICKS,
+        "inserts": LAYER_CLICKS,
+        "removes": LAYER_CLICKS,
+        "value": CLICKS,
     },
 )
 TRAINER_EXAMPLE = Schema("load_example", {"tab": TAB, "name": Choice("Example", _examples())})
+TRAINER_SELECT = Schema(
+    "select_layer",
+    {
+        "clicks": LAYER_CLICKS,
+        "trigger": Custom("Layer", _trigger((), ("trainer-layer",))),
+        "value": CLICKS,
+    },
+)
 TRAINER_SLIDERS = Schema(
     "slider_labels",
     {
@@ -75,6 +122,8 @@ TRAINER_SLIDERS = Schema(
     },
 )
 CELL_VIEW = Schema("show_cell_view", {"tab": TAB, "layer": LAYER_INDEX, "refresh": Anything("Refresh", 200)})
+CELL_CLOSE = Schema("close_cell", {"back": CLICKS, "backdrop": CLICKS})
+CELL_EXPLAIN = Schema("explain_part", {"click": EVENT})
 
 # ---------------------------------------------------------------- analytics (filled by the analytics cards)
 

@@ -1,0 +1,151 @@
+"""The command line of :mod:`model.prepare` (``python -m model.prepare``).
+
+Every failure ends as one line on stderr, ``error: <message>`` (and, with
+``--progress-lines``, an ``RNNX-ERROR <message>`` line for the parent process),
+never a traceback: exit code 2 for a problem with the input or the cache (the
+message says what to do), 1 for an unexpected failure (``RNNX_DEBUG=1`` shows
+its traceback), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from model import byo, cache, prepare, textmodels
+from model.progress import line_reporter
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors also reach a parent process (an ERROR_PREFIX line with --progress-lines)."""
+
+    progress_lines = False
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        fail(f"{self.prog}: {message}", self.progress_lines, 2)
+        sys.exit(2)
+
+
+def _sequences(value: str) -> int | str:
+    if value.strip().lower() == prepare.ALL_SEQUENCES:
+        return prepare.ALL_SEQUENCES
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'all', not {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (or 'all'), not {number}")
+    return number
+
+
+def _session(value: str) -> str:
+    if not byo.valid_session(value):
+        raise argparse.ArgumentTypeError("expected 32 lowercase hexadecimal characters or 'cli'")
+    return value
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="python -m model.prepare", description=prepare.__doc__.split("\n")[0])
+    parser.add_argument("--dataset", choices=sorted(prepare.DATASETS))
+    parser.add_argument("--model", help="your Keras .keras text classifier (with --csv)")
+    parser.add_argument("--csv", help="CSV of texts and labels for --model")
+    parser.add_argument("--text-column", help="CSV column with the texts (guessed if omitted)")
+    parser.add_argument("--label-column", help="CSV column with the labels (guessed if omitted)")
+    parser.add_argument(
+        "--vocab", help="vocabulary for a model that takes token ids (JSON or one token per line)"
+    )
+    parser.add_argument("--classes", help="comma-separated class names, in the model's output order")
+    parser.add_argument("--layer", help="name of the recurrent layer to analyse (default: the last one)")
+    parser.add_argument(
+        "--session",
+        default="cli",
+        type=_session,
+        help="whose upload folder keeps the files: 'cli' or a 32-hex session id (the app passes its own)",
+    )
+    parser.add_argument("--cell-type", choices=textmodels.CELL_TYPES, help="train a variant with this cell")
+    parser.add_argument("--projection", default="pca", choices=prepare.PROJECTIONS)
+    parser.add_argument(
+        "--sequences",
+        type=_sequences,
+        default=None,
+        help="number of test sequences to analyse, or 'all' (a dataset's whole test split)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    parser.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def fail(message: str, progress_lines: bool, code: int) -> int:
+    """Report a failure as one line on stderr (and an ERROR_PREFIX line for a parent process)."""
+    line = " ".join(message.split())
+    print(f"error: {line}", file=sys.stderr, flush=True)
+    if progress_lines:
+        print(prepare.ERROR_PREFIX + line, file=sys.stderr, flush=True)
+    return code
+
+
+def _run(args: argparse.Namespace) -> dict:
+    reporter = line_reporter() if args.progress_lines else None
+    if args.model:
+        return prepare.prepare_upload(
+            args.model,
+            args.csv,
+            args.text_column,
+            args.label_column,
+            args.vocab,
+            args.classes.split(",") if args.classes else None,
+            args.layer,
+            args.projection,
+            session=args.session,
+            on_progress=reporter,
+            bars=not args.progress_lines,
+        )
+    dataset = prepare.variant_id(args.dataset, args.cell_type)
+    return prepare.prepare(dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines)
+
+
+def _debug() -> bool:
+    return os.environ.get("RNNX_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; every failure is one ``error: ...`` line on stderr, never a traceback.
+
+    Exit codes: 0 done, 2 a problem with the input or the cache (the message says what to do),
+    1 an unexpected failure (``RNNX_DEBUG=1`` shows its traceback), 130 interrupted.
+    """
+    from model.extraction import NotRecurrentError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    parser.progress_lines = "--progress-lines" in argv
+    args = parser.parse_args(argv)
+    if bool(args.model) != bool(args.csv) or bool(args.dataset) == bool(args.model):
+        parser.error("give either --dataset, or --model with --csv")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        summary = _run(args)
+    except KeyboardInterrupt:
+        return fail("interrupted", args.progress_lines, 130)
+    except (prepare.PrepareError, byo.InputError, cache.CacheWriteError, NotRecurrentError) as error:
+        return fail(str(error), args.progress_lines, 2)
+    except Exception as error:
+        if _debug():
+            raise
+        message = f"unexpected failure: {type(error).__name__}: {str(error)[:500]}"
+        return fail(message, args.progress_lines, 1)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        missing = summary.get("rows_without_label") or 0
+        print(
+            f"{summary['dataset']}: test accuracy {summary['test_accuracy']:.3f}, "
+            f"{summary['n_hidden_states']} hidden states of {summary['n_sequences']} sequences projected "
+            f"with {summary['projection']} in {summary['seconds']['total']:.1f} s"
+            + (" (cached)" if summary["cached"] else "")
+            + (f"; {missing} CSV rows without a label were left out" if missing else "")
+        )
+    return 0
