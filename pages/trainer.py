@@ -1,399 +1,284 @@
 """/trainer: train a small recurrent network live and watch each epoch's phases.
 
 The page only wires callbacks: the numbers come from :mod:`model.trainer`, the
-figures and the network diagram from :mod:`components.trainer_figures`, and
-the per-epoch animation runs in the browser (``assets/trainer.js``) on the
-real results the server returns in the ``trainer-result`` store.
+layout from :mod:`components.trainer_layout`, the figures and the network
+diagram from :mod:`components.trainer_figures`, and the per-epoch animation
+runs in the browser (``assets/trainer.js``) on the real results the server
+returns in the ``trainer-result`` store.
+
+Nothing from the browser is trusted: every callback checks its inputs against
+its schema in :mod:`services.schemas` first, and any problem (a value out of
+bounds, a malformed or foreign tab id, an unavailable session store, a
+diverged epoch, demo mode) becomes a message in the ``trainer-notice`` alert.
+Each tab's state lives in :mod:`serving.sessions` under
+``identity.tab_key(tab)``, bound to the browser's signed session cookie.
+
+Step clicks are counted, not just signalled: the server trains
+``n_clicks - clicks already trained`` epochs for the page view (at most
+:data:`MAX_CATCH_UP` per request), so a click whose own request the Dash
+renderer superseded, or one made before the tab had its session id, is trained
+by the next request of that view and never twice.
 """
 
 from __future__ import annotations
 
-import math
+import secrets
 import time
-import uuid
 from dataclasses import replace
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from components import trainer_figures as figs
-from components.info import heading, info_icon
-from model import trainer
+from components import trainer_layout
+from model import cache, trainer
+from services import identity, schemas
+from services.validation import InvalidInput
+from serving import sessions
 
 dash.register_page(__name__, path="/trainer", title="RNN Explorer · Trainer", name="Trainer")
 
 FAST_BUDGET_S = 0.35  # fast mode: train epochs for about this long per request
 FAST_MAX_EPOCHS = 8
-LR_MIN_LOG, LR_MAX_LOG = -4.0, 0.0
+MAX_CATCH_UP = 10  # most Step clicks one request trains (the rest of a larger backlog is dropped)
+CHANGES = ("trainer-input-select", "cell-type", "add-layer", "reset-button")
+DEMO_NOTICE = (
+    "This is a read-only demo: load a pretrained example from the list to see a trained model "
+    "(training is switched off here)."
+)
+EXPIRED = (
+    "This page's training session has expired or belongs to another browser: reload the page to "
+    "start a new one."
+)
+USER_ERRORS = (
+    InvalidInput,
+    identity.SessionError,
+    sessions.SessionUnavailable,
+    trainer.ExampleUnavailable,
+    cache.CacheWriteError,
+)
 
-PHASES = [
-    (
-        "forward",
-        "1 · Forward: prediction",
-        "The test window flows through the layers. Each prediction is fed back as the next input, "
-        "so the network continues the curve 32 points past the data.",
-    ),
-    (
-        "validation",
-        "2 · Validation: error",
-        "The prediction is compared with the ground truth. The red lines are the errors; "
-        "their mean square (or cross-entropy for text) is the loss.",
-    ),
-    (
-        "backward",
-        "3 · Backward: training",
-        "The error flows back through the layers and back through time. RMSprop nudges every "
-        "weight, one batch at a time, over 100 fresh training windows.",
-    ),
-]
 
-INFO = {
-    "input": "Choose what the network learns to continue: a periodic function sampled every 0.2 "
-    "(15 points in, the next one out) or a text, one character at a time (20 in, the next out). "
-    "The thumbnails scroll one period.",
-    "network": "A stack of recurrent layers of 16 units each. A recurrent layer reads the window one "
-    "time step at a time and feeds its own output back to itself (the loop), so it can remember "
-    "what came before. A dense layer turns the last state into the prediction. Use **+** to add "
-    "a layer, hover a layer and click **×** to remove it, click it to open its cell view.",
-    "prediction": "The grey window is what the network sees. Blue is what it predicts, each "
-    "prediction fed back as input for the next; the thin grey line is the truth. The red lines "
-    "are the errors.",
-    "process": "Every epoch has three phases: predict the test window (forward), measure the "
-    "error (validation) and adjust the weights by backpropagation through time (backward).",
-    "loss": "Training loss: the mean loss over this epoch's training windows while the weights "
-    "were updated. Validation loss: the loss of the model on fresh, noise-free windows before "
-    "this epoch's update. Log scale.",
-    "learning-rate": "How big a step RMSprop takes along the gradient. Too small and learning "
-    "crawls; too large and the loss jumps around or explodes.",
-    "batch-size": "How many windows are averaged for one weight update. 100 windows per epoch "
-    "with batch 25 means 4 updates per epoch.",
-    "noise": "Uniform noise of up to ± this much is added to the *inputs* only; the targets "
-    "stay clean, so the network must learn to see through it.",
-    "epochs": "One epoch = fresh training data, one prediction of a fresh test window, one "
-    "pass of training over 100 windows.",
+def layout(**_query: str):
+    """The page, with a fresh page-view id (the Step-click counter of this view starts at 0)."""
+    return trainer_layout.page_layout(secrets.token_hex(16))
+
+
+# ---------------------------------------------------------------- outputs by name
+
+
+def _notice_outputs(duplicate: bool = True) -> dict[str, Output]:
+    return {
+        "notice": Output("trainer-notice", "children", allow_duplicate=duplicate),
+        "notice_open": Output("trainer-notice", "is_open", allow_duplicate=duplicate),
+        "notice_color": Output("trainer-notice", "color", allow_duplicate=duplicate),
+    }
+
+
+PAUSE_OUT = {
+    "playing": Output("trainer-playing", "data", allow_duplicate=True),
+    "clock_off": Output("trainer-clock", "disabled", allow_duplicate=True),
+    "play_icon": Output("trainer-play-icon", "className", allow_duplicate=True),
+    "play_label": Output("trainer-play-label", "children", allow_duplicate=True),
+}
+VIEW_OUT = {
+    "diagram": Output("network-diagram", "children", allow_duplicate=True),
+    "result": Output("trainer-result", "data", allow_duplicate=True),
+    "loss": Output("loss-graph", "figure", allow_duplicate=True),
+    "epoch": Output("epoch-counter", "children", allow_duplicate=True),
+    "layers": Output("trainer-layer-count", "children", allow_duplicate=True),
+    "selected": Output("trainer-selected-layer", "data", allow_duplicate=True),
+}
+UPDATE_OUT = {**VIEW_OUT, **_notice_outputs(), **PAUSE_OUT}
+EXAMPLE_OUT = {
+    **VIEW_OUT,
+    **_notice_outputs(),
+    "lr_log": Output("learning-rate", "value"),
+    "batch": Output("batch-size", "value"),
+    "noise": Output("noise", "value"),
+    "data": Output("trainer-input-select", "value"),
+    "cell": Output("cell-type", "value"),
+    "example": Output("trainer-example", "value"),
 }
 
 
-# ---------------------------------------------------------------- layout pieces
+def _reply(outputs: dict[str, Output], **values: Any) -> dict[str, Any]:
+    """A dict-form callback answer: the given outputs, ``no_update`` for the rest."""
+    return {name: values.get(name, no_update) for name in outputs}
 
 
-def _lr_to_slider(lr: float) -> float:
-    return round(math.log10(lr), 3)
+def notice(message: str, color: str = "warning") -> dict[str, Any]:
+    """The ``trainer-notice`` outputs showing ``message`` (closed when it is empty)."""
+    return {"notice": message, "notice_open": bool(message), "notice_color": color}
 
 
-def _slider_lr(value: float | None) -> float:
-    return float(10 ** (value if value is not None else _lr_to_slider(0.025)))
+def paused() -> dict[str, Any]:
+    """The play controls back to "Play" (demo mode, a diverged epoch, an error during play)."""
+    return {"playing": False, "clock_off": True, "play_icon": "bi bi-play-fill", "play_label": "Play"}
 
 
-def _card(title: str, icon_id: str, info: str, body: list[Any], extra: Any = None, **kwargs) -> dbc.Card:
-    header = html.Div([heading(title, icon_id, info, level="H6"), extra], className="trainer-card-head")
-    return dbc.Card(dbc.CardBody([header, *body]), className="trainer-card h-100 shadow-sm", **kwargs)
+def _triggered() -> tuple[Any, Any]:
+    """``(ctx.triggered_id, its value)``; a malformed pattern id is returned as text (the schema refuses it)."""
+    try:
+        trigger = ctx.triggered_id
+    except (ValueError, TypeError):
+        return str(ctx.triggered[0].get("prop_id"))[:80], None
+    value = ctx.triggered[0].get("value") if isinstance(trigger, dict) else None
+    return (dict(trigger) if isinstance(trigger, dict) else trigger), value
 
 
-def _input_column(settings: trainer.Settings) -> dbc.Card:
-    select = dbc.RadioItems(
-        id="trainer-input-select",
-        options=figs.input_options(),
-        value=settings.data,
-        className="trainer-input-select",
-        inputClassName="btn-check",
-        labelClassName="trainer-input-option",
-        labelCheckedClassName="active",
-        persistence=True,
-        persistence_type="session",
-    )
-    return _card("Input", "trainer-info-input", INFO["input"], [select])
+def slider_lr(value: float | None) -> float:
+    """The learning rate of a slider value (log10) that the schema has already bounded to [-4, 0]."""
+    return float(10 ** (value if value is not None else trainer_layout.lr_to_slider(0.025)))
 
 
-def _network_column(settings: trainer.Settings) -> dbc.Card:
-    cell = dbc.RadioItems(
-        id="cell-type",
-        options=[{"label": trainer.CELL_LABELS[c], "value": c} for c in trainer.CELL_TYPES],
-        value=settings.cell,
-        inline=True,
-        className="btn-group btn-group-sm trainer-cell-type",
-        inputClassName="btn-check",
-        labelClassName="btn btn-outline-primary",
-        labelCheckedClassName="active",
-        persistence=True,
-        persistence_type="session",
-    )
-    body = [
-        html.Div(
-            html.Div(
-                figs.network_diagram(settings.layers, settings.cell, settings.data),
-                id="network-diagram",
-            ),
-            id="trainer-network-wrap",
-            className="trainer-network-wrap",
-        ),
-        html.Div(
-            [
-                dbc.Button(
-                    [html.I(className="bi bi-plus-lg me-1"), "Add layer"],
-                    id="add-layer",
-                    color="primary",
-                    outline=True,
-                    size="sm",
-                ),
-                html.Span(id="trainer-layer-count", className="text-muted small ms-2"),
-            ],
-            className="d-flex align-items-center mt-2",
-        ),
-    ]
-    return _card("Network", "trainer-info-network", INFO["network"], body, extra=cell)
+# ---------------------------------------------------------------- the session of a tab
 
 
-def _prediction_column() -> dbc.Card:
-    graph = dcc.Graph(
-        id="prediction-graph",
-        figure=figs.placeholder_figure("Preparing the network…"),
-        config={"displayModeBar": False, "responsive": True},
-        className="trainer-prediction-graph",
-        style={"height": "300px"},
-    )
-    return _card("Prediction", "trainer-info-prediction", INFO["prediction"], [graph])
-
-
-def _slider_row(label: str, slider_id: str, slider: Any, value_id: str) -> html.Div:
-    return html.Div(
-        [
-            html.Div(
-                [
-                    html.Label(label, htmlFor=slider_id, className="fw-semibold small mb-0"),
-                    info_icon(f"trainer-info-{slider_id}", label, INFO[slider_id]),
-                    html.Span(id=value_id, className="trainer-slider-value ms-auto"),
-                ],
-                className="d-flex align-items-center",
-            ),
-            slider,
-        ],
-        className="trainer-slider",
-    )
-
-
-def _controls(settings: trainer.Settings) -> html.Div:
-    buttons = html.Div(
-        [
-            dbc.Button(
-                [
-                    html.I(id="trainer-play-icon", className="bi bi-play-fill"),
-                    html.Span("Play", id="trainer-play-label"),
-                ],
-                id="play-button",
-                color="primary",
-                className="trainer-play",
-                title="Play / pause (Space)",
-            ),
-            dbc.Button(
-                [html.I(className="bi bi-skip-end-fill"), html.Span("Step")],
-                id="step-button",
-                color="primary",
-                outline=True,
-                title="Train one epoch (Enter)",
-            ),
-            dbc.Button(
-                [html.I(className="bi bi-arrow-counterclockwise"), html.Span("Reset")],
-                id="reset-button",
-                color="secondary",
-                outline=True,
-                title="Start training over",
-            ),
-            html.Div(
-                [
-                    html.Span("Epoch", className="trainer-epoch-label"),
-                    html.Span("0", id="epoch-counter", className="trainer-epoch"),
-                    info_icon("trainer-info-epochs", "Epochs", INFO["epochs"]),
-                ],
-                className="trainer-epoch-box",
-            ),
-            dbc.Select(
-                id="trainer-example",
-                options=[{"label": label, "value": key} for key, (label, _) in trainer.EXAMPLES.items()],
-                value=None,
-                placeholder="Load a pretrained example…",
-                size="sm",
-                className="trainer-example",
-            ),
-            dbc.Switch(
-                id="trainer-fast",
-                label="fast (no animation)",
-                value=False,
-                className="mb-0",
-                persistence=True,
-                persistence_type="session",
-            ),
-        ],
-        className="trainer-buttons",
-    )
-    sliders = dbc.Row(
-        [
-            dbc.Col(
-                _slider_row(
-                    "Learning rate",
-                    "learning-rate",
-                    dcc.Slider(
-                        id="learning-rate",
-                        min=LR_MIN_LOG,
-                        max=LR_MAX_LOG,
-                        step=0.01,
-                        value=_lr_to_slider(settings.learning_rate),
-                        marks={i: f"1e{i}" if i else "1" for i in range(-4, 1)},
-                        persistence=True,
-                        persistence_type="session",
-                    ),
-                    "trainer-lr-value",
-                ),
-                md=4,
-            ),
-            dbc.Col(
-                _slider_row(
-                    "Batch size",
-                    "batch-size",
-                    dcc.Slider(
-                        id="batch-size",
-                        min=5,
-                        max=50,
-                        step=5,
-                        value=settings.batch_size,
-                        marks={v: str(v) for v in (5, 25, 50)},
-                        persistence=True,
-                        persistence_type="session",
-                    ),
-                    "trainer-batch-value",
-                ),
-                md=4,
-            ),
-            dbc.Col(
-                _slider_row(
-                    "Noise",
-                    "noise",
-                    dcc.Slider(
-                        id="noise",
-                        min=0,
-                        max=0.4,
-                        step=0.01,
-                        value=settings.noise,
-                        marks={v: str(v) for v in (0, 0.2, 0.4)},
-                        persistence=True,
-                        persistence_type="session",
-                    ),
-                    "trainer-noise-value",
-                ),
-                md=4,
-                id="trainer-noise-col",
-            ),
-        ],
-        className="g-3 mt-1",
-    )
-    return html.Div([buttons, sliders])
-
-
-def _process_pane() -> html.Div:
-    cards = [
-        dbc.Col(
-            html.Div(
-                [
-                    html.Div(title, className="trainer-phase-title"),
-                    html.Div(text, className="trainer-phase-text"),
-                ],
-                id=f"trainer-phase-{key}",
-                className="trainer-phase",
-            ),
-            md=4,
-        )
-        for key, title, text in PHASES
-    ]
-    return dbc.Row(cards, className="g-2 mt-2", id="trainer-process")
-
-
-def layout(**_query: str) -> html.Div:
-    """The trainer page (defaults shown until the session's state arrives)."""
-    settings = trainer.Settings()
-    stores = [
-        dcc.Store(id="trainer-session", storage_type="session"),
-        dcc.Store(id="trainer-result"),
-        dcc.Store(id="trainer-request", data=0),
-        dcc.Store(id="trainer-anim", data={"done": True}),
-        dcc.Store(id="trainer-playing", data=False),
-        dcc.Store(id="trainer-selected-layer", data=None),
-        dcc.Store(id="cell-refresh"),  # the epoch to show again in an open cell view
-        dcc.Interval(id="trainer-clock", interval=80, disabled=True),
-    ]
-    return html.Div(
-        [
-            *stores,
-            html.Div(
-                [
-                    html.H3("Trainer", className="mb-0"),
-                    html.Span(
-                        "Train a recurrent network live and watch how it learns to continue a sequence.",
-                        className="text-muted ms-3 d-none d-md-inline",
-                    ),
-                ],
-                className="d-flex align-items-baseline mb-2",
-            ),
-            dbc.Alert(id="trainer-notice", is_open=False, color="info", dismissable=True, duration=6000),
-            dbc.Row(
-                [
-                    dbc.Col(_input_column(settings), xl=2, lg=12, className="mb-3"),
-                    dbc.Col(_network_column(settings), xl=5, lg=6, className="mb-3"),
-                    dbc.Col(_prediction_column(), xl=5, lg=6, className="mb-3"),
-                ],
-                className="g-3",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        _card(
-                            "Training",
-                            "trainer-info-process",
-                            INFO["process"],
-                            [_controls(settings), _process_pane()],
-                        ),
-                        lg=7,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        _card(
-                            "Loss",
-                            "trainer-info-loss",
-                            INFO["loss"],
-                            [
-                                dcc.Graph(
-                                    id="loss-graph",
-                                    figure=figs.loss_figure([], []),
-                                    config={"displayModeBar": False, "responsive": True},
-                                    className="trainer-loss-graph",
-                                    style={"height": "260px"},
-                                )
-                            ],
-                        ),
-                        lg=5,
-                        className="mb-3",
-                    ),
-                ],
-                className="g-3",
-            ),
-            html.Div(id="cell-view-container"),
-        ],
-        className="trainer-page",
-    )
-
-
-# ---------------------------------------------------------------- server callbacks
+INIT_OUT = {"tab": Output("trainer-session", "data"), **_notice_outputs()}
 
 
 @callback(
-    Output("trainer-session", "data"),
-    Input("trainer-result", "id"),
-    State("trainer-session", "data"),
+    output=INIT_OUT,
+    inputs={"_page": Input("trainer-result", "id")},
+    state={"tab": State("trainer-session", "data")},
+    prevent_initial_call="initial_duplicate",
 )
-def init_session(_page: str, sid: str | None) -> str:
-    """Give this browser tab a session id (kept in sessionStorage)."""
-    return sid if isinstance(sid, str) and sid else uuid.uuid4().hex
+def init_session(_page: str, tab: Any) -> dict[str, Any]:
+    """Give this browser tab its id (kept in sessionStorage), issued here and bound to the cookie.
+
+    A stored id is kept when this browser's session knows it; a malformed, expired or
+    foreign one is replaced by a fresh id.
+    """
+    try:
+        tab = schemas.TRAINER_SESSION.check(tab=tab)["tab"]
+    except InvalidInput:
+        tab = None
+    try:
+        store = sessions.session_store()
+        if tab and store.get(identity.tab_key(tab)) is not None:
+            return _reply(INIT_OUT, tab=tab)
+        tab = secrets.token_hex(16)
+        store.put(identity.tab_key(tab), {"issued": time.time()})  # known to this browser from now on
+    except (identity.SessionError, sessions.SessionUnavailable) as error:
+        return _reply(INIT_OUT, tab=tab or secrets.token_hex(16), **notice(str(error)))
+    return _reply(INIT_OUT, tab=tab)
+
+
+# ---------------------------------------------------------------- one user action
+
+
+class Outcome(tuple):
+    """``(state, notice, animate)`` of one action; ``halt`` is true when play must stop."""
+
+    halt: bool
+
+    def __new__(cls, state: trainer.TrainerState, message: str, animate: bool, halt: bool = False) -> Outcome:
+        outcome = super().__new__(cls, (state, message, animate))
+        outcome.halt = halt
+        return outcome
+
+
+def _train(state: trainer.TrainerState, epochs: int, budget_s: float | None = None):
+    """Train up to ``epochs`` epochs (stopping after ``budget_s``); ``(state, message)``.
+
+    A diverged epoch is not kept: training stops there with the previous weights and a message.
+    """
+    started = time.perf_counter()
+    for done in range(epochs):
+        if done and budget_s is not None and time.perf_counter() - started > budget_s:
+            break
+        try:
+            state = trainer.train_epoch(state)
+        except trainer.TrainingDiverged as error:
+            return state, str(error)
+    return state, ""
+
+
+def _change(
+    trigger: Any, state: trainer.TrainerState, data: str, cell: str
+) -> tuple[trainer.TrainerState, str]:
+    """Apply a structural control (reset, layers, data, cell type); ``(state, notice)``."""
+    layers = state.settings.layers
+    if trigger == "reset-button":
+        return trainer.carry_steps(trainer.new_state(state.sid, state.settings), state), "Training was reset."
+    state, _ = trainer.update_settings(state, data=data, cell=cell)
+    if trigger == "add-layer" or (isinstance(trigger, dict) and trigger["type"] == "trainer-insert-layer"):
+        if layers >= trainer.MAX_LAYERS:
+            return state, f"At most {trainer.MAX_LAYERS} layers."
+        state, _ = trainer.update_settings(state, layers=layers + 1)
+    elif isinstance(trigger, dict) and trigger["type"] == "trainer-remove-layer":
+        state, _ = trainer.update_settings(state, layers=layers - 1)
+    return state, ""
+
+
+def handle(
+    trigger: Any,
+    key: str,
+    data: str,
+    cell: str,
+    lr_log: float | None,
+    batch: int | None,
+    noise: float | None,
+    fast: bool = False,
+    *,
+    clicks: int | None = None,
+    view: str | None = None,
+    store: sessions.SessionStore | None = None,
+) -> Outcome:
+    """Apply one user action to the session ``key`` (values already validated); an :class:`Outcome`.
+
+    ``trigger`` is the id of what changed: a control id, ``"trainer-session"``
+    (page load), ``"trainer-request"`` (a play tick), ``"step-button"``, or a
+    pattern id dict for an inserted/removed layer. ``clicks`` is the Step
+    button's ``n_clicks`` in page view ``view``: the clicks not trained yet are
+    trained first (when the trigger is a control, they were made before it);
+    without ``clicks`` a Step trigger counts as one click.
+    """
+    store = store if store is not None else sessions.session_store()
+    view = view or "-"
+    knobs = {"learning_rate": slider_lr(lr_log), "batch_size": int(batch or 25), "noise": float(noise or 0.0)}
+    messages: list[str] = []
+    halt = animate = False
+    with trainer.session_lock(store, key):
+        state = trainer.load_session(store, key)
+        if state is None:
+            state = trainer.new_state(key, trainer.Settings(data=data, cell=cell, **knobs))
+        state, _ = trainer.update_settings(state, **knobs)
+        change = trigger in CHANGES or isinstance(trigger, dict)
+        if not change:  # data/cell changes whose own request has not been applied yet come first
+            state, _ = trainer.update_settings(state, data=data, cell=cell)
+            messages.append(state.notice)
+        done = trainer.applied_steps(state, view)
+        total = done + 1 if clicks is None and trigger == "step-button" else (clicks or 0)
+        if total > done:
+            if cache.read_only():
+                messages.append(DEMO_NOTICE)
+            else:
+                state, message = _train(state, min(total - done, MAX_CATCH_UP))
+                messages.append(message)
+            state = trainer.record_steps(state, view, total)
+        if change:
+            state, message = _change(trigger, state, data, cell)
+            messages += [message, state.notice]
+        if trigger == "trainer-request":
+            if cache.read_only():
+                messages.append(DEMO_NOTICE)
+                halt = True
+            else:
+                epochs, budget = (FAST_MAX_EPOCHS, FAST_BUDGET_S) if fast else (1, None)
+                state, message = _train(state, epochs, budget)
+                messages.append(message)
+                halt, animate = bool(message), not fast and not message
+        halt = halt or trainer.DIVERGED in messages
+        state = replace(state, notice="")
+        trainer.save_session(store, state)
+    text = " ".join(dict.fromkeys(m for m in messages if m))
+    return Outcome(state, text, animate, halt)
+
+
+# ---------------------------------------------------------------- server callbacks
 
 
 def result_payload(state: trainer.TrainerState, animate: bool) -> dict[str, Any]:
@@ -408,183 +293,162 @@ def result_payload(state: trainer.TrainerState, animate: bool) -> dict[str, Any]
     }
 
 
-def _views(state: trainer.TrainerState, notice: str, animate: bool) -> tuple:
+def _views(state: trainer.TrainerState, message: str, animate: bool, color: str = "info") -> dict[str, Any]:
     s = state.settings
-    return (
-        figs.network_diagram(s.layers, s.cell, s.data),
-        result_payload(state, animate),
-        figs.loss_figure(state.train_loss, state.val_loss, text=state.is_text),
-        str(state.epoch),
-        notice,
-        bool(notice),
-        f"{s.layers} layer{'s' if s.layers > 1 else ''} × 16 units · {trainer.CELL_LABELS[s.cell]}",
-    )
-
-
-def _clicked(value: Any) -> bool:
-    """A pattern-matched click that really happened (not a freshly rendered button)."""
-    return bool(value)
-
-
-def handle(
-    trigger: Any,
-    sid: str,
-    data: str,
-    cell: str,
-    lr_log: float | None,
-    batch: int | None,
-    noise: float | None,
-    fast: bool = False,
-) -> tuple[trainer.TrainerState, str, bool]:
-    """Apply one user action to the session's state; returns ``(state, notice, animate)``.
-
-    ``trigger`` is the id of what changed: a control id, ``"trainer-session"``
-    (page load), ``"trainer-request"`` (a play tick), ``"step-button"``, or a
-    pattern id dict for an inserted/removed layer.
-    """
-    knobs = {
-        "learning_rate": _slider_lr(lr_log),
-        "batch_size": int(batch or 25),
-        "noise": float(noise or 0.0),
+    return {
+        "diagram": figs.network_diagram(s.layers, s.cell, s.data),
+        "result": result_payload(state, animate),
+        "loss": figs.loss_figure(state.train_loss, state.val_loss, text=state.is_text),
+        "epoch": str(state.epoch),
+        "layers": f"{s.layers} layer{'s' if s.layers > 1 else ''} × 16 units · {trainer.CELL_LABELS[s.cell]}",
+        **notice(message, color),
     }
-    with trainer.session_lock(sid):
-        state = trainer.load_session(sid)
-        if state is None:
-            state = trainer.new_state(sid, trainer.Settings(data=data, cell=cell, **knobs))
-        notice = ""
-        layers = state.settings.layers
-        if trigger == "reset-button":
-            state = trainer.new_state(sid, state.settings)
-            notice = "Training was reset."
-        elif trigger in ("add-layer",) or (
-            isinstance(trigger, dict) and trigger.get("type") == "trainer-insert-layer"
-        ):
-            if layers >= trainer.MAX_LAYERS:
-                notice = f"At most {trainer.MAX_LAYERS} layers."
-            else:
-                state, _ = trainer.update_settings(state, layers=layers + 1)
-        elif isinstance(trigger, dict) and trigger.get("type") == "trainer-remove-layer":
-            state, _ = trainer.update_settings(state, layers=layers - 1)
-        else:
-            state, _ = trainer.update_settings(state, data=data, cell=cell, **knobs)
-        notice = notice or state.notice
-        animate = False
-        if trigger in ("step-button", "trainer-request"):
-            state = trainer.train_epoch(state)
-            if trigger == "trainer-request" and fast:
-                started = time.perf_counter()
-                for _ in range(FAST_MAX_EPOCHS - 1):
-                    if time.perf_counter() - started > FAST_BUDGET_S:
-                        break
-                    state = trainer.train_epoch(state)
-            animate = trigger == "trainer-request" and not fast
-        state = replace(state, notice="")
-        trainer.save_session(state)
-    return state, notice, animate
 
 
 @callback(
-    Output("network-diagram", "children"),
-    Output("trainer-result", "data"),
-    Output("loss-graph", "figure"),
-    Output("epoch-counter", "children"),
-    Output("trainer-notice", "children"),
-    Output("trainer-notice", "is_open"),
-    Output("trainer-layer-count", "children"),
-    Output("trainer-selected-layer", "data", allow_duplicate=True),
-    Input("trainer-session", "data"),
-    Input("trainer-input-select", "value"),
-    Input("cell-type", "value"),
-    Input("add-layer", "n_clicks"),
-    Input({"type": "trainer-insert-layer", "index": ALL}, "n_clicks"),
-    Input({"type": "trainer-remove-layer", "index": ALL}, "n_clicks"),
-    Input("reset-button", "n_clicks"),
-    Input("step-button", "n_clicks"),
-    Input("trainer-request", "data"),
-    State("learning-rate", "value"),
-    State("batch-size", "value"),
-    State("noise", "value"),
-    State("trainer-fast", "value"),
+    output=UPDATE_OUT,
+    inputs={
+        "tab": Input("trainer-session", "data"),
+        "data": Input("trainer-input-select", "value"),
+        "cell": Input("cell-type", "value"),
+        "add": Input("add-layer", "n_clicks"),
+        "inserts": Input({"type": "trainer-insert-layer", "index": ALL}, "n_clicks"),
+        "removes": Input({"type": "trainer-remove-layer", "index": ALL}, "n_clicks"),
+        "reset": Input("reset-button", "n_clicks"),
+        "step": Input("step-button", "n_clicks"),
+        "request": Input("trainer-request", "data"),
+    },
+    state={
+        "view": State("trainer-view", "data"),
+        "lr_log": State("learning-rate", "value"),
+        "batch": State("batch-size", "value"),
+        "noise": State("noise", "value"),
+        "fast": State("trainer-fast", "value"),
+    },
     prevent_initial_call=True,
 )
-def update_trainer(sid, data, cell, _add, inserts, removes, _reset, _step, _request, lr, batch, noise, fast):
+def update_trainer(**values: Any) -> dict[str, Any]:
     """Every server-side action of the page: load, settings, layers, reset, step, play tick."""
-    if not sid:
-        return (no_update,) * 8
-    trigger = ctx.triggered_id
-    if isinstance(trigger, dict) and not _clicked(ctx.triggered[0]["value"]):
-        return (no_update,) * 8
-    if trigger == "trainer-request" and not _request:
-        return (no_update,) * 8
-    state, notice, animate = handle(trigger, sid, data, cell, lr, batch, noise, bool(fast))
-    structural = trigger not in ("step-button", "trainer-request")
-    views = _views(state, notice, animate)
-    return (
-        views[0] if structural else no_update,
-        *views[1:],
-        None if structural else no_update,
-    )
+    trigger, value = _triggered()
+    playing = trigger == "trainer-request"
+    try:
+        v = schemas.TRAINER_UPDATE.check(trigger=trigger, value=value, **values)
+    except InvalidInput as error:
+        return _reply(UPDATE_OUT, **notice(str(error)), **(paused() if playing else {}))
+    if v["tab"] is None or (isinstance(trigger, dict) and not v["value"]) or (playing and not v["request"]):
+        return _reply(UPDATE_OUT)  # no id yet (its Step clicks are trained once it has one), or no real click
+    try:
+        key = identity.tab_key(v["tab"])
+        store = sessions.session_store()
+        if store.get(key) is None:
+            return _reply(UPDATE_OUT, **notice(EXPIRED), **(paused() if playing else {}))
+        outcome = handle(
+            v["trigger"],
+            key,
+            v["data"],
+            v["cell"],
+            v["lr_log"],
+            v["batch"],
+            v["noise"],
+            v["fast"],
+            clicks=v["step"],
+            view=v["view"],
+            store=store,
+        )
+    except USER_ERRORS as error:
+        return _reply(UPDATE_OUT, **notice(str(error)), **(paused() if playing else {}))
+    state, message, animate = outcome
+    views = _views(state, message, animate, "warning" if outcome.halt else "info")
+    if trigger in ("step-button", "trainer-request"):
+        views.pop("diagram")  # the network did not change: keep the DOM (and any hover) as it is
+    else:
+        views["selected"] = None
+    return _reply(UPDATE_OUT, **views, **(paused() if outcome.halt else {}))
 
 
 @callback(
-    Output("network-diagram", "children", allow_duplicate=True),
-    Output("trainer-result", "data", allow_duplicate=True),
-    Output("loss-graph", "figure", allow_duplicate=True),
-    Output("epoch-counter", "children", allow_duplicate=True),
-    Output("trainer-notice", "children", allow_duplicate=True),
-    Output("trainer-notice", "is_open", allow_duplicate=True),
-    Output("trainer-layer-count", "children", allow_duplicate=True),
-    Output("trainer-selected-layer", "data", allow_duplicate=True),
-    Output("learning-rate", "value"),
-    Output("batch-size", "value"),
-    Output("noise", "value"),
-    Output("trainer-input-select", "value"),
-    Output("cell-type", "value"),
-    Output("trainer-example", "value"),
-    Input("trainer-example", "value"),
-    Input("trainer-session", "data"),
+    output=EXAMPLE_OUT,
+    inputs={"name": Input("trainer-example", "value"), "tab": Input("trainer-session", "data")},
     prevent_initial_call=True,
 )
-def load_example(name: str | None, sid: str | None):
+def load_example(name: Any, tab: Any) -> dict[str, Any]:
     """Load a pretrained example model into this session and show it (a pick made before the
     page has its session id is loaded as soon as it has one)."""
-    if not name or not sid or name not in trainer.EXAMPLES:
-        return (no_update,) * 14
-    state = trainer.load_example(sid, name)
+    try:
+        v = schemas.TRAINER_EXAMPLE.check(name=name, tab=tab)
+        if not v["name"] or not v["tab"]:
+            return _reply(EXAMPLE_OUT)
+        key = identity.tab_key(v["tab"])
+        state = trainer.load_example(sessions.session_store(), key, v["name"])
+    except USER_ERRORS as error:
+        return _reply(EXAMPLE_OUT, **notice(str(error)), example=None)
     s = state.settings
-    views = _views(state, state.notice, animate=False)
-    return (*views, None, _lr_to_slider(s.learning_rate), s.batch_size, s.noise, s.data, s.cell, None)
+    return _reply(
+        EXAMPLE_OUT,
+        **_views(state, state.notice, animate=False),
+        selected=None,
+        lr_log=trainer_layout.lr_to_slider(s.learning_rate),
+        batch=s.batch_size,
+        noise=s.noise,
+        data=s.data,
+        cell=s.cell,
+        example=None,
+    )
+
+
+SELECT_OUT = {"selected": Output("trainer-selected-layer", "data"), **_notice_outputs()}
 
 
 @callback(
-    Output("trainer-selected-layer", "data"),
-    Input({"type": "trainer-layer", "index": ALL}, "n_clicks"),
+    output=SELECT_OUT,
+    inputs={"clicks": Input({"type": "trainer-layer", "index": ALL}, "n_clicks")},
     prevent_initial_call=True,
 )
-def select_layer(clicks: list[int | None]):
+def select_layer(clicks: Any) -> dict[str, Any]:
     """Clicking a layer selects it (0-based index) for the cell view."""
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(clicks):
-        return no_update
-    if not ctx.triggered[0]["value"]:
-        return no_update
-    return int(trigger["index"])
+    trigger, value = _triggered()
+    try:
+        v = schemas.TRAINER_SELECT.check(clicks=clicks, trigger=trigger, value=value)
+    except InvalidInput as error:
+        return _reply(SELECT_OUT, **notice(str(error)))
+    if not isinstance(v["trigger"], dict) or not v["value"]:
+        return _reply(SELECT_OUT)  # a freshly drawn diagram, not a click
+    return _reply(SELECT_OUT, selected=v["trigger"]["index"])
+
+
+SLIDER_OUT = {
+    "lr": Output("trainer-lr-value", "children"),
+    "batch": Output("trainer-batch-value", "children"),
+    "noise": Output("trainer-noise-value", "children"),
+    "noise_style": Output("trainer-noise-col", "style"),
+    **_notice_outputs(),
+}
 
 
 @callback(
-    Output("trainer-lr-value", "children"),
-    Output("trainer-batch-value", "children"),
-    Output("trainer-noise-value", "children"),
-    Output("trainer-noise-col", "style"),
-    Input("learning-rate", "value"),
-    Input("batch-size", "value"),
-    Input("noise", "value"),
-    Input("trainer-input-select", "value"),
+    output=SLIDER_OUT,
+    inputs={
+        "lr_log": Input("learning-rate", "value"),
+        "batch": Input("batch-size", "value"),
+        "noise": Input("noise", "value"),
+        "data": Input("trainer-input-select", "value"),
+    },
+    prevent_initial_call="initial_duplicate",
 )
-def slider_labels(lr, batch, noise, data):
+def slider_labels(**values: Any) -> dict[str, Any]:
     """Readable slider values; noise hidden for text (it does not apply there)."""
-    text = isinstance(data, str) and data.startswith("text")
-    return f"{_slider_lr(lr):.4g}", str(batch), f"± {noise or 0:.2f}", {"display": "none"} if text else {}
+    try:
+        v = schemas.TRAINER_SLIDERS.check(**values)
+    except InvalidInput as error:
+        return _reply(SLIDER_OUT, lr="?", batch="?", noise="?", **notice(str(error)))
+    text = v["data"].startswith("text")
+    return _reply(
+        SLIDER_OUT,
+        lr=f"{slider_lr(v['lr_log']):.4g}",
+        batch=str(v["batch"]),
+        noise=f"± {v['noise']:.2f}",
+        noise_style={"display": "none"} if text else {},
+    )
 
 
 # ---------------------------------------------------------------- client-side animation

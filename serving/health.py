@@ -294,7 +294,11 @@ def check_redis(url: str, role: str) -> dict[str, Any]:
 
     client = _probe_client(url)
     try:
-        client.ping()
+        try:
+            client.ping()
+        except redis.exceptions.ConnectionError:  # maybe a pooled connection from before a restart
+            client.connection_pool.disconnect()
+            client.ping()
     except redis.exceptions.RedisError as error:
         log.warning("readyz: %s Redis unreachable: %s", role, error)
         return _fail(f"unreachable ({type(error).__name__})")
@@ -370,9 +374,8 @@ def check_state_dir() -> dict[str, Any]:
 def check_disk() -> dict[str, Any]:
     """Free space where the app writes (the cache, unless read-only, and the state folder)."""
     floor = settings.disk_free_floor_mb()
-    places = {"state": cache.state_dir()}
-    if not cache.read_only():
-        places["cache"] = config.cache_dir()
+    places = {} if cache.read_only() else {"cache": config.cache_dir()}
+    places["state"] = cache.state_dir()
     free: dict[str, int] = {}
     seen: dict[int, str] = {}
     for label, path in places.items():

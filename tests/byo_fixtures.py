@@ -81,3 +81,35 @@ def dense_model(path: Path) -> Path:
     )
     model.save(path)
     return path
+
+
+def token_id_model(path: Path, vocab_size: int, max_len: int = 8) -> Path:
+    """An untrained token-id classifier: Embedding(vocab_size) → LSTM "lstm_a" → GRU "gru_b" → sigmoid."""
+    import keras
+
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((max_len,), dtype="int32")
+    x = keras.layers.Embedding(vocab_size, 4, mask_zero=True)(inputs)
+    x = keras.layers.LSTM(4, return_sequences=True, name="lstm_a")(x)
+    x = keras.layers.GRU(4, name="gru_b")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.save(path)
+    return path
+
+
+def float_input_model(path: Path) -> Path:
+    """A recurrent model on float feature sequences: no Embedding, no TextVectorization."""
+    import keras
+
+    inputs = keras.Input((8, 3))
+    x = keras.layers.LSTM(4, name="lstm")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.save(path)
+    return path
+
+
+def write_vocabulary(path: Path, texts: list[str]) -> tuple[Path, int]:
+    """One token per line ("[PAD]", "[UNK]", then every word of ``texts``); (path, number of ids)."""
+    tokens = ["[PAD]", "[UNK]", *sorted({word for text in texts for word in text.lower().split()})]
+    path.write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    return path, len(tokens)

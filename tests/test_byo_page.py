@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+import contextlib
 
 import numpy as np
 import pytest
+from dash import no_update
 
 from components import analytics_compare as compare_fig
 from components import analytics_projection as projection
@@ -28,6 +29,22 @@ def _data_url(data: bytes) -> str:
     return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
 
 
+SID = "0123456789abcdef" * 2  # the session the signed cookie would name
+OTHER_SID = "fedcba9876543210" * 2
+
+
+@contextlib.contextmanager
+def as_session(sid: str):
+    """A request of the browser session ``sid`` (what identity.install sets from the cookie)."""
+    from flask import g
+
+    import app
+
+    with app.server.test_request_context():
+        g.rnnx_session = sid
+        yield
+
+
 @pytest.fixture(scope="module")
 def pages(test_cache_dir):
     import app  # noqa: F401  (registers the pages)
@@ -36,16 +53,26 @@ def pages(test_cache_dir):
     return analytics, analytics_byo, analytics_whatif
 
 
+@pytest.fixture(autouse=True)
+def session(pages):
+    with as_session(SID):
+        yield SID
+
+
 @pytest.fixture(scope="module")
-def upload(tmp_path_factory, test_cache_dir) -> str:
-    """A GRU + TextVectorization model and its CSV, prepared in this process's test cache."""
+def upload(tmp_path_factory, test_cache_dir, pages) -> str:
+    """A GRU + TextVectorization model and its CSV, prepared in this process's test cache for SID."""
     from model import prepare
+    from services import uploads
 
     folder = tmp_path_factory.mktemp("byo-page")
     texts, labels = sentiment_texts(200)
     model = gru_vectorizer_model(folder / "gru.keras", texts, labels, epochs=4)
     csv_path = write_csv(folder / "reviews.csv", texts, labels)
-    return prepare.prepare_upload(model, csv_path, session="test")["dataset"]
+    dataset = prepare.prepare_upload(model, csv_path, session=SID)["dataset"]
+    with as_session(SID):
+        uploads.register_dataset(dataset, "gru.keras on reviews.csv")
+    return dataset
 
 
 def test_what_if_trajectory_of_a_dataset_text_equals_its_extracted_trajectory(pages, upload):
@@ -100,33 +127,45 @@ def test_uploads_are_listed_only_from_the_sessions_own_store(pages):
     assert not [o for o in byo_page.dataset_options([]) if o["value"].startswith("upload-")]
 
 
+def _receive(byo_page, slot: str, data: bytes, name: str) -> dict:
+    _trigger(f"analytics-upload-{slot}.contents")
+    contents = {f"{k}_c": None for k in ("model", "csv", "vocab")} | {f"{slot}_c": _data_url(data)}
+    names = {f"{k}_f": None for k in ("model", "csv", "vocab")} | {f"{slot}_f": name}
+    return byo_page.receive_upload(**contents, **names)
+
+
 def test_bad_csv_upload_gets_its_message(pages, monkeypatch):
     _analytics, byo_page, _whatif = pages
-    _trigger("analytics-upload-csv.contents")
-    latin = _data_url("text,label\ncafé au lait,1\n".encode("latin-1"))
-    out = byo_page.receive_upload(None, latin, None, None, "bad.csv", None, "s1", {})
-    assert "not UTF-8" in str(out[11])
-    out = byo_page.receive_upload(None, _data_url(b""), None, None, "empty.csv", None, "s1", {})
-    assert "empty" in str(out[11])
+    out = _receive(byo_page, "csv", "text,label\ncafé au lait,1\n".encode("latin-1"), "bad.csv")
+    assert "not UTF-8" in str(out["alert"])
+    assert "empty" in str(_receive(byo_page, "csv", b"", "empty.csv")["alert"])
     monkeypatch.setenv("RNNX_UPLOAD_LIMIT_MB", "0.001")
-    out = byo_page.receive_upload(
-        None, _data_url(b"text,label\n" + b"w,1\n" * 500), None, None, "big.csv", None, "s1", {}
-    )
-    assert "more than the limit" in str(out[11])
+    out = _receive(byo_page, "csv", b"text,label\n" + b"w,1\n" * 500, "big.csv")
+    assert "more than the limit" in str(out["alert"])
 
 
-def test_good_csv_fills_the_column_choices_in_the_sessions_folder(pages, tmp_path):
-    from model import byo
+def test_good_csv_is_kept_in_the_sessions_folder_and_the_browser_gets_a_handle(pages):
+    from services import uploads
 
     _analytics, byo_page, _whatif = pages
-    _trigger("analytics-upload-csv.contents")
     data = b"id,review,sentiment\n1,good film,pos\n2,bad film,neg\n"
-    out = byo_page.receive_upload(None, _data_url(data), None, None, "../../evil name.csv", None, "s2", {})
-    files = out[0]
-    assert Path(files["csv"]["path"]).parent == byo.uploads_dir("s2") / "incoming"
-    assert [o["value"] for o in out[4]] == ["id", "review", "sentiment"]
-    assert (out[5], out[7]) == ("review", "sentiment")
-    assert out[10] is True  # still needs a model
+    out = _receive(byo_page, "csv", data, "../../evil name.csv")
+    handle = out["files"]["csv"]
+    assert set(handle) == {"id", "name", "size"} and handle["name"] == "evil_name.csv"
+    assert uploads.path_of(handle["id"]).parent == uploads.session_folder(SID) / "incoming"
+    assert uploads.path_of(handle["id"]).read_bytes() == data
+    assert [o["value"] for o in out["text_options"]] == ["id", "review", "sentiment"]
+    assert (out["text_value"], out["label_value"]) == ("review", "sentiment")
+    assert out["run_disabled"] is True  # still needs a model
+    with as_session(OTHER_SID), pytest.raises(uploads.UploadRefused, match="another session"):
+        uploads.path_of(handle["id"])
+
+
+def test_unguessable_columns_are_offered_for_the_user_to_pick(pages):
+    _analytics, byo_page, _whatif = pages
+    out = _receive(byo_page, "csv", b"a,b\n1,2\n3,4\n", "odd.csv")
+    assert [o["value"] for o in out["text_options"]] == ["a", "b"]
+    assert "Choose the text and label columns" in str(out["alert"])
 
 
 def test_demo_mode_refuses_uploads(pages, monkeypatch):
@@ -134,9 +173,8 @@ def test_demo_mode_refuses_uploads(pages, monkeypatch):
 
     _analytics, byo_page, _whatif = pages
     monkeypatch.setenv("RNNX_DEMO_MODE", "1")
-    _trigger("analytics-upload-model.contents")
-    out = byo_page.receive_upload(_data_url(b"PK..."), None, None, "m.keras", None, None, "s3", {})
-    assert "switched off" in str(out[11]) and out[0] is not None
+    out = _receive(byo_page, "model", b"PK...", "m.keras")
+    assert "switched off" in str(out["alert"]) and out["files"] is no_update
     panel = byo_view.upload_panel(False, 200)
     assert "switched off" in str(panel)
     assert "disabled=True" in str(panel)
@@ -158,7 +196,7 @@ def test_recurrent_layer_names_are_read_without_tensorflow(tmp_path):
     import json
     import zipfile
 
-    from pages.analytics_byo import recurrent_layer_names
+    from model.byo import recurrent_layer_names
 
     config = {
         "config": {
@@ -176,12 +214,13 @@ def test_recurrent_layer_names_are_read_without_tensorflow(tmp_path):
 
 
 def test_an_upload_in_the_url_is_restored_only_for_the_session_that_owns_it(pages) -> None:
-    from dash import no_update
+    from services import uploads
 
-    mine = [{"id": "upload-0123456789ab", "label": "gru.keras on reviews.csv"}]
-    options, value = pages[1].list_datasets(mine, "upload-0123456789ab")
-    assert value == "upload-0123456789ab"
-    assert "upload-0123456789ab" in [o["value"] for o in options]
-    options, value = pages[1].list_datasets([], "upload-0123456789ab")  # another session's link
-    assert value is no_update
-    assert all(not o["value"].startswith("upload-") for o in options)
+    uploads.register_dataset("upload-0123456789ab", "gru.keras on reviews.csv")
+    out = pages[1].list_datasets(0, "upload-0123456789ab")
+    assert out["value"] == "upload-0123456789ab"
+    assert "upload-0123456789ab" in [o["value"] for o in out["options"]]
+    with as_session(OTHER_SID):  # another session's link
+        out = pages[1].list_datasets(0, "upload-0123456789ab")
+    assert out["value"] is no_update
+    assert all(not o["value"].startswith("upload-") for o in out["options"])
