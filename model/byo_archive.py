@@ -65,7 +65,7 @@ def check_keras_archive(path: str | Path) -> None:
                 raise InputError(
                     f"The model archive's entry {info.filename!r} holds "
                     f"{'more' if size > info.file_size else 'less'} data than its zip directory says "
-                    f"({info.file_size:,} bytes): it looks like a zip bomb or a damaged file and was refused."
+                    f"({_size(info.file_size)}): it looks like a zip bomb or a damaged file and was refused."
                 )
 
 
@@ -79,7 +79,7 @@ def _check_directory_record(path: Path) -> None:
         return
     if entries > ARCHIVE_MAX_ENTRIES or directory > ARCHIVE_MAX_DIRECTORY_BYTES:
         raise InputError(
-            f"The model archive lists {entries:,} entries in a {directory / 2**20:.1f} MB directory; "
+            f"The model archive lists {entries:,} entries in a {_size(directory)} directory; "
             f"a .keras file has a handful (at most {ARCHIVE_MAX_ENTRIES} are accepted)."
         )
 
@@ -107,21 +107,28 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
             )
         if info.file_size > BOMB_MIN_BYTES and info.file_size > BOMB_RATIO * max(info.compress_size, 1):
             raise InputError(
-                f"The model archive's entry {name!r} expands from {info.compress_size:,} to "
-                f"{info.file_size:,} bytes (more than {BOMB_RATIO}:1): it looks like a zip bomb and was refused."
+                f"The model archive's entry {name!r} expands from {_size(info.compress_size)} to "
+                f"{_size(info.file_size)} ({info.file_size // max(info.compress_size, 1):,}:1, more than "
+                f"{BOMB_RATIO}:1): it looks like a zip bomb and was refused."
             )
         if name in KERAS_JSON_FILES and info.file_size > json_limit:
             raise InputError(
-                f"The model archive's {name} is {info.file_size / 2**20:.1f} MB, more than the limit of "
-                f"{json_limit / 2**20:.0f} MB (RNNX_KERAS_CONFIG_LIMIT_MB)."
+                f"The model archive's {name} is {_size(info.file_size)}, more than the limit of "
+                f"{json_limit / 2**20:.3g} MB (RNNX_KERAS_CONFIG_LIMIT_MB)."
             )
         total += info.file_size
     limit = 4 * upload_limit_bytes()
     if total > limit:
         raise InputError(
-            f"The model archive expands to {total / 2**20:.1f} MB, more than {limit / 2**20:.0f} MB "
+            f"The model archive expands to {_size(total)}, more than {limit / 2**20:.3g} MB "
             "(4 × RNNX_UPLOAD_LIMIT_MB)."
         )
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 2**20 // 10:
+        return f"{n_bytes / 2**20:,.1f} MB"
+    return f"{n_bytes / 1024:.1f} KB" if n_bytes >= 1024 else f"{n_bytes} bytes"
 
 
 def _inflated_size(handle, info: zipfile.ZipInfo) -> int:

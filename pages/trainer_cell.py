@@ -4,6 +4,10 @@ Dash's pages loader only imports modules of ``pages/`` whose source contains
 the text "register_page"; this module mentions it here on purpose so that it
 is imported (and its callbacks registered) while it does not register a page.
 The layout goes into the trainer page's empty ``cell-view-container``.
+
+Every callback checks its inputs against its schema (``services.schemas``)
+first; a problem closes the cell view and shows a message in the page's
+``trainer-notice``. The traced model is memoised per tab in the sessions cache.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from components import cell_view
 from components import explanations as ex
-from model import cache, celltrace
+from model import cache, celltrace, trainer
+from services import identity, schemas
+from services.validation import InvalidInput
+from serving import sessions
 
 
 @callback(
@@ -56,11 +63,9 @@ def _window_data(state: Any) -> dict[str, Any]:
     }
 
 
-def layer_trace(sid: str) -> tuple[dict[str, Any], Any] | None:
-    """The session's model traced on its current test window (cached per session and epoch)."""
-    from model import trainer
-
-    state = trainer.load_session(sid)
+def layer_trace(store: sessions.SessionStore, key: str) -> tuple[dict[str, Any], Any] | None:
+    """The session's model traced on its current test window (memoised per session and epoch)."""
+    state = trainer.load_session(store, key)
     if state is None or not state.weights:
         return None
 
@@ -72,46 +77,62 @@ def layer_trace(sid: str) -> tuple[dict[str, Any], Any] | None:
             return celltrace.trace_model(model, state.test_inputs, target, loss="crossentropy")
         return celltrace.trace_model(model, state.test_inputs, np.array([state.test["targets"][0]]))
 
-    key = cache.make_key(
-        "celltrace",
-        sid=sid,
+    memo = cache.make_key(  # a "session…" kind: kept in the sessions cache, never among the results
+        "session-celltrace",
+        key=key,
         epoch=state.epoch,
         settings=repr(state.settings),
         window=repr(state.test_inputs.tobytes()[:64]),
     )
-    trace, _ = cache.memoize(key, compute, lock_seconds=120)
+    trace, _ = cache.memoize(memo, compute, lock_seconds=120)
     return trace, state
 
 
+CELL_OUT = {
+    "hidden": Output("cell-view", "hidden"),
+    "payload": Output("cell-payload", "data"),
+    "diagram": Output("cell-diagram", "figure"),
+    "grads": Output("cell-grad-graph", "figure"),
+    "check": Output("cell-check", "children"),
+    "heading": Output("cell-heading", "children"),
+    "notice": Output("trainer-notice", "children", allow_duplicate=True),
+    "notice_open": Output("trainer-notice", "is_open", allow_duplicate=True),
+    "notice_color": Output("trainer-notice", "color", allow_duplicate=True),
+}
+USER_ERRORS = (InvalidInput, identity.SessionError, sessions.SessionUnavailable, cache.CacheWriteError)
+
+
+def _answer(**values: Any) -> dict[str, Any]:
+    return {name: values.get(name, no_update) for name in CELL_OUT}
+
+
 @callback(
-    Output("cell-view", "hidden"),
-    Output("cell-payload", "data"),
-    Output("cell-diagram", "figure"),
-    Output("cell-grad-graph", "figure"),
-    Output("cell-check", "children"),
-    Output("cell-heading", "children"),
-    Input("trainer-selected-layer", "data"),
-    Input("cell-refresh", "data"),
-    State("trainer-session", "data"),
+    output=CELL_OUT,
+    inputs={"layer": Input("trainer-selected-layer", "data"), "refresh": Input("cell-refresh", "data")},
+    state={"tab": State("trainer-session", "data")},
     prevent_initial_call=True,
 )
-def open_cell(layer: int | None, _epoch=None, sid: str | None = None):
+def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any]:
     """Open (or close) the cell view of the selected layer with its real values; ``cell-refresh``
     (set in the browser only while it is open) shows a newer epoch."""
-    if layer is None or not sid:
-        return True, no_update, no_update, no_update, no_update, no_update
-    traced = layer_trace(sid)
+    try:
+        v = schemas.CELL_VIEW.check(tab=tab, layer=layer, refresh=refresh)
+        if v["layer"] is None or not v["tab"]:
+            return _answer(hidden=True)
+        traced = layer_trace(sessions.session_store(), identity.tab_key(v["tab"]))
+    except USER_ERRORS as error:
+        return _answer(hidden=True, notice=str(error), notice_open=True, notice_color="warning")
     if traced is None:
-        return True, no_update, no_update, no_update, no_update, no_update
+        return _answer(hidden=True)
     trace, state = traced
-    layer = int(np.clip(int(layer), 0, len(trace["layers"]) - 1))
+    layer = min(v["layer"], len(trace["layers"]) - 1)
     info = trace["layers"][layer]
     steps = info["steps"]
     frames = celltrace.frames(steps)
     payload = cell_view.payload(trace, layer, frames, _window_data(state))
     payload["prediction"] = trace["prediction"]
     if state.is_text:
-        vocab = trainer_vocab(state)
+        vocab = trainer.signals.vocabulary(state.settings.data)
         payload["data"]["predicted"] = vocab[int(np.argmax(trace["prediction"]))]
     fig = cell_view.cell_figure(
         info["cell_type"], layer, len(trace["layers"]), "text" if state.is_text else "input"
@@ -119,46 +140,67 @@ def open_cell(layer: int | None, _epoch=None, sid: str | None = None):
     fig = cell_view.set_strip_widths(fig, {"x": len(info["values"]["x"][0])})
     check = f"epoch {state.epoch} · recomputed from the weights, max |Δ| vs Keras {info['check_error']:.0e}"
     heading = [cell_view.CELL_TITLES[info["cell_type"]], ex.info("cell", "info-cell-heading")]
-    return False, payload, fig, cell_view.gradient_figure(steps), check, heading
+    return _answer(
+        hidden=False,
+        payload=payload,
+        diagram=fig,
+        grads=cell_view.gradient_figure(steps),
+        check=check,
+        heading=heading,
+    )
 
 
-def trainer_vocab(state: Any) -> list[str]:
-    from model import trainer
+NOTICE_OUT = {k: v for k, v in CELL_OUT.items() if k.startswith("notice")}
+CLOSE_OUT = {"selected": Output("trainer-selected-layer", "data", allow_duplicate=True), **NOTICE_OUT}
+EXPLAIN_OUT = {
+    "open": Output("cell-explain", "is_open"),
+    "title": Output("cell-explain-title", "children"),
+    "body": Output("cell-explain-body", "children"),
+    **NOTICE_OUT,
+}
 
-    return trainer.signals.vocabulary(state.settings.data)
+
+def _refused(outputs: dict[str, Output], error: Exception, **values: Any) -> dict[str, Any]:
+    message = {"notice": str(error), "notice_open": True, "notice_color": "warning"}
+    return {name: {**values, **message}.get(name, no_update) for name in outputs}
 
 
 @callback(
-    Output("trainer-selected-layer", "data", allow_duplicate=True),
-    Input("cell-back", "n_clicks"),
-    Input("cell-backdrop", "n_clicks"),
+    output=CLOSE_OUT,
+    inputs={"back": Input("cell-back", "n_clicks"), "backdrop": Input("cell-backdrop", "n_clicks")},
     prevent_initial_call=True,
 )
-def close_cell(back: int | None, backdrop: int | None):
+def close_cell(back: Any, backdrop: Any) -> dict[str, Any]:
     """The back control or a click outside the cell returns to the overview."""
-    if not (back or backdrop):
-        return no_update
-    return None
+    try:
+        v = schemas.CELL_CLOSE.check(back=back, backdrop=backdrop)
+    except InvalidInput as error:
+        return _refused(CLOSE_OUT, error, selected=None)  # closing is the safe answer
+    closed = None if v["back"] or v["backdrop"] else no_update
+    return {"selected": closed, **dict.fromkeys(NOTICE_OUT, no_update)}
 
 
 @callback(
-    Output("cell-explain", "is_open"),
-    Output("cell-explain-title", "children"),
-    Output("cell-explain-body", "children"),
-    Input("cell-diagram", "clickData"),
+    output=EXPLAIN_OUT,
+    inputs={"click": Input("cell-diagram", "clickData")},
     prevent_initial_call=True,
 )
-def explain_part(click: dict | None):
+def explain_part(click: Any) -> dict[str, Any]:
     """Clicking a part of the cell opens its explanation and equation."""
-    if not click or not click.get("points"):
-        return no_update, no_update, no_update
-    point = click["points"][0]
-    custom = point.get("customdata")
+    nothing = dict.fromkeys(EXPLAIN_OUT, no_update)
+    try:
+        click = schemas.CELL_EXPLAIN.check(click=click)["click"]
+    except InvalidInput as error:
+        return _refused(EXPLAIN_OUT, error)
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return nothing
+    custom = points[0].get("customdata")
     key = custom[1] if isinstance(custom, list) and len(custom) == 2 else custom
     if not isinstance(key, str) or key not in ex.EXPLANATIONS:
-        return no_update, no_update, no_update
+        return nothing
     entry = ex.explanation(key)
-    return True, entry.title, entry.body
+    return {**nothing, "open": True, "title": entry.title, "body": entry.body}
 
 
 clientside_callback(

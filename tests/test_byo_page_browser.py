@@ -74,7 +74,7 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     _wait(browser, lambda d: "gru.keras" in _css(d, "#analytics-upload-model-name")[0].text)
     _drop(browser, "csv", files["csv"])
     _wait(browser, lambda d: "300 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
-    assert "review" in _css(browser, "#analytics-text-column")[0].text
+    _wait(browser, lambda d: "review" in _css(d, "#analytics-text-column")[0].text)
     _analyse(browser)
     _wait(browser, lambda d: "Ready." in _alert_text(d), timeout=240)
     _wait(browser, lambda d: "Yours:" in _css(d, "#analytics-dataset")[0].text)

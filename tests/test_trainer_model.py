@@ -13,8 +13,14 @@ import numpy as np
 import pytest
 
 from model import signals, trainer
+from serving import sessions
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def store() -> sessions.DiskSessionStore:
+    return sessions.DiskSessionStore()
 
 
 def _train(state: trainer.TrainerState, epochs: int) -> trainer.TrainerState:
@@ -35,31 +41,32 @@ def test_sine_with_defaults_lowers_validation_loss_tenfold_and_continues_the_cur
     assert np.corrcoef(test["predictions"], test["targets"])[0, 1] > 0.8
 
 
-def test_training_is_deterministic_and_sessions_are_isolated() -> None:
+def test_training_is_deterministic_and_sessions_are_isolated(store) -> None:
     alone = _train(trainer.new_state("alone", trainer.Settings(seed=3, layers=1)), 3)
     a = trainer.new_state("a", trainer.Settings(seed=3, layers=1))
     b = trainer.new_state("b", trainer.Settings(seed=3, layers=1, learning_rate=0.5, data="square"))
     for _ in range(3):  # interleaved on the same per-process compiled engine
         a = trainer.train_epoch(a)
-        trainer.save_session(a)
+        trainer.save_session(store, a)
         b = trainer.train_epoch(b)
-        trainer.save_session(b)
+        trainer.save_session(store, b)
     for wa, w_alone in zip(a.weights, alone.weights, strict=True):
         np.testing.assert_allclose(wa, w_alone, rtol=1e-5, atol=1e-6)
-    loaded_a, loaded_b = trainer.load_session("a"), trainer.load_session("b")
+    loaded_a, loaded_b = trainer.load_session(store, "a"), trainer.load_session(store, "b")
     assert loaded_a.settings.data == "sine" and loaded_b.settings.data == "square"
     assert not np.allclose(loaded_a.weights[0], loaded_b.weights[0])
     assert loaded_a.train_loss == a.train_loss and loaded_b.train_loss == b.train_loss
-    assert trainer.load_session("nobody") is None
+    assert trainer.load_session(store, "nobody") is None
 
 
-def test_fresh_process_resumes_the_session_from_the_cache() -> None:
+def test_fresh_process_resumes_the_session_from_the_cache(store) -> None:
     state = _train(trainer.new_state("resume", trainer.Settings(seed=5, layers=1)), 2)
-    trainer.save_session(state)
+    trainer.save_session(store, state)
     expected = trainer.train_epoch(state)
     script = (
-        "import json, numpy as np; from model import trainer;"
-        "s = trainer.load_session('resume'); s = trainer.train_epoch(s); trainer.save_session(s);"
+        "import json, numpy as np; from model import trainer; from serving import sessions;"
+        "st = sessions.session_store(); s = trainer.load_session(st, 'resume'); s = trainer.train_epoch(s);"
+        "trainer.save_session(st, s);"
         "print(json.dumps({'epoch': s.epoch, 'loss': s.train_loss, 'w': float(np.sum(s.weights[0]))}))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -71,7 +78,7 @@ def test_fresh_process_resumes_the_session_from_the_cache() -> None:
     assert result["epoch"] == 3
     assert result["loss"] == pytest.approx(expected.train_loss, rel=1e-4)
     assert result["w"] == pytest.approx(float(np.sum(expected.weights[0])), rel=1e-4, abs=1e-5)
-    assert trainer.load_session("resume").epoch == 3
+    assert trainer.load_session(store, "resume").epoch == 3
 
 
 @pytest.mark.parametrize(
@@ -129,14 +136,13 @@ def test_build_model_carries_the_state_weights() -> None:
     # the model's one-step prediction equals the first point of the state's rollout
     fresh = replace(state, test=state.test)
     first = float(model(fresh.test_inputs)[0, 0])
-    engine = trainer.engine_for(state.settings)
-    with engine.lock:
+    with trainer.engine_for(state.settings) as engine:
         engine.load(state)
         rolled = engine.rollout(state.test_inputs).numpy()[0, 0]
     assert first == pytest.approx(float(rolled), abs=1e-5)
 
 
-def test_pretrained_examples_show_the_effect_of_the_learning_rate() -> None:
+def test_pretrained_examples_show_the_effect_of_the_learning_rate(store) -> None:
     low = trainer.example_state("lr-low")
     good = trainer.example_state("lr-good")
     assert low.epoch == good.epoch == trainer.EXAMPLE_EPOCHS
@@ -145,9 +151,9 @@ def test_pretrained_examples_show_the_effect_of_the_learning_rate() -> None:
     )
     # Too low a rate barely moves in 25 epochs; a good one learns.
     assert good.val_loss[-1] < low.val_loss[-1] / 3
-    loaded = trainer.load_example("learner-a", "lr-good")
+    loaded = trainer.load_example(store, "learner-a", "lr-good")
     assert loaded.sid == "learner-a" and "learning rate about right" in loaded.notice
-    saved = trainer.load_session("learner-a")
+    saved = trainer.load_session(store, "learner-a")
     assert saved.epoch == good.epoch
     np.testing.assert_array_equal(saved.weights[0], good.weights[0])
-    assert trainer.load_session("learner-b") is None
+    assert trainer.load_session(store, "learner-b") is None

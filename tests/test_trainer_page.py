@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import dash
 import numpy as np
 import pytest
 
 from components import trainer_figures as figs
 from model import signals, trainer
+from serving import sessions
+
+STORE = sessions.DiskSessionStore()
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +68,9 @@ def test_step_play_and_fast_train_the_session(page) -> None:
     assert state.epoch == 2 and animate  # a play tick is animated in the browser
     state, _, animate = page.handle("trainer-request", sid, *ARGS, fast=True)
     assert state.epoch >= 3 and not animate
-    assert trainer.load_session(sid).epoch == state.epoch
-    diagram, result, loss, counter, *_ = page._views(state, "", False)
+    assert trainer.load_session(STORE, sid).epoch == state.epoch
+    views = page._views(state, "", False)
+    diagram, result, loss, counter = views["diagram"], views["result"], views["loss"], views["epoch"]
     assert counter == str(state.epoch)
     assert len(loss["data"][0]["y"]) == state.epoch
     assert result["epoch"] == state.epoch
@@ -83,14 +89,14 @@ def test_slider_values_apply_without_reset(page) -> None:
 
 def test_layers_cell_type_data_and_reset_button_reset_training(page) -> None:
     sid = "page-layers"
-    trainer.save_session(trainer.new_state(sid, trainer.Settings(layers=2)))
+    trainer.save_session(STORE, trainer.new_state(sid, trainer.Settings(layers=2)))
     page.handle("step-button", sid, *ARGS)
     state, notice, _ = page.handle("add-layer", sid, *ARGS)
     assert state.settings.layers == 3 and state.epoch == 0 and "reset" in notice
     page.handle("step-button", sid, *ARGS)
     state, notice, _ = page.handle({"type": "trainer-remove-layer", "index": 0}, sid, *ARGS)
     assert state.settings.layers == 2 and state.epoch == 0 and "reset" in notice
-    assert _layers_in(page._views(state, notice, False)[0]) == 2
+    assert _layers_in(page._views(state, notice, False)["diagram"]) == 2
     state, _, _ = page.handle({"type": "trainer-insert-layer", "index": 1}, sid, *ARGS)
     assert state.settings.layers == 3
     page.handle("step-button", sid, *ARGS)
@@ -106,18 +112,22 @@ def test_layers_cell_type_data_and_reset_button_reset_training(page) -> None:
 
 def test_layer_count_stays_within_one_to_seven(page) -> None:
     args = ("sine", "simplernn", *ARGS[2:])
-    trainer.save_session(trainer.new_state("page-max", trainer.Settings(cell="simplernn", layers=7)))
+    trainer.save_session(STORE, trainer.new_state("page-max", trainer.Settings(cell="simplernn", layers=7)))
     state, notice, _ = page.handle("add-layer", "page-max", *args)
     assert state.settings.layers == 7 and "At most 7" in notice
-    trainer.save_session(trainer.new_state("page-min", trainer.Settings(cell="simplernn", layers=1)))
+    trainer.save_session(STORE, trainer.new_state("page-min", trainer.Settings(cell="simplernn", layers=1)))
     state, _, _ = page.handle({"type": "trainer-remove-layer", "index": 0}, "page-min", *args)
     assert state.settings.layers == 1
 
 
 def test_slider_labels_hide_noise_for_text(page) -> None:
-    lr, batch, noise, style = page.slider_labels(-2.0, 25, 0.1, "sine")
-    assert (lr, batch, noise, style) == ("0.01", "25", "± 0.10", {})
-    assert page.slider_labels(-2.0, 25, 0.1, "text-ab")[3] == {"display": "none"}
+    out = page.slider_labels(lr_log=-2.0, batch=25, noise=0.1, data="sine")
+    assert (out["lr"], out["batch"], out["noise"], out["noise_style"]) == ("0.01", "25", "± 0.10", {})
+    assert page.slider_labels(lr_log=-2.0, batch=25, noise=0.1, data="text-ab")["noise_style"] == {
+        "display": "none"
+    }
+    refused = page.slider_labels(lr_log=100000000, batch=25, noise=0.1, data="sine")
+    assert refused["notice_open"] and "Learning rate" in refused["notice"] and refused["lr"] == "?"
 
 
 def test_network_diagram_has_loops_plus_and_remove() -> None:
@@ -177,10 +187,76 @@ def test_thumbnails_show_exactly_one_period(key: str) -> None:
 
 
 def test_layout_renders_and_an_example_loads_into_the_session(page) -> None:
+    import flask
+
+    import app
+
     layout = page.layout()
-    assert "trainer-example" in json.dumps(layout.to_plotly_json(), default=str)
-    out = page.load_example("lr-high", "page-example-session")
-    _, result, _, epoch, notice, is_open, *_, lr, batch, noise, data, cell, reset = out
-    assert epoch == str(trainer.EXAMPLE_EPOCHS) and is_open and "too high" in notice
-    assert lr == pytest.approx(0.0) and (batch, noise, data, cell, reset) == (25, 0.0, "sine", "lstm", None)
-    assert trainer.load_session("page-example-session").settings.learning_rate == pytest.approx(1.0)
+    text = json.dumps(layout.to_plotly_json(), default=str)
+    assert "trainer-example" in text and "trainer-view" in text
+    tab = "ab" * 16
+    with app.server.test_request_context("/"):
+        flask.g.rnnx_session = "cd" * 16
+        out = page.load_example(name="lr-high", tab=tab)
+        unknown = page.load_example(name="lr-bogus", tab=tab)
+    assert out["epoch"] == str(trainer.EXAMPLE_EPOCHS) and out["notice_open"] and "too high" in out["notice"]
+    assert out["lr_log"] == pytest.approx(0.0)
+    assert (out["batch"], out["noise"], out["data"], out["cell"], out["example"]) == (
+        25,
+        0.0,
+        "sine",
+        "lstm",
+        None,
+    )
+    saved = trainer.load_session(STORE, f"{'cd' * 16}-{tab}")
+    assert saved.settings.learning_rate == pytest.approx(1.0)
+    assert "Example must be one of" in unknown["notice"] and unknown["epoch"] is dash.no_update
+
+
+def test_step_clicks_are_counted_per_page_view_so_none_is_lost_or_trained_twice(page) -> None:
+    sid, view, reload = "page-clicks", "1" * 32, "2" * 32
+    page.handle("trainer-session", sid, *ARGS, clicks=0, view=view)
+    state, *_ = page.handle("step-button", sid, *ARGS, clicks=3, view=view)  # requests 1, 2 superseded
+    assert state.epoch == 3
+    state, *_ = page.handle("step-button", sid, *ARGS, clicks=2, view=view)  # a late, older request
+    assert state.epoch == 3
+    # a click made before "add layer" whose own request never came: trained first, then the reset
+    state, notice, _ = page.handle("add-layer", sid, *ARGS, clicks=4, view=view)
+    assert state.settings.layers == 4 and state.epoch == 0 and "reset" in notice
+    state, *_ = page.handle("trainer-session", sid, *ARGS, clicks=None, view=reload)  # a reloaded page
+    assert state.epoch == 0
+    state, *_ = page.handle("step-button", sid, *ARGS, clicks=1, view=reload)
+    assert state.epoch == 1
+    state, *_ = page.handle("step-button", sid, *ARGS, clicks=10**9, view=reload)  # bounded catch-up
+    assert state.epoch == 1 + page.MAX_CATCH_UP
+    assert trainer.load_session(STORE, sid).epoch == state.epoch
+
+
+def test_demo_mode_never_trains(page, monkeypatch) -> None:
+    sid = "page-demo"
+    page.handle("trainer-session", sid, *ARGS)
+    monkeypatch.setenv("RNNX_DEMO_MODE", "1")
+    for trigger, fast in (("step-button", False), ("trainer-request", False), ("trainer-request", True)):
+        outcome = page.handle(trigger, sid, *ARGS, fast=fast, clicks=5, view="3" * 32)
+        state, notice, animate = outcome
+        assert state.epoch == 0 and not animate
+        assert notice.startswith("This is a read-only demo: load a pretrained example")
+    assert outcome.halt  # play stops
+    assert trainer.load_session(STORE, sid).epoch == 0
+
+
+def test_a_diverged_epoch_keeps_the_previous_weights(page) -> None:
+    sid = "page-diverge"
+    state, *_ = page.handle("trainer-session", sid, *ARGS)
+    state, *_ = page.handle("step-button", sid, *ARGS)
+    broken = [np.full_like(v, np.nan) if v.ndim == 2 else v for v in state.optimizer]  # corrupt RMSprop slots
+    trainer.save_session(STORE, trainer.carry_steps(replace(state, optimizer=broken), state))
+    with pytest.raises(trainer.TrainingDiverged):
+        trainer.train_epoch(replace(state, optimizer=broken))
+    outcome = page.handle("step-button", sid, *ARGS)
+    after, notice, _ = outcome
+    assert after.epoch == 1 and "diverged" in notice and "learning rate" in notice and outcome.halt
+    saved = trainer.load_session(STORE, sid)
+    assert saved.epoch == 1 and all(np.isfinite(w).all() for w in saved.weights)
+    for got, want in zip(saved.weights, state.weights, strict=True):
+        np.testing.assert_array_equal(got, want)
