@@ -208,7 +208,7 @@ def put(key: str, value: Any, expire: float | None = None) -> None:
 
 def _write_message(store: diskcache.Cache, error: Exception) -> str:
     text = str(error).lower()
-    if getattr(error, "errno", None) == 28 or "full" in text or "no space" in text:
+    if getattr(error, "errno", None) in (27, 28, 122) or "full" in text or "no space" in text:
         return f"The disk holding the cache ({store.directory}) is full: free space or move RNNX_CACHE_DIR."
     if "read-only" in text or "readonly" in text or getattr(error, "errno", None) in (13, 30):
         return f"The cache folder {store.directory} is read-only: make it writable or use demo mode."
