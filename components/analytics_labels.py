@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_JUMP = 0.40
+DEFAULT_JUMP = 0.40  # the slider's starting point once the user takes manual control
 DEFAULT_EP_CHANGE = 0.30
+TOP_JUMPS = 5  # the default jump rule: the few largest jumps of each sequence, whatever their scale
 RULES = ("jump", "ep", "flip")
 BEFORE = "before"  # label the word before each event instead of the word that caused it
 
@@ -14,6 +15,26 @@ def jump_steps(distance: np.ndarray, dmax: float, threshold: float) -> np.ndarra
     """Steps whose normalised distance to the previous state is at least ``threshold``."""
     norm = np.asarray(distance, dtype=float) / (dmax or 1.0)
     return np.flatnonzero(norm >= threshold)
+
+
+def top_jump_steps(distance: np.ndarray, n: int = TOP_JUMPS) -> np.ndarray:
+    """The ``n`` steps with the largest jumps (all of them in a shorter sequence), in reading order.
+
+    Adapts to the data: a model whose jumps are all alike (near chance, or a long review) still
+    gets a handful of labels instead of one per word.
+    """
+    dist = np.asarray(distance, dtype=float)
+    if n <= 0 or not len(dist):
+        return np.array([], dtype=int)
+    return np.sort(np.argsort(-dist, kind="stable")[:n]).astype(int)
+
+
+def top_jump_threshold(distance: np.ndarray, n: int = TOP_JUMPS) -> float:
+    """The smallest of the ``n`` largest jumps: the threshold line that the automatic rule draws."""
+    dist = np.asarray(distance, dtype=float)
+    if not len(dist):
+        return 0.0
+    return float(np.sort(dist)[-min(n, len(dist))])
 
 
 def ep_change_steps(ep: np.ndarray, threshold: float) -> np.ndarray:
@@ -41,15 +62,20 @@ def labelled_steps(
     rules: list[str] | tuple[str, ...],
     jump_threshold: float = DEFAULT_JUMP,
     ep_threshold: float = DEFAULT_EP_CHANGE,
+    top_jumps: int | None = None,
 ) -> np.ndarray:
     """Sorted union of the steps picked by the active ``rules``.
 
     Each rule marks the step *after* its event (the word that caused it); with ``"before"`` among
     the rules, the word read just before the event is labelled instead (the original's two forms).
+    With ``top_jumps`` the jump rule picks that many largest jumps instead of a threshold.
     """
     picked: list[np.ndarray] = [np.array([], dtype=int)]
     if "jump" in rules:
-        picked.append(jump_steps(distance, dmax, jump_threshold))
+        if top_jumps:
+            picked.append(top_jump_steps(distance, top_jumps))
+        else:
+            picked.append(jump_steps(distance, dmax, jump_threshold))
     if "ep" in rules:
         picked.append(ep_change_steps(ep, ep_threshold))
     if "flip" in rules:

@@ -20,17 +20,98 @@ def _stat(label: str, value: str) -> html.Div:
     )
 
 
+NEAR_CHANCE = 0.05  # a test accuracy within 5 points of chance earns a warning
+PROFILE_NOTES = {
+    "quick": "RNNX_PROFILE=quick: a demo model trained for one epoch on 1,000 texts, 100 analysed. "
+    "Expect it to be near chance.",
+    "full": "RNNX_PROFILE=full: the classifier trained with the paper's settings.",
+}
+
+
+def chance_level(label_counts: np.ndarray | None, n_classes: int) -> tuple[float, int | None]:
+    """(accuracy of the better blind guess, majority class or None): always answering the most
+    common class, or guessing uniformly (1 / n_classes)."""
+    uniform = 1.0 / max(n_classes, 1)
+    counts = np.asarray(label_counts if label_counts is not None else [], dtype=float)
+    if counts.sum() <= 0:
+        return uniform, None
+    majority = int(counts.argmax())
+    share = float(counts[majority] / counts.sum())
+    return (share, majority) if share > uniform else (uniform, None)
+
+
+def _profile_badge(summary: dict) -> html.Div | None:
+    profile = summary.get("profile")
+    if profile not in PROFILE_NOTES or str(summary.get("dataset", "")).startswith("upload-"):
+        return None
+    badge = dbc.Badge(
+        f"{profile} profile",
+        id="analytics-profile-badge",
+        color="warning" if profile == "quick" else "success",
+        text_color="dark" if profile == "quick" else None,
+        title=PROFILE_NOTES[profile],
+        className="rnnx-profile-badge",
+    )
+    return html.Div(
+        [html.Div(badge, className="rnnx-stat-value"), html.Div("profile", className="rnnx-stat-label")],
+        className="rnnx-stat",
+        title=PROFILE_NOTES[profile],
+    )
+
+
+def chance_warning(
+    accuracy: float, label_counts: np.ndarray | None, class_names: list[str], profile: str | None = None
+) -> dbc.Alert | None:
+    """A warning when ``accuracy`` is within :data:`NEAR_CHANCE` of a blind guess, else None."""
+    chance, majority = chance_level(label_counts, len(class_names))
+    if accuracy > chance + NEAR_CHANCE:
+        return None
+    guess = (
+        f"always answering “{class_names[majority]}”, the most common class"
+        if majority is not None
+        else f"guessing among {len(class_names)} classes"
+    )
+    tail = (
+        " It was prepared with RNNX_PROFILE=quick (one epoch on 1,000 texts): prepare it with the full "
+        "profile for a model worth reading."
+        if profile == "quick"
+        else ""
+    )
+    return dbc.Alert(
+        [
+            html.I(className="bi bi-exclamation-triangle-fill me-2"),
+            html.B("Near chance. "),
+            f"Test accuracy {accuracy:.1%} is within {NEAR_CHANCE:.0%} of {chance:.1%}, the accuracy of {guess}. "
+            "This model has learnt little, so its colours and word labels say little about how it reads.",
+            tail,
+        ],
+        id="analytics-chance-warning",
+        color="warning",
+        className="py-2 px-3 mt-2 mb-0 small",
+    )
+
+
 def model_bar(
-    summary: dict, class_names: list[str], n_sequences: int, n_states: int, accuracy_here: float
+    summary: dict,
+    class_names: list[str],
+    n_sequences: int,
+    n_states: int,
+    accuracy_here: float,
+    label_counts: np.ndarray | None = None,
 ) -> html.Div:
-    """Key facts of the model and the analysis set, in one row."""
+    """Key facts of the model and the analysis set in one row, its profile, and a warning near chance.
+
+    ``label_counts``: analysed sequences per actual class (for the majority-class baseline).
+    """
     acc = summary.get("test_accuracy")
     cell = str(summary.get("cell_type", "?")).upper()
     units = summary.get("units", "?")
-    return html.Div(
+    known = isinstance(acc, int | float)
+    stats = html.Div(
         [
             _stat("cell", f"{cell} · {units} units"),
-            _stat("test accuracy", f"{acc:.1%}" if isinstance(acc, int | float) else "?"),
+            _profile_badge(summary),
+            _stat("test accuracy", f"{acc:.1%}" if known else "?"),
             _stat("accuracy (analysed)", f"{accuracy_here:.1%}"),
             _stat("sequences", f"{n_sequences:,}"),
             _stat("hidden states", f"{n_states:,}"),
@@ -39,6 +120,10 @@ def model_bar(
         className="rnnx-statbar",
         id="analytics-model-summary",
     )
+    warning = chance_warning(
+        float(acc) if known else accuracy_here, label_counts, class_names, summary.get("profile")
+    )
+    return html.Div([stats, warning] if warning is not None else [stats])
 
 
 def confusion_counts(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
@@ -80,9 +165,20 @@ def confusion_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
     fig.update_layout(
         template=go.layout.Template(),
         height=260,
-        margin={"l": 90, "r": 10, "t": 10, "b": 80},
-        xaxis={"title": "predicted", "side": "bottom", "fixedrange": True, "tickangle": -35},
-        yaxis={"title": "actual", "autorange": "reversed", "fixedrange": True},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={
+            "title": {"text": "predicted", "standoff": 8},
+            "side": "bottom",
+            "fixedrange": True,
+            "tickangle": -35,
+            "automargin": True,
+        },
+        yaxis={
+            "title": {"text": "actual", "standoff": 10},
+            "autorange": "reversed",
+            "fixedrange": True,
+            "automargin": True,
+        },
         font=_FONT,
         plot_bgcolor="#ffffff",
     )
@@ -123,15 +219,17 @@ def class_bars_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
         template=go.layout.Template(),
         barmode="stack",
         height=260,
-        margin={"l": 50, "r": 10, "t": 10, "b": 30},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "y": -0.15, "font": {"size": 11}},
         font=_FONT,
         plot_bgcolor="#ffffff",
         showlegend=False,
     )
-    fig.update_yaxes(title_text="actual", row=1, col=1, gridcolor="#eeeeee", fixedrange=True)
-    fig.update_yaxes(title_text="predicted as", row=2, col=1, gridcolor="#eeeeee", fixedrange=True)
-    fig.update_xaxes(fixedrange=True)
+    fig.update_yaxes(title_text="actual", row=1, col=1)
+    fig.update_yaxes(title_text="predicted as", row=2, col=1)
+    fig.update_yaxes(gridcolor="#eeeeee", fixedrange=True, automargin=True, title_standoff=6)
+    # Long class names ("acquisition", "money-fx") are angled and the margin grows to fit them.
+    fig.update_xaxes(fixedrange=True, automargin=True, tickangle=-30 if len(class_names) > 2 else 0)
     return fig
 
 
@@ -144,7 +242,10 @@ def table_rows(
     class_names: list[str],
     indices: np.ndarray | None = None,
 ) -> list[dict]:
-    """Rows of the sequence table (``id`` is the sequence index, also DataTable's row id)."""
+    """Rows of the sequence table (``id`` is the sequence index, also DataTable's row id).
+
+    ``texts``: what the text column shows, the analysed part of each text (``analysed_texts``).
+    """
     idx = np.arange(len(texts)) if indices is None else np.asarray(indices, dtype=int)
     rows = []
     for k in idx:
@@ -189,7 +290,7 @@ def sequence_table(table_id: str) -> dash_table.DataTable:
         {"name": "predicted", "id": "predicted"},
         {"name": "confidence", "id": "confidence", "type": "numeric", "format": {"specifier": ".0%"}},
         {"name": "correct", "id": "correct"},
-        {"name": "text", "id": "text"},
+        {"name": "analysed text", "id": "text"},
     ]
     return dash_table.DataTable(
         id=table_id,
@@ -223,6 +324,10 @@ def sequence_table(table_id: str) -> dash_table.DataTable:
             {"if": {"filter_query": '{correct} = "yes"', "column_id": "correct"}, "color": "#198754"},
             {"if": {"state": "active"}, "backgroundColor": "#e7f1ff", "border": "1px solid #0d6efd"},
         ],
+        tooltip_header={
+            "text": "The analysed part: the words the model read, the last tokens of each text. "
+            "“…” marks a text that starts earlier."
+        },
         tooltip_delay=300,
         tooltip_duration=None,
         cell_selectable=True,

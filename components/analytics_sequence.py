@@ -98,11 +98,12 @@ def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> 
         }
     )
     row_px = 22
-    height = 46 + row_px * n_classes + row_px // 2 + 8
+    # The step ticks and the axis title sit below the summary row (the x axis hangs off it).
+    height = 72 + row_px * n_classes + row_px // 2 + 8
     summary_share = (row_px / 2) / (row_px * n_classes + row_px / 2 + 8)
     layout = _layout(
         height,
-        {"l": 90, "r": 10, "t": 22, "b": 24},
+        {"l": 90, "r": 10, "t": 22, "b": 50},
         yaxis={
             "domain": [summary_share + 0.04, 1.0],
             "autorange": "reversed",
@@ -118,13 +119,26 @@ def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> 
             "fixedrange": True,
             "tickfont": {"size": 10, "color": "#6c757d"},
         },
-        xaxis={"showgrid": False, "zeroline": False, "range": [-0.5, n_steps - 0.5]},
+        xaxis={
+            "anchor": "y2",
+            "title": {"text": "step", "standoff": 4},
+            "showgrid": False,
+            "zeroline": False,
+            "range": [-0.5, n_steps - 0.5],
+            "ticks": "outside",
+            "ticklen": 3,
+        },
     )
     return {"data": data, "layout": layout}
 
 
-def distance_figure(distance_norm: np.ndarray, ep: np.ndarray, words: list[str], threshold: float) -> dict:
-    """Bars of the normalised jump between consecutive states, with the threshold line."""
+def distance_figure(
+    distance_norm: np.ndarray, ep: np.ndarray, words: list[str], threshold: float, note: str | None = None
+) -> dict:
+    """Bars of the normalised jump between consecutive states, with the threshold line.
+
+    ``note`` names an automatic threshold (e.g. "top 5") next to its line.
+    """
     dist = np.asarray(distance_norm, dtype=float)
     n = len(dist)
     above = dist >= threshold
@@ -150,10 +164,25 @@ def distance_figure(distance_norm: np.ndarray, ep: np.ndarray, words: list[str],
         "line": {"color": "#dc3545", "width": 1.5, "dash": "dash"},
         "name": "threshold",
     }
+    notes = []
+    if note:
+        notes.append(
+            {
+                "text": note,
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": threshold,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 10, "color": "#dc3545"},
+            }
+        )
     layout = _layout(
         170,
         {"l": 50, "r": 10, "t": 22, "b": 36},
         shapes=[threshold_line],
+        annotations=notes,
         bargap=0.15,
         xaxis={"title": {"text": "step", "standoff": 2}, "range": [-0.5, n - 0.5], "showgrid": False},
         yaxis={

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -52,13 +54,20 @@ def selection_view(
     color_mode: str = "ep",
     step: int | None = None,
     dmax: float | None = None,
+    jump_auto: bool = False,
 ) -> SelectionView:
-    """Overlay, text, heatmap, distance bars and summary of sequence ``k``."""
+    """Overlay, text, heatmap, distance bars and summary of sequence ``k``.
+
+    ``jump_auto``: the jump rule labels the sequence's few largest jumps (the default) instead
+    of those above ``jump_threshold``; the bars then draw the line where that rule cuts.
+    """
     rows = analysis.rows(k)
     ep = np.asarray(analysis.ep[rows], dtype=float)
     words = list(analysis.words[k])
     dist = np.asarray(analysis.distance[rows], dtype=float) / (dmax or max_distance(analysis))
-    labelled = labels_mod.labelled_steps(ep, dist, 1.0, rules, jump_threshold, ep_threshold)
+    top = labels_mod.TOP_JUMPS if jump_auto else None
+    labelled = labels_mod.labelled_steps(ep, dist, 1.0, rules, jump_threshold, ep_threshold, top)
+    line = labels_mod.top_jump_threshold(dist) if jump_auto else jump_threshold
     names = list(analysis.class_names)
     overlay = projection.trajectory_overlay(xy[rows], ep, words, dist, labelled, names, color_mode, step)
     actual, predicted = int(analysis.labels[k]), int(analysis.predicted[k])
@@ -68,7 +77,9 @@ def selection_view(
         overlay=overlay,
         text=sequence.sequence_text(words, ep, dist, names, labelled),
         heatmap=sequence.heatmap_figure(ep, words, names),
-        distance=sequence.distance_figure(dist, ep, words, jump_threshold),
+        distance=sequence.distance_figure(
+            dist, ep, words, line, f"top {labels_mod.TOP_JUMPS}" if jump_auto else None
+        ),
         summary=sequence.sequence_summary(
             k,
             len(words),
@@ -79,6 +90,42 @@ def selection_view(
             len(labelled),
         ),
     )
+
+
+CUT_MARK = "… "  # the analysed part starts after the text's first words
+_ANALYSED: dict[int, tuple[weakref.ref, list[str]]] = {}
+
+
+def analysed_texts(analysis: Analysis) -> list[str]:
+    """Per sequence, the words the model read (its last tokens), marked where the text starts earlier.
+
+    Computed once per analysis (tokens are only counted up to one more than were read).
+    """
+    known = _ANALYSED.get(id(analysis))
+    if known is not None and known[0]() is analysis:
+        return known[1]
+    from model.textmodels import TOKEN
+
+    parts = []
+    for text, words in zip(analysis.texts, analysis.words, strict=True):
+        n = len(words)
+        longer = sum(1 for _ in islice(TOKEN.finditer(str(text).lower()), n + 1)) > n
+        parts.append((CUT_MARK if longer and n else "") + " ".join(words))
+    for key in [k for k, (ref, _) in _ANALYSED.items() if ref() is None]:
+        del _ANALYSED[key]
+    _ANALYSED[id(analysis)] = (weakref.ref(analysis), parts)
+    return parts
+
+
+def cloud_hover(analysis: Analysis, final_only: bool) -> dict:
+    """Per drawn state of the cloud: sequence, step, word and EP, for its hover labels."""
+    seq = analysis.sequence_of_state()
+    step = analysis.step_of_state()
+    ep = np.asarray(analysis.ep)
+    if final_only:
+        rows = final_state_rows(analysis)
+        seq, step, ep = seq[rows], step[rows], ep[rows]
+    return {"seq": seq, "step": step, "ep": ep, "names": list(analysis.class_names)}
 
 
 def filter_sequences(

@@ -30,7 +30,7 @@ from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_view as view
 from components import progress
-from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
+from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP, TOP_JUMPS
 from components.info import heading
 from components.progress import progress_bar
 from model.artifacts import Analysis
@@ -141,6 +141,19 @@ def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, floa
     except _NotReady:
         xy = None
     return analysis, dmax, xy
+
+
+def load_shown(
+    dataset: str | None, method: str | None
+) -> tuple[Analysis | None, float, np.ndarray | None, str]:
+    """``load`` with PCA standing in while ``method``'s projection is not prepared; the method shown last."""
+    method = method or "pca"
+    analysis, dmax, xy = load(dataset, method)
+    if analysis is not None and xy is None and method != "pca":
+        _analysis, _dmax, pca = load(dataset, "pca")
+        if pca is not None:
+            return analysis, dmax, pca, "pca"
+    return analysis, dmax, xy, method
 
 
 def _limit_mb() -> float:
@@ -282,7 +295,7 @@ def _projection_toolbar() -> html.Div:
     )
 
 
-def _threshold_controls(jump: float, ep_change: float, rules: list[str]) -> html.Div:
+def _threshold_controls(jump: float, ep_change: float, rules: list[str], jump_auto: bool = True) -> html.Div:
     marks = {v: f"{v:.1f}" for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)}
     return html.Div(
         [
@@ -302,7 +315,20 @@ def _threshold_controls(jump: float, ep_change: float, rules: list[str]) -> html
                 [
                     dbc.Col(
                         [
-                            html.Label("jump threshold", className="small text-muted mb-0"),
+                            html.Div(
+                                [
+                                    html.Label("jump threshold", className="small text-muted mb-0"),
+                                    dbc.Switch(
+                                        id="analytics-jump-auto",
+                                        label=f"auto: top {TOP_JUMPS} per sequence",
+                                        value=jump_auto,
+                                        className="small mb-0 ms-auto",
+                                    ),
+                                ],
+                                className="d-flex align-items-center gap-2",
+                                title="On: label each sequence's largest jumps, whatever their size. "
+                                "Moving the slider labels the jumps above it instead.",
+                            ),
                             dcc.Slider(
                                 id="distance-threshold",
                                 min=0,
@@ -379,7 +405,7 @@ def layout(**query: str) -> html.Div:
                 type="circle",
                 delay_show=300,
             ),
-            _threshold_controls(jump, ep_change, rules),
+            _threshold_controls(jump, ep_change, rules, query.get("jump") is None),
         ],
     )
     sequence_card = _card(
@@ -511,7 +537,9 @@ def show_overview(dataset: str, method: str, _prepared: float):
     names = list(analysis.class_names)
     counts = overview.confusion_counts(analysis.labels, analysis.predicted, len(names))
     accuracy = float(np.trace(counts) / max(counts.sum(), 1))
-    bar = overview.model_bar(analysis.summary, names, analysis.n_sequences, analysis.n_states, accuracy)
+    bar = overview.model_bar(
+        analysis.summary, names, analysis.n_sequences, analysis.n_states, accuracy, counts.sum(axis=1)
+    )
     # Keep the "Prepared …" message that the preparation job just wrote.
     alert = no_update if ctx.triggered_id == "analytics-prepared" else None
     button = {"display": "none"}
@@ -599,6 +627,7 @@ def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
     State("analytics-trajectory-color", "value"),
     State("analytics-whatif-text", "value"),
     State("analytics-whatif-pin-store", "data"),
+    State("analytics-jump-auto", "value"),
 )
 @validated(schemas.PROJECTION_FIGURE, refuse)
 def draw_projection(
@@ -615,10 +644,13 @@ def draw_projection(
     traj,
     typed=None,
     pinned=None,
+    jump_auto=False,
 ):
-    """The full projection figure (sent when dataset, method or colouring change, not on selection)."""
+    """The full projection figure (sent when dataset, method or colouring change, not on selection).
 
-    analysis, dmax, xy = load(dataset, method)
+    While UMAP or t-SNE is not prepared yet, the PCA projection stands in, with a note."""
+
+    analysis, dmax, xy, shown = load_shown(dataset, method)
     if analysis is None or xy is None:
         return projection.projection_figure(
             np.zeros((0, 2)), {"color": []}, 0.6, "empty", whatif=projection.empty_whatif()
@@ -630,11 +662,23 @@ def draw_projection(
     overlay = None
     if k is not None:
         overlay = view.selection_view(
-            analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax
+            analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
         ).overlay
-    whatif = analytics_whatif.whatif_traces(dataset, method, typed, pinned)
+    whatif = analytics_whatif.whatif_traces(dataset, shown, typed, pinned)
+    note = (
+        f"{METHOD_LABELS.get(method, method)} is not ready yet: the PCA projection stands in meanwhile"
+        if shown != method
+        else ""
+    )
     return projection.projection_figure(
-        points, marker, opacity, f"{dataset}/{method}", overlay, whatif=whatif
+        points,
+        marker,
+        opacity,
+        f"{dataset}/{shown}",
+        overlay,
+        note,
+        whatif=whatif,
+        hover=view.cloud_hover(analysis, bool(final_only)),
     )
 
 
@@ -736,14 +780,26 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only, 
     State("analytics-final-only", "value"),
     State("analytics-faded", "data"),
     State("analytics-color-mode", "value"),
+    Input("analytics-jump-auto", "value"),
     prevent_initial_call="initial_duplicate",
 )
 @validated(schemas.SHOW_SELECTION, refuse)
 def show_selection(
-    selection, rules, jump, epc, traj, dataset, method, fade, final_only, faded=False, color_mode="ep"
+    selection,
+    rules,
+    jump,
+    epc,
+    traj,
+    dataset,
+    method,
+    fade,
+    final_only,
+    faded=False,
+    color_mode="ep",
+    jump_auto=False,
 ):
     """Every view of the selected sequence; the projection gets a Patch of its overlay only."""
-    analysis, dmax, xy = load(dataset, method)
+    analysis, dmax, xy, _shown = load_shown(dataset, method)
     patch = Patch()
     k = _selected(selection, dataset, analysis) if analysis is not None else None
     if k is None or xy is None:
@@ -760,7 +816,9 @@ def show_selection(
         blank_h = overview.empty_figure("No sequence selected", 140)
         blank_d = overview.empty_figure("No sequence selected", 170)
         return patch, None, blank_h, blank_d, hint, overview.table_styles(None), False
-    sel = view.selection_view(analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax)
+    sel = view.selection_view(
+        analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
+    )
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     if not faded:
@@ -814,7 +872,7 @@ def fill_table(
     search = None if trigger == "analytics-clear-filter" else search
     idx = view.filter_sequences(analysis, search, flt.get("actual"), flt.get("predicted"), flt.get("ids"))
     rows = overview.table_rows(
-        analysis.texts,
+        view.analysed_texts(analysis),
         np.diff(analysis.offsets),
         analysis.labels,
         analysis.predicted,
@@ -844,9 +902,20 @@ def clear_search(_clicks: int) -> str:
     return ""
 
 
+@callback(
+    Output("analytics-jump-auto", "value"),
+    Input("distance-threshold", "value"),
+    prevent_initial_call=True,
+)
+def manual_jump_threshold(_jump: float) -> bool:
+    """Moving the jump slider takes manual control: the jumps above it are labelled."""
+    return False
+
+
 clientside_callback(
-    """function (dataset, method, selection, jump, epc, rules) {
-        return window.dash_clientside.analytics.syncUrl(dataset, method, selection, jump, epc, rules);
+    """function (dataset, method, selection, jump, epc, rules, auto) {
+        // an automatic jump rule leaves "jump" out of the URL, so a reload keeps it automatic
+        return window.dash_clientside.analytics.syncUrl(dataset, method, selection, auto ? null : jump, epc, rules);
     }""",
     Output("analytics-url-sync", "data"),
     Input("analytics-dataset", "value"),
@@ -855,6 +924,7 @@ clientside_callback(
     Input("distance-threshold", "value"),
     Input("analytics-ep-threshold", "value"),
     Input("analytics-label-rules", "value"),
+    Input("analytics-jump-auto", "value"),
 )
 
 clientside_callback(

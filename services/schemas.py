@@ -161,6 +161,7 @@ COLOR_MODE = Choice("Colour", ("ep", "actual"), default="ep")
 FADE = Choice("Fade", ("none", "correct", "wrong"), default="none")
 TRAJECTORY = Choice("Trajectory colour", ("ep", "time"), default="ep")
 FINAL_ONLY = Flag("Final states only")
+JUMP_AUTO = Flag("Automatic jump labels")
 
 OVERVIEW = Schema("show_overview", {"dataset": DATASET_ID, "method": METHOD})
 PREPARE = Schema("run_preparation", {"dataset": DATASET_ID, "method": METHOD})
@@ -179,6 +180,7 @@ PROJECTION_FIGURE = Schema(
         "traj": TRAJECTORY,
         "typed": WHATIF_TEXT,
         "pinned": EVENT,
+        "jump_auto": JUMP_AUTO,
     },
 )
 SELECT_SEQUENCE = Schema(
@@ -207,6 +209,7 @@ SHOW_SELECTION = Schema(
         "final_only": FINAL_ONLY,
         "faded": Flag("Faded"),
         "color_mode": COLOR_MODE,
+        "jump_auto": JUMP_AUTO,
     },
 )
 FILL_TABLE = Schema(

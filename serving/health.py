@@ -189,6 +189,8 @@ class ResilientCeleryManager(CeleryManager):
         log.warning("background job poll: Redis unavailable (%s); answering 'still running'", error)
         if key is not None:
             with self._lost_lock:
+                if len(self._lost) > 10_000:  # jobs abandoned during an outage never report back
+                    self._lost.clear()
                 self._lost.add(key)
 
     def _recovered(self, key: str) -> bool:
@@ -326,7 +328,7 @@ def _read_only_probe(directory: Path) -> dict[str, Any]:
         return _ok("read-only (demo), empty", entries=0)
     last: Exception | None = None
     uri = f"file:{urllib.request.pathname2url(str(db))}"
-    for query in ("mode=ro", "mode=ro&immutable=1"):
+    for query in ("mode=ro&immutable=1", "mode=ro"):  # immutable first: no -wal/-shm files, no locks
         try:
             with contextlib.closing(sqlite3.connect(f"{uri}?{query}", uri=True, timeout=1)) as conn:
                 entries = conn.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
@@ -464,9 +466,41 @@ def readiness(timeout_s: float = CHECK_TIMEOUT_S) -> tuple[int, dict[str, Any]]:
     return (503 if failing else 200), body
 
 
+SHARE_S = CHECK_TIMEOUT_S + 1  # how old a result may be to answer a request that came in meanwhile
+_last: tuple[float, int, dict[str, Any]] | None = None
+_computing = threading.Lock()
+
+
+def shared_readiness() -> tuple[int, dict[str, Any]]:
+    """:func:`readiness`, run by one thread at a time per process.
+
+    ``/readyz`` needs no login and each run starts threads and writes a probe entry, so
+    concurrent requests must not multiply that work: a request that arrives while a run is
+    in progress gets the previous result when it is at most a few seconds old, else waits for
+    the running one (at most about two seconds) and shares its result.
+    """
+    global _last
+    if _computing.acquire(blocking=False):
+        try:
+            status, body = readiness()
+            _last = (time.monotonic(), status, body)
+            return status, body
+        finally:
+            _computing.release()
+    last = _last
+    if last is not None and time.monotonic() - last[0] < SHARE_S:
+        return last[1], last[2]
+    if _computing.acquire(timeout=SHARE_S):
+        _computing.release()
+        last = _last
+        if last is not None:
+            return last[1], last[2]
+    return readiness()
+
+
 def readyz():
     """The ``/readyz`` view: 200 ``ready`` when every dependency works, else 503 ``not ready``."""
-    status, body = readiness()
+    status, body = shared_readiness()
     response = jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"

@@ -108,26 +108,6 @@ def session_redis_url() -> str | None:
     return url or redis_url()
 
 
-def redis_client_options() -> dict:
-    """Client options for the app's own Redis connections (sessions): short timeouts, a few quick retries.
-
-    A request never hangs on a dead Redis (connect 2 s, read 5 s); a connection broken by a Redis
-    restart is retried 3 times with backoff (about 1 s in all), and idle pooled connections are
-    checked before use (``health_check_interval``) instead of failing the first request after a restart.
-    """
-    import redis
-    from redis.backoff import ExponentialBackoff
-    from redis.retry import Retry
-
-    return {
-        "socket_timeout": 5.0,
-        "socket_connect_timeout": 2.0,
-        "health_check_interval": 15,
-        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.1), 3),
-        "retry_on_error": [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
-    }
-
-
 def disk_free_floor_mb() -> int:
     """``/readyz`` fails when a folder the app writes to has less free space (``RNNX_DISK_FREE_MIN_MB``, 500)."""
     try:

@@ -305,6 +305,7 @@ def test_demo_mode_serves_a_read_only_cache(tmp_path: Path) -> None:
         prepared.set("dataset:probe", {"prepared": True})
     for path in [cache_dir, *cache_dir.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
+    before = sorted(str(p) for p in cache_dir.rglob("*"))
     try:
         env = base_env(tmp_path, RNNX_DEMO_MODE="1")
         with app_server(env) as app:
@@ -314,9 +315,9 @@ def test_demo_mode_serves_a_read_only_cache(tmp_path: Path) -> None:
             assert cache_check["ok"] and cache_check["message"].startswith("read-only (demo)")
             assert cache_check["entries"] == 1
             assert "redis" not in body["checks"]
-            assert "cache" not in body["checks"]["disk"]["free_mb"], (
-                "a read-only volume's free space is not ours"
-            )
+            assert "cache" not in body["checks"]["disk"]["free_mb"], "a read-only volume's space is not ours"
+            assert readyz(app)[0] == 200
+        assert sorted(str(p) for p in cache_dir.rglob("*")) == before, "something was written into the cache"
     finally:
         for path in [cache_dir, *cache_dir.rglob("*")]:
             path.chmod(stat.S_IRWXU if path.is_dir() else 0o644)
@@ -394,3 +395,30 @@ def test_a_running_job_survives_a_redis_restart(redis_server: RedisServer, tmp_p
         assert worker.poll() is None
         status, ready = readyz(app)
         assert status == 200, ready
+
+
+@pytest.mark.browser
+def test_the_page_shows_the_outage_in_the_app_alert(
+    redis_server: RedisServer, tmp_path: Path, browser
+) -> None:
+    """In Chromium: Prepare with Redis down opens the app-level alert; the button is usable again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import console_errors
+
+    env = base_env(tmp_path, REDIS_URL=redis_server.url)
+    with app_server(env) as app:
+        browser.get(f"{app.base}/analytics?dataset=reuters")
+        button = WebDriverWait(browser, 60).until(ec.element_to_be_clickable((By.ID, "analytics-prepare")))
+        assert not browser.find_elements(By.ID, "app-error"), "the alert is closed (not rendered) at first"
+        redis_server.stop()
+        button.click()
+        WebDriverWait(browser, 60).until(
+            lambda d: any("cannot reach Redis" in e.text for e in d.find_elements(By.ID, "app-error"))
+        )
+        WebDriverWait(browser, 30).until(
+            lambda d: d.find_element(By.ID, "analytics-prepare").get_attribute("disabled") is None
+        )
+        assert console_errors(browser) == []
