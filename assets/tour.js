@@ -54,11 +54,12 @@
     pop.setAttribute("aria-live", "polite");
     var head = make("div", "rnnx-tour-head", pop);
     make("span", "rnnx-tour-title", head).id = "tour-title";
-    var close = make("button", "btn-close btn-sm", head);
+    // A text cross: the theme's .btn-close draws a white icon, invisible on the white card.
+    var close = make("button", "rnnx-tour-close", head, "\u00d7");
     close.id = "tour-skip";
     close.type = "button";
-    close.setAttribute("aria-label", "Skip the tour");
-    close.title = "Skip the tour";
+    close.setAttribute("aria-label", "Skip the tour (Esc)");
+    close.title = "Skip the tour (Esc)";
     make("div", "rnnx-tour-body", pop).id = "tour-body";
     make("div", "rnnx-tour-actions", pop).id = "tour-actions";
     make("div", "rnnx-tour-wait", pop).id = "tour-wait";
@@ -70,6 +71,14 @@
     var next = make("button", "btn btn-sm btn-primary", foot, "Next");
     next.id = "tour-next";
     next.type = "button";
+    var hint = make("div", "rnnx-tour-hint", pop);
+    hint.id = "tour-hint";
+    make("kbd", "", hint, "Esc");
+    hint.appendChild(document.createTextNode(" closes the tour · "));
+    make("kbd", "", hint, "\u2190");
+    hint.appendChild(document.createTextNode(" "));
+    make("kbd", "", hint, "\u2192");
+    hint.appendChild(document.createTextNode(" move between steps"));
     close.addEventListener("click", function () { finish(); });
     back.addEventListener("click", function () { go(-1); });
     next.addEventListener("click", function () { go(1); });

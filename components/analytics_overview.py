@@ -59,6 +59,11 @@ def _profile_badge(summary: dict) -> html.Div | None:
     )
 
 
+def _versus(accuracy: float, chance: float) -> str:
+    points = (accuracy - chance) * 100
+    return "no better than" if points <= 0.05 else f"only {points:.1f} points above"
+
+
 def chance_warning(
     accuracy: float, label_counts: np.ndarray | None, class_names: list[str], profile: str | None = None
 ) -> dbc.Alert | None:
@@ -81,7 +86,7 @@ def chance_warning(
         [
             html.I(className="bi bi-exclamation-triangle-fill me-2"),
             html.B("Near chance. "),
-            f"Test accuracy {accuracy:.1%} is within {NEAR_CHANCE:.0%} of {chance:.1%}, the accuracy of {guess}. "
+            f"Test accuracy {accuracy:.1%} is {_versus(accuracy, chance)} {chance:.1%}, the accuracy of {guess}. "
             "This model has learnt little, so its colours and word labels say little about how it reads.",
             tail,
         ],

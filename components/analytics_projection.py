@@ -280,7 +280,7 @@ def _hover_fields(hover: dict | None, marker: dict, rows: np.ndarray, b: int) ->
     words = hover.get("words")
     return {
         "customdata": typed_array(columns),
-        "text": [words[i] for i in rows] if words is not None else None,
+        "text": np.asarray(words)[rows] if words is not None else None,
         "hovertemplate": _hover_template(marker, names, b, words is not None),
     }
 
@@ -349,7 +349,10 @@ def projection_figure(
         template=go.layout.Template(),
         uirevision=uirevision,
         margin={"l": 10, "r": 10, "t": 30 if title else 10, "b": 10},
-        title={"text": title, "font": {"size": 13}} if title else None,
+        # left-aligned, clear of the mode bar on the right
+        title={"text": title, "font": {"size": 13, "color": "#b35c00"}, "x": 0.01, "xanchor": "left"}
+        if title
+        else None,
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
         dragmode="zoom",

@@ -168,11 +168,12 @@ def distance_figure(
     if note:
         notes.append(
             {
-                "text": note,
+                "text": f"- - {note}",  # top left, clear of the bars and of the mode bar
                 "xref": "paper",
-                "x": 1,
-                "xanchor": "right",
-                "y": threshold,
+                "yref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "y": 1,
                 "yanchor": "bottom",
                 "showarrow": False,
                 "font": {"size": 10, "color": "#dc3545"},

@@ -117,15 +117,29 @@ def analysed_texts(analysis: Analysis) -> list[str]:
     return parts
 
 
+HOVER_WORDS_MAX = 30_000  # above this many drawn states the cloud's labels leave out the word
+
+
 def cloud_hover(analysis: Analysis, final_only: bool) -> dict:
-    """Per drawn state of the cloud: sequence, step, word and EP, for its hover labels."""
+    """Per drawn state of the cloud: sequence, step, EP and (small sets only) word, for its hover labels.
+
+    Sequence, step and EP travel as one compact typed array; the words as strings would add about
+    7 bytes a state (700 kB for IMDB's 100,000), so larger sets show sequence, step and EP only.
+    """
     seq = analysis.sequence_of_state()
     step = analysis.step_of_state()
     ep = np.asarray(analysis.ep)
-    if final_only:
-        rows = final_state_rows(analysis)
+    rows = final_state_rows(analysis) if final_only else None
+    if rows is not None:
         seq, step, ep = seq[rows], step[rows], ep[rows]
-    return {"seq": seq, "step": step, "ep": ep, "names": list(analysis.class_names)}
+    hover = {"seq": seq, "step": step, "ep": ep, "names": list(analysis.class_names)}
+    if len(seq) <= HOVER_WORDS_MAX:
+        if rows is None:
+            words = [w for ws in analysis.words for w in ws]
+        else:
+            words = [analysis.words[k][t] for k, t in zip(seq.tolist(), step.tolist(), strict=True)]
+        hover["words"] = np.array(words, dtype=str) if words else np.array([], dtype=str)
+    return hover
 
 
 def filter_sequences(

@@ -16,7 +16,7 @@ from components.info import info_icon
 
 
 class Explanation(NamedTuple):
-    title: str
+    title: str  # plain text (a popover or modal header renders no maths): Unicode, never $…$
     body: str
     group: str
 
@@ -163,14 +163,14 @@ EXPLANATIONS: dict[str, Explanation] = {
         "element",
     ),
     "input_gate": _E(
-        "Input gate $i^t$",
+        "Input gate iᵗ",
         "$$i^t = \\sigma(W_{ix} x^t + W_{ia} a^{t-1} + b_i) \\in (0, 1)$$\n\nDecides, per unit, how "
         "much of the candidate is written into the memory: $0$ keeps the new information out, $1$ "
         "lets it all in.",
         "element",
     ),
     "forget_gate": _E(
-        "Forget gate $f^t$",
+        "Forget gate fᵗ",
         "$$f^t = \\sigma(W_{fx} x^t + W_{fa} a^{t-1} + b_f) \\in (0, 1)$$\n\nDecides, per unit, how "
         "much of the old memory $c^{t-1}$ is kept: $1$ keeps it, $0$ erases it. Because $c^t$ depends "
         "on $c^{t-1}$ only through this product, gradients can flow back through many steps without "
@@ -178,19 +178,19 @@ EXPLANATIONS: dict[str, Explanation] = {
         "element",
     ),
     "output_gate": _E(
-        "Output gate $o^t$",
+        "Output gate oᵗ",
         "$$o^t = \\sigma(W_{ox} x^t + W_{oa} a^{t-1} + b_o) \\in (0, 1)$$\n\nDecides which part of "
         "the memory is shown to the outside: $a^t = o^t \\circ \\tanh(c^t)$.",
         "element",
     ),
     "candidate": _E(
-        "Update (candidate) $\\tilde c^t$",
+        "Update (candidate) c̃ᵗ",
         "$$\\tilde c^t = \\tanh(W_{cx} x^t + W_{ca} a^{t-1} + b_c) \\in (-1, 1)$$\n\nThe new "
         "information proposed for the memory; the input gate decides how much of it is written.",
         "element",
     ),
     "cell_state": _E(
-        "Cell state $c^t$",
+        "Cell state cᵗ",
         "The cell's memory (the square icon), carried from step to step along its own loop:\n\n"
         "$$c^t = f^t \\circ c^{t-1} + i^t \\circ \\tilde c^t$$\n\nIt is only ever scaled and added "
         "to, never squashed, which lets an LSTM keep information over long ranges.",
@@ -198,7 +198,7 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     # --- added by this app ---------------------------------------------------------
     "output_activation": _E(
-        "Output $a^t$",
+        "Output aᵗ",
         "$$a^t = o^t \\circ \\tanh(c^t)$$\n\nThe layer's output at step $t$ (also called the hidden "
         "state $h^t$): it goes to the next layer and back into this cell as $a^{t-1}$ at the next step.",
         "element",
@@ -211,21 +211,21 @@ EXPLANATIONS: dict[str, Explanation] = {
         "element",
     ),
     "update_gate": _E(
-        "Update gate $z^t$ (GRU)",
+        "Update gate zᵗ (GRU)",
         "$$z^t = \\sigma(W_{zx} x^t + W_{za} a^{t-1} + b_z)$$\n\nMixes old and new: "
         "$a^t = z^t \\circ a^{t-1} + (1 - z^t) \\circ \\tilde a^t$. It does the work of the LSTM's "
         "forget and input gates at once.",
         "element",
     ),
     "reset_gate": _E(
-        "Reset gate $r^t$ (GRU)",
+        "Reset gate rᵗ (GRU)",
         "$$r^t = \\sigma(W_{rx} x^t + W_{ra} a^{t-1} + b_r)$$\n\nDecides how much of the previous "
         "output is used to form the candidate $\\tilde a^t = \\tanh(W_{hx} x^t + r^t \\circ (W_{ha} "
         "a^{t-1} + b_{ha}) + b_{hx})$.",
         "element",
     ),
     "gru_candidate": _E(
-        "Candidate $\\tilde a^t$ (GRU)",
+        "Candidate ãᵗ (GRU)",
         "$$\\tilde a^t = \\tanh(W_{hx} x^t + r^t \\circ (W_{ha} a^{t-1} + b_{ha}) + b_{hx})$$\n\n"
         "The proposed new state; the update gate decides how much of it replaces the old one.",
         "element",

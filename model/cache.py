@@ -63,9 +63,12 @@ class ReadOnlyCache:
             db = Path(self.directory) / "cache.db"
             if not db.exists():
                 return None
-            # immutable: SQLite creates no -wal/-shm files and takes no locks, so a demo server
-            # writes nothing at all into a cache folder it only serves (a read-only volume).
-            for query in ("mode=ro&immutable=1", "mode=ro"):
+            # Without a live write-ahead log, open it immutable: SQLite then creates no -wal/-shm
+            # files and takes no locks, so a demo server writes nothing into the folder it serves.
+            # With one (a writer is at work), read-only mode sees its latest entries.
+            live_wal = db.with_name("cache.db-wal").exists()
+            queries = ("mode=ro", "mode=ro&immutable=1") if live_wal else ("mode=ro&immutable=1", "mode=ro")
+            for query in queries:
                 try:
                     conn = sqlite3.connect(f"file:{db}?{query}", uri=True, check_same_thread=False)
                     conn.execute("SELECT 1 FROM Cache LIMIT 1")
@@ -101,6 +104,11 @@ class ReadOnlyCache:
     def __len__(self) -> int:
         conn = self._sql()
         return 0 if conn is None else conn.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
+
+
+@lru_cache(maxsize=4)
+def _open_read_only(directory: str) -> ReadOnlyCache:
+    return ReadOnlyCache(directory)
 
 
 def read_only() -> bool:
@@ -142,7 +150,7 @@ def get_cache() -> diskcache.Cache | ReadOnlyCache:
     """The results cache in ``RNNX_CACHE_DIR`` (read-only in demo mode)."""
     directory = config.cache_dir()
     if read_only():
-        return ReadOnlyCache(str(directory))
+        return _open_read_only(str(directory))
     directory.mkdir(parents=True, exist_ok=True)
     return _open(str(directory), config.cache_size_limit())
 

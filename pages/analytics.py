@@ -322,7 +322,7 @@ def _threshold_controls(jump: float, ep_change: float, rules: list[str], jump_au
                                         id="analytics-jump-auto",
                                         label=f"auto: top {TOP_JUMPS} per sequence",
                                         value=jump_auto,
-                                        className="small mb-0 ms-auto",
+                                        className="small mb-0 ms-auto me-md-3",
                                     ),
                                 ],
                                 className="d-flex align-items-center gap-2",

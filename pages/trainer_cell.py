@@ -6,8 +6,9 @@ is imported (and its callbacks registered) while it does not register a page.
 The layout goes into the trainer page's empty ``cell-view-container``.
 
 Every callback checks its inputs against its schema (``services.schemas``)
-first; a problem closes the cell view and shows a message in the page's
-``trainer-notice``. The traced model is memoised per tab in the sessions cache.
+first; a problem becomes a message in the cell view's heading (opening the
+cell view) or, for its buttons, in the page's ``trainer-notice``. The traced
+model is memoised per tab in the sessions cache.
 """
 
 from __future__ import annotations
@@ -95,9 +96,6 @@ CELL_OUT = {
     "grads": Output("cell-grad-graph", "figure"),
     "check": Output("cell-check", "children"),
     "heading": Output("cell-heading", "children"),
-    "notice": Output("trainer-notice", "children", allow_duplicate=True),
-    "notice_open": Output("trainer-notice", "is_open", allow_duplicate=True),
-    "notice_color": Output("trainer-notice", "color", allow_duplicate=True),
 }
 USER_ERRORS = (InvalidInput, identity.SessionError, sessions.SessionUnavailable, cache.CacheWriteError)
 
@@ -120,8 +118,8 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
         if v["layer"] is None or not v["tab"]:
             return _answer(hidden=True)
         traced = layer_trace(sessions.session_store(), identity.tab_key(v["tab"]))
-    except USER_ERRORS as error:
-        return _answer(hidden=True, notice=str(error), notice_open=True, notice_color="warning")
+    except USER_ERRORS as error:  # shown in the cell view's own heading (every output lives in the view)
+        return _answer(hidden=False, heading="Cell view", check=str(error))
     if traced is None:
         return _answer(hidden=True)
     trace, state = traced
@@ -150,7 +148,11 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
     )
 
 
-NOTICE_OUT = {k: v for k, v in CELL_OUT.items() if k.startswith("notice")}
+NOTICE_OUT = {
+    "notice": Output("trainer-notice", "children", allow_duplicate=True),
+    "notice_open": Output("trainer-notice", "is_open", allow_duplicate=True),
+    "notice_color": Output("trainer-notice", "color", allow_duplicate=True),
+}
 CLOSE_OUT = {"selected": Output("trainer-selected-layer", "data", allow_duplicate=True), **NOTICE_OUT}
 EXPLAIN_OUT = {
     "open": Output("cell-explain", "is_open"),

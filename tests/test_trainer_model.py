@@ -157,3 +157,47 @@ def test_pretrained_examples_show_the_effect_of_the_learning_rate(store) -> None
     assert saved.epoch == good.epoch
     np.testing.assert_array_equal(saved.weights[0], good.weights[0])
     assert trainer.load_session(store, "learner-b") is None
+
+
+def test_learners_with_the_same_architecture_never_wait_for_each_other() -> None:
+    """While one request holds an engine, another learner of that architecture trains on its own."""
+    import threading
+
+    settings = trainer.Settings(layers=1, cell="gru")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with trainer.engine_for(settings):
+            holding.set()
+            release.wait(300)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(300)
+        other = trainer.train_epoch(trainer.new_state("other", settings))  # would block on a shared lock
+        assert other.epoch == 1
+    finally:
+        release.set()
+        holder.join(300)
+
+
+def test_parallel_sessions_train_exactly_as_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(seed: int) -> trainer.TrainerState:
+        return _train(trainer.new_state(f"par-{seed}", trainer.Settings(seed=seed, layers=2)), 3)
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(run, range(4)))
+    for seed, state in enumerate(together):
+        alone = run(seed)
+        assert state.train_loss == pytest.approx(alone.train_loss, rel=1e-4)
+        for got, want in zip(state.weights, alone.weights, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_model_trainer_does_not_import_serving() -> None:
+    source = (ROOT / "model" / "trainer.py").read_text() + (ROOT / "model" / "trainer_engine.py").read_text()
+    assert "serving" not in source.replace("serving.sessions.session_store()", "")
+    assert "CacheSessionStore" not in source
