@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8050 \
     WEB_CONCURRENCY=2 \
-    RNNX_THREADS=4
+    RNNX_THREADS=4 \
+    RNNX_WARMUP=1
 
 WORKDIR /app
 
@@ -31,7 +32,11 @@ RUN pip install --no-cache-dir -r requirements.txt \
  && chown rnnx:rnnx /data /cache
 
 # The code stays owned by root (read-only for the app user); only /data and /cache are writable.
+# It includes the pretrained default classifiers (model/pretrained/, docs/pretrained.md): the
+# build fails if one does not match its manifest's checksums. RNNX_WARMUP=1 (above) prepares the
+# default analyses on start, with those classifiers, so no one waits for training.
 COPY . .
+RUN python -m model.pretrained
 
 USER rnnx
 VOLUME ["/data", "/cache"]

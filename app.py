@@ -197,9 +197,18 @@ def _finish_dash_setup(app: dash.Dash) -> None:
 
 
 def start_warmup() -> None:
-    """Prepare the default datasets in a detached subprocess when ``RNNX_WARMUP=1``."""
-    if settings.warmup_enabled():
-        warmup.start(settings.warmup_datasets())
+    """Prepare the default datasets in a detached, low-priority subprocess (``RNNX_WARMUP=0``: don't).
+
+    On by default for ``python app.py``; never in demo mode. It never blocks this process, and
+    stops when this process ends.
+    """
+    if settings.warmup_enabled(default=True):
+        names = settings.warmup_datasets()
+        print(
+            f"warm-up: preparing {', '.join(names)} in the background (RNNX_WARMUP=0 turns it off)",
+            flush=True,
+        )
+        warmup.start(names)
 
 
 celery_app = make_celery(settings.redis_url())
@@ -207,5 +216,6 @@ app = create_app(celery_app)
 server = app.server
 
 if __name__ == "__main__":
-    start_warmup()
+    if not settings.flag("RNNX_DEBUG") or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        start_warmup()  # with the debug reloader, only in the serving child (the lock makes it once anyway)
     app.run(host=config.host(), port=config.port(), debug=settings.flag("RNNX_DEBUG"))

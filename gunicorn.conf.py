@@ -33,7 +33,10 @@ def on_starting(server) -> None:
 
 
 def when_ready(server) -> None:
-    """Start the dataset warm-up once per launch (a subprocess; the master never imports TF)."""
+    """Start the dataset warm-up once per launch (a subprocess; the master never imports TF).
+
+    Off unless ``RNNX_WARMUP=1`` (the Docker image sets it); it stops with the master.
+    """
     from serving import settings, warmup
 
     if settings.warmup_enabled():

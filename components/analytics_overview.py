@@ -40,9 +40,16 @@ def chance_level(label_counts: np.ndarray | None, n_classes: int) -> tuple[float
     return (share, majority) if share > uniform else (uniform, None)
 
 
-def _profile_badge(summary: dict) -> html.Div | None:
+def _profile(summary: dict) -> str | None:
+    """The built-in model's profile (an upload's model was trained elsewhere: None)."""
     profile = summary.get("profile")
-    if profile not in PROFILE_NOTES or str(summary.get("dataset", "")).startswith("upload-"):
+    upload = str(summary.get("dataset", "")).startswith("upload-")
+    return profile if profile in PROFILE_NOTES and not upload else None
+
+
+def _profile_badge(summary: dict) -> html.Div | None:
+    profile = _profile(summary)
+    if profile is None:
         return None
     badge = dbc.Badge(
         f"{profile} profile",
@@ -126,7 +133,7 @@ def model_bar(
         id="analytics-model-summary",
     )
     warning = chance_warning(
-        float(acc) if known else accuracy_here, label_counts, class_names, summary.get("profile")
+        float(acc) if known else accuracy_here, label_counts, class_names, _profile(summary)
     )
     return html.Div([stats, warning] if warning is not None else [stats])
 

@@ -3,6 +3,8 @@
 The classifier keeps its weights after every epoch (``TrainedClassifier.checkpoints``);
 each is run in numpy on the text and placed with the final model's fitted projection,
 so the user sees how the hidden-state space organises itself during training.
+The shipped pretrained classifiers (:mod:`model.pretrained`) keep no checkpoints:
+for them a LookupError says how to train one here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ def checkpoint_trajectories(
 ) -> list[CheckpointTrajectory]:
     """The trajectory of ``text`` under every saved epoch of a built-in classifier."""
     classifier = whatif._classifier(dataset)
+    if not classifier.checkpoints and classifier.origin == "pretrained":
+        base = dataset.partition("@")[0]
+        raise LookupError(
+            "Checkpoints are not kept for the pretrained model; run "
+            f"`python -m model.prepare --dataset {base} --retrain` to train it here and keep them."
+        )
     projector = whatif._projector(dataset, method, n_sequences)
     checkpoints = classifier.checkpoints or [classifier.weights]
     accuracies = classifier.history.get("test_accuracy", [])

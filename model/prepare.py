@@ -3,14 +3,15 @@
 Command line (contract, :mod:`model.prepare_cli`)::
 
     python -m model.prepare --dataset {imdb,reuters} [--projection {pca,umap,tsne}]
-                            [--sequences N|all] [--json]
+                            [--sequences N|all] [--retrain] [--export-pretrained] [--json]
     python -m model.prepare --model x.keras --csv y.csv [--vocab v] [--text-column C]
                             [--label-column C] [--classes a,b] [--layer L] [--session S] [--json]
 
 With ``--json`` the last line of stdout is one JSON object with ``dataset``,
 ``classes``, ``test_accuracy``, ``n_sequences``, ``n_hidden_states``,
-``projection``, ``seconds`` (per stage) and ``cached`` (and, for an upload,
-``rows_without_label``). A failure is one ``error: ...`` line on stderr and a
+``projection``, ``seconds`` (per stage), ``cached`` and, for a built-in dataset,
+``classifier_source`` (``"pretrained"``: the shipped files of :mod:`model.pretrained`,
+``"cache"`` or ``"trained"``); for an upload, ``rows_without_label``. A failure is one ``error: ...`` line on stderr and a
 non-zero exit code, never a traceback.
 """
 
@@ -40,6 +41,11 @@ STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.2
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
 ALL_SEQUENCES = "all"
+TRAIN_LABELS = {
+    "cache": "Loading the classifier",
+    "pretrained": "Loading the pretrained classifier",
+    "trained": "Training the classifier",
+}
 
 
 class PrepareError(RuntimeError):
@@ -130,10 +136,14 @@ def is_prepared(dataset: str, method: str, n_sequences: int | None = None) -> bo
 class _Run:
     """One preparation: timed stages with progress, and whether each was a cache hit."""
 
-    def __init__(self, on_progress: Callable[[float, str], None] | None, bars: bool) -> None:
+    def __init__(
+        self, on_progress: Callable[[float, str], None] | None, bars: bool, force: bool = False
+    ) -> None:
         self.stages = Stages(STAGE_WEIGHTS, on_progress, bars)
         self.seconds: dict[str, float] = {}
         self.hits: list[bool] = []
+        self.force = force  # recompute states and projection even when cached (after --retrain)
+        self.extra: dict = {}
 
     def timed(self, name: str, label: str, total: int, work: Callable):
         start = time.perf_counter()
@@ -145,18 +155,34 @@ class _Run:
     def states(self, keys: dict[str, str], n: int, extract: Callable) -> dict:
         """Hidden states (and the analysis), recomputed if either is missing from the cache."""
 
-        def work(update) -> dict:
+        def cached() -> dict | None:
             states = cache.get(keys["states"])
-            if states is not None and cache.contains(keys["analysis"]):
+            return states if states is not None and cache.contains(keys["analysis"]) else None
+
+        def work(update) -> dict:
+            states = None if self.force else cached()
+            if states is not None:
                 self.hits.append(True)
                 return states
-            analysis, states = extract(update)
-            cache.put(keys["analysis"], analysis)
-            cache.put(keys["states"], states)
-            self.hits.append(False)
-            return states
+            if isinstance(cache.store_for(keys["analysis"]), cache.ReadOnlyCache):
+                return self._extract(keys, extract, update)
+            # One extraction at a time per analysis: a second preparation (the warm-up and a
+            # visitor's) waits for the first and then reads its result.
+            with cache.computing_lock(keys["analysis"]):
+                states = None if self.force else cached()
+                if states is not None:
+                    self.hits.append(True)
+                    return states
+                return self._extract(keys, extract, update)
 
         return self.timed("extract", "Extracting hidden states", n, work)
+
+    def _extract(self, keys: dict[str, str], extract: Callable, update) -> dict:
+        analysis, states = extract(update)
+        cache.put(keys["analysis"], analysis)
+        cache.put(keys["states"], states)
+        self.hits.append(False)
+        return states
 
     def project(self, keys: dict[str, str], hidden: np.ndarray, method: str, seed: int) -> None:
         def compute() -> np.ndarray:
@@ -164,8 +190,14 @@ class _Run:
             cache.put(keys["projector"], projector)
             return points
 
-        label = f"Projecting with {projection.LABELS[method]}"
-        _, hit = self.timed("project", label, 1, lambda update: cache.memoize(keys["projection"], compute))
+        def work(update) -> tuple[np.ndarray, bool]:
+            if self.force:
+                points = compute()
+                cache.put(keys["projection"], points)
+                return points, False
+            return cache.memoize(keys["projection"], compute)
+
+        _, hit = self.timed("project", f"Projecting with {projection.LABELS[method]}", 1, work)
         self.hits.append(hit)
 
     def summary(self, analysis: Analysis, method: str, accuracy: float) -> dict:
@@ -183,6 +215,7 @@ class _Run:
             "cell_type": analysis.summary.get("cell_type"),
             "units": analysis.summary.get("units"),
             "profile": profile(),
+            **self.extra,
         }
 
 
@@ -219,10 +252,13 @@ def prepare(
     n_sequences: int | str | None = None,
     on_progress: Callable[[float, str], None] | None = None,
     bars: bool = False,
+    retrain: bool = False,
 ) -> dict:
     """Train or load the classifier, extract every hidden state, project them; returns the summary.
 
     ``n_sequences``: how many test sequences to analyse (default per dataset), or ``"all"``.
+    ``retrain``: train the classifier anew (ignoring the cache and the shipped pretrained files)
+    and recompute this analysis and projection with it.
     """
     from model import datasets
 
@@ -230,7 +266,7 @@ def prepare(
     if base not in DATASETS or cell_type not in (None, *textmodels.CELL_TYPES):
         raise PrepareError(f"Unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}.")
     projection.params_for(projection_method)
-    run = _Run(on_progress, bars)
+    run = _Run(on_progress, bars, force=retrain)
     try:
         data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(base))
     except datasets.DatasetError as error:
@@ -239,13 +275,15 @@ def prepare(
     n = total if n_sequences == ALL_SEQUENCES else min(n_sequences or default_sequences(dataset), total)
     keys = _keys(dataset, n, projection_method)
     config = model_config(dataset)
-    classifier, hit = run.timed(
+    plan = textmodels.classifier_plan(base, config, retrain)
+    classifier, source = run.timed(
         "train",
-        "Training the classifier",
+        TRAIN_LABELS[plan],
         1,
-        lambda update: textmodels.train_classifier(base, config, update),
+        lambda update: textmodels.obtain_classifier(base, config, update, retrain=retrain),
     )
-    run.hits.append(hit)
+    run.hits.append(source != "trained")
+    run.extra["classifier_source"] = source
 
     def extract(update) -> tuple[Analysis, dict]:
         from model import extraction

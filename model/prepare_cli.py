@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import time
 
 from model import byo, cache, prepare, textmodels
-from model.progress import line_reporter
+from model.progress import Stages, line_reporter
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +75,16 @@ def _parser() -> _Parser:
         default=None,
         help="number of test sequences to analyse, or 'all' (a dataset's whole test split)",
     )
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train the classifier anew (ignore the cache and the shipped pretrained files)",
+    )
+    parser.add_argument(
+        "--export-pretrained",
+        action="store_true",
+        help="write the dataset's default classifier into model/pretrained/ (trains it if not cached)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     parser.add_argument("--progress-lines", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -87,8 +99,54 @@ def fail(message: str, progress_lines: bool, code: int) -> int:
     return code
 
 
+def _export(args: argparse.Namespace, reporter) -> dict:
+    """``--export-pretrained``: the default classifier (cached or trained here) into model/pretrained/."""
+    from model import pretrained
+
+    if prepare.profile() != "full" or args.cell_type not in (None, "lstm"):
+        raise prepare.PrepareError(
+            "--export-pretrained writes the default LSTM classifiers only: unset RNNX_PROFILE "
+            "(or set it to full) and leave out --cell-type."
+        )
+    from model import datasets
+
+    start = time.perf_counter()
+    try:
+        datasets.load(args.dataset)  # downloads a missing archive, so the classifier's key sees it
+    except datasets.DatasetError as error:
+        raise prepare.PrepareError(str(error)) from error
+    config = prepare.model_config(args.dataset)
+    stages = Stages({"train": 1.0}, reporter, bars=not args.progress_lines)
+    with stages.stage("train", "Training the classifier (or reading it from the cache)", 1) as update:
+        # Never export the shipped files back into themselves: train anew when the cache holds those.
+        classifier, source = textmodels.obtain_classifier(
+            args.dataset, config, update, retrain=args.retrain, use_pretrained=False
+        )
+        if classifier.origin == "pretrained":
+            classifier, source = textmodels.obtain_classifier(args.dataset, config, update, retrain=True)
+    try:
+        info = pretrained.export(classifier)
+    except pretrained.ExportError as error:
+        raise prepare.PrepareError(str(error)) from error
+    paths = pretrained.files(args.dataset)
+    return {
+        "dataset": args.dataset,
+        "classes": info["class_names"],
+        "test_accuracy": info["test_accuracy"],
+        "test_accuracy_float32": info["test_accuracy_float32"],
+        "embedding_dtype": info["embedding_dtype"],
+        "classifier_source": source,
+        "files": {path.name: path.stat().st_size for path in paths.values()},
+        "directory": str(paths["manifest"].parent),
+        "seconds": {"total": round(time.perf_counter() - start, 3)},
+        "exported": True,
+    }
+
+
 def _run(args: argparse.Namespace) -> dict:
     reporter = line_reporter() if args.progress_lines else None
+    if args.export_pretrained:
+        return _export(args, reporter)
     if args.model:
         return prepare.prepare_upload(
             args.model,
@@ -104,7 +162,9 @@ def _run(args: argparse.Namespace) -> dict:
             bars=not args.progress_lines,
         )
     dataset = prepare.variant_id(args.dataset, args.cell_type)
-    return prepare.prepare(dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines)
+    return prepare.prepare(
+        dataset, args.projection, args.sequences, reporter, bars=not args.progress_lines, retrain=args.retrain
+    )
 
 
 def _debug() -> bool:
@@ -125,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.model) != bool(args.csv) or bool(args.dataset) == bool(args.model):
         parser.error("give either --dataset, or --model with --csv")
+    if args.model and (args.retrain or args.export_pretrained):
+        parser.error("--retrain and --export-pretrained go with --dataset")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     try:
         summary = _run(args)
     except KeyboardInterrupt:
@@ -139,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail(message, args.progress_lines, 1)
     if args.json:
         print(json.dumps(summary))
+    elif summary.get("exported"):
+        print(
+            f"{summary['dataset']}: exported to {summary['directory']} (test accuracy "
+            f"{summary['test_accuracy']:.4f}, {summary['embedding_dtype']} embedding, "
+            f"classifier {summary['classifier_source']})"
+        )
     else:
         missing = summary.get("rows_without_label") or 0
         print(

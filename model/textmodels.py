@@ -1,7 +1,9 @@
 """Text classifiers as in the paper: tokenizer, Embedding → recurrent layer → Dropout → Dense.
 
 Trained weights are kept in the disk cache, keyed by the dataset and the whole
-model configuration (including the seed), so a model is trained once.
+model configuration (including the seed), so a model is trained once. The
+paper's default classifiers also ship with the project (:mod:`model.pretrained`):
+a cache miss for exactly their configuration loads them instead of training.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ class TrainedClassifier:
     test_accuracy: float
     history: dict  # loss/accuracy per epoch, and "test_accuracy" per epoch on CHECKPOINT_SAMPLE texts
     checkpoints: list[list[np.ndarray]] = field(default_factory=list)  # weights after each epoch
+    origin: str = "trained"  # "trained" here, or "pretrained" (shipped files: no checkpoints)
 
     def keras_model(self):
         model = build_model(self.config, len(self.class_names))
@@ -161,63 +164,122 @@ def classifier_key(dataset: str, config: ModelConfig) -> str:
     )
 
 
+CLASSIFIER_SOURCES = ("cache", "pretrained", "trained")
+
+
+def classifier_plan(dataset_name: str, config: ModelConfig, retrain: bool = False) -> str:
+    """Where :func:`obtain_classifier` will most likely take the classifier from (for stage labels)."""
+    from model import pretrained
+
+    if retrain:
+        return "trained"
+    if cache.contains(classifier_key(dataset_name, config)):
+        return "cache"
+    return "pretrained" if pretrained.matches(dataset_name, config) else "trained"
+
+
+def obtain_classifier(
+    dataset_name: str,
+    config: ModelConfig,
+    on_batch: Callable[[int, int], None] | None = None,
+    retrain: bool = False,
+    use_pretrained: bool = True,
+) -> tuple[TrainedClassifier, str]:
+    """The classifier of ``dataset_name`` and where it came from: ``"cache"``, ``"pretrained"`` or ``"trained"``.
+
+    Looks in the cache, then in the shipped pretrained files (checksummed; a loaded one is stored in
+    the cache, so later lookups are plain cache hits), then trains. ``retrain`` skips both lookups
+    and replaces the cache entry.
+    """
+    from model import pretrained
+
+    key = classifier_key(dataset_name, config)
+
+    def compute() -> TrainedClassifier:
+        return _train(dataset_name, config, on_batch)
+
+    if retrain:
+        if isinstance(cache.store_for(key), cache.ReadOnlyCache):
+            return compute(), "trained"
+        with cache.computing_lock(key):
+            classifier = compute()
+            cache.put(key, classifier)
+        return classifier, "trained"
+    missing = object()
+    found = cache.get(key, missing)
+    if found is not missing:
+        return found, "cache"
+    shipped = pretrained.load(dataset_name, config) if use_pretrained else None
+    if shipped is not None:
+        cache.put(key, shipped)
+        return shipped, "pretrained"
+    classifier, hit = cache.memoize(key, compute)
+    return classifier, "cache" if hit else "trained"
+
+
 def train_classifier(
     dataset_name: str,
     config: ModelConfig,
     on_batch: Callable[[int, int], None] | None = None,
+    retrain: bool = False,
 ) -> tuple[TrainedClassifier, bool]:
-    """Train (or load from the cache) the classifier of ``dataset_name``; returns (it, was_cached)."""
+    """Train (or load from the cache or the shipped files) the classifier; returns (it, was_not_trained)."""
+    classifier, source = obtain_classifier(dataset_name, config, on_batch, retrain=retrain)
+    return classifier, source != "trained"
+
+
+def _train(
+    dataset_name: str, config: ModelConfig, on_batch: Callable[[int, int], None] | None
+) -> TrainedClassifier:
+    """Train the classifier of ``dataset_name`` with ``config`` (TensorFlow), keeping every epoch's weights."""
     from model import datasets
 
-    def compute() -> TrainedClassifier:
-        data = datasets.load(dataset_name)
-        train_texts, train_labels = data.train.texts, data.train.labels
-        if config.max_train:
-            train_texts, train_labels = train_texts[: config.max_train], train_labels[: config.max_train]
-        vocabulary = Vocabulary.build(train_texts, config.vocab_size)
-        x_train, _ = encode(train_texts, vocabulary, config.max_len)
-        x_test, _ = encode(data.test.texts, vocabulary, config.max_len)
-        model = build_model(config, len(data.class_names))
-        checkpoints: list[list[np.ndarray]] = []
-        sample = slice(0, CHECKPOINT_SAMPLE)
-        epoch_scores: list[float] = []
+    data = datasets.load(dataset_name)
+    train_texts, train_labels = data.train.texts, data.train.labels
+    if config.max_train:
+        train_texts, train_labels = train_texts[: config.max_train], train_labels[: config.max_train]
+    vocabulary = Vocabulary.build(train_texts, config.vocab_size)
+    x_train, _ = encode(train_texts, vocabulary, config.max_len)
+    x_test, _ = encode(data.test.texts, vocabulary, config.max_len)
+    model = build_model(config, len(data.class_names))
+    checkpoints: list[list[np.ndarray]] = []
+    sample = slice(0, CHECKPOINT_SAMPLE)
+    epoch_scores: list[float] = []
 
-        def keep_checkpoint(epoch: int, logs=None) -> None:
-            checkpoints.append([np.asarray(w) for w in model.get_weights()])
-            p = class_probabilities(model.predict(x_test[sample], batch_size=512, verbose=0))
-            epoch_scores.append(float(np.mean(p.argmax(axis=1) == data.test.labels[sample])))
+    def keep_checkpoint(epoch: int, logs=None) -> None:
+        checkpoints.append([np.asarray(w) for w in model.get_weights()])
+        p = class_probabilities(model.predict(x_test[sample], batch_size=512, verbose=0))
+        epoch_scores.append(float(np.mean(p.argmax(axis=1) == data.test.labels[sample])))
 
-        import keras
+    import keras
 
-        callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=keep_checkpoint)]
-        if on_batch:
-            callbacks.append(_BatchCallback(on_batch, config, len(x_train)))
-        history = model.fit(
-            x_train,
-            train_labels,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            verbose=0,
-            callbacks=callbacks,
-            shuffle=True,
-        )
-        probabilities = class_probabilities(model.predict(x_test, batch_size=512, verbose=0))
-        accuracy = float(np.mean(probabilities.argmax(axis=1) == data.test.labels))
-        return TrainedClassifier(
-            dataset=dataset_name,
-            config=config,
-            class_names=list(data.class_names),
-            vocabulary=vocabulary,
-            weights=[np.asarray(w) for w in model.get_weights()],
-            test_accuracy=accuracy,
-            history={
-                **{k: [float(v) for v in vs] for k, vs in history.history.items()},
-                "test_accuracy": epoch_scores,
-            },
-            checkpoints=checkpoints,
-        )
-
-    return cache.memoize(classifier_key(dataset_name, config), compute)
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=keep_checkpoint)]
+    if on_batch:
+        callbacks.append(_BatchCallback(on_batch, config, len(x_train)))
+    history = model.fit(
+        x_train,
+        train_labels,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        verbose=0,
+        callbacks=callbacks,
+        shuffle=True,
+    )
+    probabilities = class_probabilities(model.predict(x_test, batch_size=512, verbose=0))
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == data.test.labels))
+    return TrainedClassifier(
+        dataset=dataset_name,
+        config=config,
+        class_names=list(data.class_names),
+        vocabulary=vocabulary,
+        weights=[np.asarray(w) for w in model.get_weights()],
+        test_accuracy=accuracy,
+        history={
+            **{k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "test_accuracy": epoch_scores,
+        },
+        checkpoints=checkpoints,
+    )
 
 
 def total_batches(config: ModelConfig, n_train: int) -> int:

@@ -546,7 +546,12 @@ def show_overview(dataset: str, method: str, _prepared: float):
     if xy is None:
         alert = overview.prepare_panel(
             f"The {METHOD_LABELS.get(method, method)} projection of {label}",
-            "This projection has not been computed yet; Prepare computes it (the model and states are cached).",
+            "This projection has not been computed yet; Prepare computes it (the model and states are cached)."
+            + (
+                " The map shows the PCA projection meanwhile."
+                if load_shown(dataset, method)[3] != method
+                else ""
+            ),
         )
         button = {}
     return (

@@ -230,7 +230,7 @@ def update_trainer(**values: Any) -> dict[str, Any]:
         return _reply(UPDATE_OUT, **notice(str(error)), **(paused() if playing else {}))
     state, message, animate = outcome
     views = _views(state, message, animate, "warning" if outcome.halt else "info")
-    if trigger in ("step-button", "trainer-request"):
+    if trigger in ("step-button", "trainer-request") and not outcome.rebuilt:
         views.pop("diagram")  # the network did not change: keep the DOM (and any hover) as it is
     else:
         views["selected"] = None

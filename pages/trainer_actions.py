@@ -37,14 +37,30 @@ def slider_lr(value: float | None) -> float:
 
 
 class Outcome(tuple):
-    """``(state, notice, animate)`` of one action; ``halt`` is true when play must stop."""
+    """``(state, notice, animate)`` of one action.
+
+    ``halt``: play must stop (demo mode, a diverged epoch); ``rebuilt``: the network
+    (data, cell type or layers) is not the one the session had before, so redraw it.
+    """
 
     halt: bool
+    rebuilt: bool
 
-    def __new__(cls, state: trainer.TrainerState, message: str, animate: bool, halt: bool = False) -> Outcome:
+    def __new__(
+        cls,
+        state: trainer.TrainerState,
+        message: str,
+        animate: bool,
+        halt: bool = False,
+        rebuilt: bool = False,
+    ) -> Outcome:
         outcome = super().__new__(cls, (state, message, animate))
-        outcome.halt = halt
+        outcome.halt, outcome.rebuilt = halt, rebuilt
         return outcome
+
+
+def _network(state: trainer.TrainerState | None) -> tuple | None:
+    return None if state is None else tuple(getattr(state.settings, f) for f in trainer.ARCHITECTURE_FIELDS)
 
 
 def _train(state: trainer.TrainerState, epochs: int, budget_s: float | None = None):
@@ -110,6 +126,7 @@ def handle(
     halt = animate = False
     with trainer.session_lock(store, key):
         state = trainer.load_session(store, key)
+        before = _network(state)
         if state is None:
             state = trainer.new_state(key, trainer.Settings(data=data, cell=cell, **knobs))
         state, _ = trainer.update_settings(state, **knobs)
@@ -142,4 +159,4 @@ def handle(
         state = replace(state, notice="")
         trainer.save_session(store, state)
     text = " ".join(dict.fromkeys(m for m in messages if m))
-    return Outcome(state, text, animate, halt)
+    return Outcome(state, text, animate, halt, rebuilt=_network(state) != before)

@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import secrets
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -30,8 +31,10 @@ from model import cache
 from serving import settings
 
 PREFIX = "session:trainer:"
-LOCK_EXPIRE_S = 120.0  # a holder that died frees its session after this long
-LOCK_WAIT_S = 60.0  # how long a request waits for the same tab's previous one
+LOCK_EXPIRE_S = 180.0  # a holder that died frees its session after this long
+LOCK_WAIT_S = (
+    90.0  # how long a request waits for the same tab's previous one (a fresh server's first is slow)
+)
 log = logging.getLogger("rnnx.sessions")
 
 
@@ -94,10 +97,17 @@ class DiskSessionStore:
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:
         """Serialise read-modify-write of one session across this machine's processes (only that one)."""
-        store, name, me = self._cache(), f"lock:{PREFIX}{key}", secrets.token_hex(8)
+        store, name = self._cache(), f"lock:{PREFIX}{key}"
+        me = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
         deadline = time.monotonic() + LOCK_WAIT_S
         with self._errors():
             while not store.add(name, me, expire=LOCK_EXPIRE_S, retry=True):
+                holder = store.get(name)
+                if isinstance(holder, str) and cache._holder_is_dead(holder):  # its process is gone
+                    with store.transact(retry=True):
+                        if store.get(name) == holder:
+                            store.delete(name, retry=True)
+                    continue
                 if time.monotonic() > deadline:
                     raise _busy()
                 time.sleep(0.01)

@@ -72,9 +72,13 @@ def redis_url() -> str | None:
     return url or None
 
 
-def warmup_enabled() -> bool:
-    """``RNNX_WARMUP=1`` prepares the default datasets in the background on start (off in demo mode)."""
-    return flag("RNNX_WARMUP") and not demo_mode()
+def warmup_enabled(default: bool = False) -> bool:
+    """Whether to prepare the default datasets in the background on start (never in demo mode).
+
+    ``RNNX_WARMUP=1`` turns it on, ``RNNX_WARMUP=0`` off; unset, ``default`` decides: on for
+    ``python app.py``, off under a bare gunicorn (the Docker image sets ``RNNX_WARMUP=1``).
+    """
+    return flag("RNNX_WARMUP", default) and not demo_mode()
 
 
 def warmup_datasets() -> list[str]:

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("RNNX_WARMUP", "0")  # servers started by tests never warm up in the background
 if "RNNX_DATA_DIR" not in os.environ and SHARED_DATA.exists():
     os.environ["RNNX_DATA_DIR"] = str(SHARED_DATA)
 

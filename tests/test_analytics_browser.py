@@ -156,6 +156,55 @@ def test_moving_the_threshold_changes_the_labelled_words(synthetic_app, browser)
     assert labelled_spans == _labelled(browser)
 
 
+def test_default_labels_are_the_top_jumps_until_the_slider_moves(synthetic_app, browser):
+    from components.analytics_labels import TOP_JUMPS
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb&seq=5")
+    _wait(browser, lambda d: _trajectory(d) and len(_trajectory(d)["x"]) > 0)
+    assert _css(browser, "#analytics-jump-auto")[0].is_selected()
+    assert len(_labelled(browser)) == min(TOP_JUMPS, len(_trajectory(browser)["x"]))
+    assert "jump=" not in browser.current_url  # automatic: nothing to restore
+    _set_threshold(browser, 0.05)
+    _wait(browser, lambda d: not _css(d, "#analytics-jump-auto")[0].is_selected())
+    _wait(browser, lambda d: len(_labelled(d)) > TOP_JUMPS)
+    assert "jump=0.05" in browser.current_url
+    assert console_errors(browser) == []
+
+
+def test_hovering_the_state_cloud_names_sequence_step_word_and_ep(synthetic_app, browser):
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    _wait(browser, lambda d: _css(d, "#projection-graph canvas"))
+    where = browser.execute_script(
+        """var gd = document.querySelector('#projection-graph .js-plotly-plot');
+        var i = gd._fullData.findIndex(function (t) { return t.uid === 'states' && t._length > 0; });
+        if (i < 0) { i = gd._fullData.findIndex(function (t) { return /^states/.test(t.uid) && t._length > 0; }); }
+        var t = gd._fullData[i], fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + fl._size.l + fl.xaxis.l2p(t.x[0]), r.top + fl._size.t + fl.yaxis.l2p(t.y[0])];"""
+    )
+    for dy in (0, 1):  # a second small move makes plotly hit-test the WebGL points
+        action = ActionBuilder(browser)
+        action.pointer_action.move_to_location(int(where[0]), int(where[1]) + dy)
+        action.perform()
+    label = _wait(
+        browser,
+        lambda d: d.execute_script(
+            "var h = document.querySelector('#projection-graph .hoverlayer'); return h && h.textContent;"
+        ),
+        timeout=10,
+    )
+    assert "sequence #" in label and "step" in label and "EP positive" in label
+    assert console_errors(browser) == []
+
+
+def test_tsne_not_prepared_shows_pca_meanwhile(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb&method=tsne")
+    _wait(browser, lambda d: _css(d, "#projection-graph .gtitle"))
+    assert "PCA projection stands in" in _css(browser, "#projection-graph .gtitle")[0].text
+    assert _css(browser, "#projection-graph canvas")
+
+
 def test_a_url_with_a_sequence_restores_the_selection(synthetic_app, browser):
     _open(browser, f"{synthetic_app}/analytics?dataset=reuters&method=umap&seq=7")
     _wait(browser, lambda d: _css(d, "#sequence-text .rnnx-word"))
@@ -212,6 +261,7 @@ def test_real_reuters_analysis_is_explorable(real_app, browser):
     n_words = len(_css(browser, "#sequence-text .rnnx-word"))
     _wait(browser, lambda d: _trajectory(d) and len(_trajectory(d)["x"]) == n_words)
     assert len(_css(browser, "#ep-heatmap .heatmaplayer .hm")) == 6  # 5 classes + summary
+    assert _css(browser, "#analytics-profile-badge")[0].text == "quick profile"
     assert console_errors(browser) == []
 
 

@@ -148,3 +148,25 @@ def test_tour_loads_a_pretrained_example_from_its_card(app_server: str, browser)
     browser.execute_script("window.rnnxTour.next()")  # the tour goes on after the example is loaded
     assert browser.execute_script(CURRENT_JS)["index"] == index + 1
     browser.execute_script("window.rnnxTour.finish()")
+
+
+def test_skip_cross_is_visible_and_the_card_says_esc_closes_it(app_server: str, browser) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(app_server + "/trainer")
+    _wait(browser, lambda d: d.execute_script("return !!window.rnnxTour"))
+    browser.execute_script("window.rnnxTour.start('trainer')")
+    _wait(browser, _popover_shown)
+    skip = browser.find_element(By.ID, "tour-skip")
+    assert skip.text == "×" and skip.size["width"] >= 20 and skip.size["height"] >= 20
+    colour = browser.execute_script("return getComputedStyle(arguments[0]).color", skip)
+    background = browser.execute_script(
+        "return getComputedStyle(document.getElementById('tour-popover')).backgroundColor"
+    )
+    assert colour not in (background, "rgb(255, 255, 255)")  # drawn, and not white on white
+    assert "Esc closes the tour" in browser.find_element(By.ID, "tour-hint").text
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    _wait(browser, lambda d: not _popover_shown(d), timeout=10)
+    assert browser.execute_script(CURRENT_JS) is None

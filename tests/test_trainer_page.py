@@ -260,3 +260,34 @@ def test_a_diverged_epoch_keeps_the_previous_weights(page) -> None:
     assert saved.epoch == 1 and all(np.isfinite(w).all() for w in saved.weights)
     for got, want in zip(saved.weights, state.weights, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_sessions_and_cell_traces_live_in_the_sessions_cache_never_among_results(page) -> None:
+    from model import cache
+    from pages import trainer_cell
+
+    results = len(cache.get_cache())
+    key = "ef" * 16 + "-" + "01" * 16
+    state, *_ = page.handle("trainer-session", key, *ARGS, store=STORE)
+    assert cache.sessions_cache().get(sessions.PREFIX + key) is not None
+    trace, traced = trainer_cell.layer_trace(STORE, key)
+    assert traced.epoch == state.epoch and len(trace["layers"]) == 3
+    assert len(cache.get_cache()) == results  # nothing per-session among the prepared results
+
+
+def test_a_lock_left_by_a_dead_process_is_broken() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from model import cache
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    owner = f"{socket.gethostname()}:{int(gone.stdout)}:dead"
+    cache.sessions_cache().set(f"lock:{sessions.PREFIX}orphan", owner, expire=600)
+    with STORE.lock("orphan"):  # taken at once, not after the lock's expiry
+        STORE.put("orphan", {"pid": os.getpid()})
+    assert STORE.get("orphan") == {"pid": os.getpid()}

@@ -37,7 +37,7 @@ TIMEOUT_S = 600  # generous: the first trainer request of a server imports Tenso
 
 
 def server_env(cache_dir: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "RNNX_CACHE_DIR": str(cache_dir), "HOST": "127.0.0.1", **extra}
+    env = {**os.environ, "RNNX_CACHE_DIR": str(cache_dir), "HOST": "127.0.0.1", "RNNX_WARMUP": "0", **extra}
     for name in (
         "RNNX_DEMO_MODE",
         "REDIS_URL",
@@ -46,7 +46,6 @@ def server_env(cache_dir: Path, **extra: str) -> dict[str, str]:
         "RNNX_AUTH_FILE",
         "RNNX_BASE_PATH",
         "RNNX_STATE_DIR",
-        "RNNX_WARMUP",
     ):
         if name not in extra:
             env.pop(name, None)
