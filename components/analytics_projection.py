@@ -13,7 +13,7 @@ point by point through colour strings, which costs as much as drawing the points
 
 from __future__ import annotations
 
-import base64
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -237,54 +237,6 @@ def whatif_trace(
     }
 
 
-def typed_array(values: np.ndarray) -> dict:
-    """A 2-D array of small non-negative integers as plotly.js's base64 typed-array spec.
-
-    plotly.py sends 2-D numpy arrays as nested JSON lists (about 9 bytes a number); this is
-    2 bytes a number (4 where a value exceeds 65535), and plotly.js reads it as rows.
-    """
-    values = np.asarray(values)
-    wide = values.size and int(values.max()) > np.iinfo(np.uint16).max
-    dtype = "u4" if wide else "u2"
-    data = np.ascontiguousarray(values, dtype="<" + dtype)
-    return {
-        "dtype": dtype,
-        "bdata": base64.b64encode(data.tobytes()).decode(),
-        "shape": f"{len(data)}, {data.shape[1]}",
-    }
-
-
-def _hover_template(marker: dict, names: list[str], b: int, word: bool) -> str:
-    """The state cloud's hover label for colour bin ``b``: word, sequence, step and EP."""
-    head = ("<b>%{text}</b> · " if word else "") + "sequence #%{customdata[0]} · step %{customdata[1]}"
-    if marker.get("colorscale") == colors.EP_COLORSCALE:
-        return head + f"<br>EP {names[-1]}: %{{customdata[2]}}%<extra></extra>"
-    name = names[b] if b < len(names) else "?"
-    if marker.get("mode") == "actual":
-        return head + f"<br>actual {name} · EP {name}: %{{customdata[2]}}%<extra></extra>"
-    return head + f"<br>predicted {name} · EP {name}: %{{customdata[2]}}%<extra></extra>"
-
-
-def _hover_fields(hover: dict | None, marker: dict, rows: np.ndarray, b: int) -> dict:
-    """customdata ([sequence, step, EP % of the bin's class]), the words and the template of one bin."""
-    if not hover or not len(rows):
-        return {"hoverinfo": "none"}
-    names = list(hover["names"])
-    binary_ep = marker.get("colorscale") == colors.EP_COLORSCALE
-    cls = len(names) - 1 if binary_ep else min(b, len(names) - 1)
-    ep = np.asarray(hover["ep"])[rows, cls]
-    columns = np.stack(
-        [np.asarray(hover["seq"])[rows], np.asarray(hover["step"])[rows], np.rint(np.clip(ep, 0, 1) * 100)],
-        axis=1,
-    )
-    words = hover.get("words")
-    return {
-        "customdata": typed_array(columns),
-        "text": np.asarray(words)[rows] if words is not None else None,
-        "hovertemplate": _hover_template(marker, names, b, words is not None),
-    }
-
-
 def _state_trace(
     xy: np.ndarray, color: str, opacity: float | np.ndarray, b: int, hover: dict | None = None
 ) -> go.Scattergl:
@@ -324,13 +276,12 @@ def projection_figure(
     overlay: list[dict] | None = None,
     title: str = "",
     whatif: list[dict] | None = None,
-    hover: dict | None = None,
+    hover: Callable[[np.ndarray, int], dict] | None = None,
 ) -> go.Figure:
     """The state cloud (``xy`` in view coordinates, colours from ``base_colors``), the overlay
     slots and the what-if slots.
 
-    ``hover`` (per drawn state ``seq``, ``step``, ``ep``, optional ``words``, and the class
-    ``names``) gives every state a hover label, sent compactly (``typed_array``)."""
+    ``hover(rows, bin)``: the hover fields of a colour bin's trace (``analytics_view.cloud_hover``)."""
     bins, palette = state_bins(marker)
     rows = _rows_by_bin(bins, palette)
     cloud = [
@@ -339,7 +290,7 @@ def projection_figure(
             palette[b] if b < len(palette) else "#999999",
             opacity if np.isscalar(opacity) else opacity[r],
             b,
-            _hover_fields(hover, marker, r, b),
+            hover(r, b) if hover is not None and len(r) else None,
         )
         for b, r in enumerate(rows)
     ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 
 import numpy as np
 
+from components import analytics_colors as colors
 from components import analytics_labels as labels_mod
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
@@ -120,7 +124,12 @@ def analysed_texts(analysis: Analysis) -> list[str]:
 HOVER_WORDS_MAX = 30_000  # above this many drawn states the cloud's labels leave out the word
 
 
-def cloud_hover(analysis: Analysis, final_only: bool) -> dict:
+def cloud_hover(analysis: Analysis, final_only: bool, marker: dict) -> Callable[[np.ndarray, int], dict]:
+    """The hover fields of each state trace of the cloud drawn with ``marker`` (``projection_figure``)."""
+    return partial(hover_fields, hover_data(analysis, final_only), marker)
+
+
+def hover_data(analysis: Analysis, final_only: bool) -> dict:
     """Per drawn state of the cloud: sequence, step, EP and (small sets only) word, for its hover labels.
 
     Sequence, step and EP travel as one compact typed array; the words as strings would add about
@@ -140,6 +149,52 @@ def cloud_hover(analysis: Analysis, final_only: bool) -> dict:
             words = [analysis.words[k][t] for k, t in zip(seq.tolist(), step.tolist(), strict=True)]
         hover["words"] = np.array(words, dtype=str) if words else np.array([], dtype=str)
     return hover
+
+
+def typed_array(values: np.ndarray) -> dict:
+    """A 2-D array of small non-negative integers as plotly.js's base64 typed-array spec.
+
+    plotly.py sends 2-D numpy arrays as nested JSON lists (about 9 bytes a number); this is
+    2 bytes a number (4 where a value exceeds 65535), and plotly.js reads it as rows.
+    """
+    values = np.asarray(values)
+    wide = values.size and int(values.max()) > np.iinfo(np.uint16).max
+    dtype = "u4" if wide else "u2"
+    data = np.ascontiguousarray(values, dtype="<" + dtype)
+    return {
+        "dtype": dtype,
+        "bdata": base64.b64encode(data.tobytes()).decode(),
+        "shape": f"{len(data)}, {data.shape[1]}",
+    }
+
+
+def _hover_template(marker: dict, names: list[str], b: int, word: bool) -> str:
+    """The state cloud's hover label for colour bin ``b``: word, sequence, step and EP."""
+    head = ("<b>%{text}</b> · " if word else "") + "sequence #%{customdata[0]} · step %{customdata[1]}"
+    if marker.get("colorscale") == colors.EP_COLORSCALE:
+        return head + f"<br>EP {names[-1]}: %{{customdata[2]}}%<extra></extra>"
+    name = names[b] if b < len(names) else "?"
+    if marker.get("mode") == "actual":
+        return head + f"<br>actual {name} · EP {name}: %{{customdata[2]}}%<extra></extra>"
+    return head + f"<br>predicted {name} · EP {name}: %{{customdata[2]}}%<extra></extra>"
+
+
+def hover_fields(hover: dict, marker: dict, rows: np.ndarray, b: int) -> dict:
+    """customdata ([sequence, step, EP % of the bin's class]), the words and the template of one bin."""
+    names = list(hover["names"])
+    binary_ep = marker.get("colorscale") == colors.EP_COLORSCALE
+    cls = len(names) - 1 if binary_ep else min(b, len(names) - 1)
+    ep = np.asarray(hover["ep"])[rows, cls]
+    columns = np.stack(
+        [np.asarray(hover["seq"])[rows], np.asarray(hover["step"])[rows], np.rint(np.clip(ep, 0, 1) * 100)],
+        axis=1,
+    )
+    words = hover.get("words")
+    return {
+        "customdata": typed_array(columns),
+        "text": np.asarray(words)[rows] if words is not None else None,
+        "hovertemplate": _hover_template(marker, names, b, words is not None),
+    }
 
 
 def filter_sequences(

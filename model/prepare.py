@@ -11,8 +11,8 @@ With ``--json`` the last line of stdout is one JSON object with ``dataset``,
 ``classes``, ``test_accuracy``, ``n_sequences``, ``n_hidden_states``,
 ``projection``, ``seconds`` (per stage), ``cached`` and, for a built-in dataset,
 ``classifier_source`` (``"pretrained"``: the shipped files of :mod:`model.pretrained`,
-``"cache"`` or ``"trained"``); for an upload, ``rows_without_label``. A failure is one ``error: ...`` line on stderr and a
-non-zero exit code, never a traceback.
+``"cache"`` or ``"trained"``); for an upload, ``rows_without_label``. A failure is
+one ``error: ...`` line on stderr and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ DATASETS = {
 }
 PROJECTIONS = projection.METHODS
 STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.25}
+# Without training (a cached or pretrained classifier) extraction is most of the work.
+STAGE_WEIGHTS_LOADED = {"dataset": 0.15, "train": 0.05, "extract": 0.6, "project": 0.2}
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
 ALL_SEQUENCES = "all"
@@ -137,9 +139,13 @@ class _Run:
     """One preparation: timed stages with progress, and whether each was a cache hit."""
 
     def __init__(
-        self, on_progress: Callable[[float, str], None] | None, bars: bool, force: bool = False
+        self,
+        on_progress: Callable[[float, str], None] | None,
+        bars: bool,
+        force: bool = False,
+        weights: dict[str, float] = STAGE_WEIGHTS,
     ) -> None:
-        self.stages = Stages(STAGE_WEIGHTS, on_progress, bars)
+        self.stages = Stages(weights, on_progress, bars)
         self.seconds: dict[str, float] = {}
         self.hits: list[bool] = []
         self.force = force  # recompute states and projection even when cached (after --retrain)
@@ -266,7 +272,10 @@ def prepare(
     if base not in DATASETS or cell_type not in (None, *textmodels.CELL_TYPES):
         raise PrepareError(f"Unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}.")
     projection.params_for(projection_method)
-    run = _Run(on_progress, bars, force=retrain)
+    config = model_config(dataset)
+    plan = textmodels.classifier_plan(base, config, retrain)  # before a download: "trained"
+    weights = STAGE_WEIGHTS if plan == "trained" else STAGE_WEIGHTS_LOADED
+    run = _Run(on_progress, bars, force=retrain, weights=weights)
     try:
         data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(base))
     except datasets.DatasetError as error:
@@ -274,8 +283,6 @@ def prepare(
     total = len(data.test.texts)
     n = total if n_sequences == ALL_SEQUENCES else min(n_sequences or default_sequences(dataset), total)
     keys = _keys(dataset, n, projection_method)
-    config = model_config(dataset)
-    plan = textmodels.classifier_plan(base, config, retrain)
     classifier, source = run.timed(
         "train",
         TRAIN_LABELS[plan],

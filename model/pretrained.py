@@ -9,10 +9,12 @@ archive they were trained on, ``TRAINER_VERSION``, the Keras/TensorFlow versions
 and the sha256 of the two other files).
 
 :func:`load` gives a :class:`~model.textmodels.TrainedClassifier` only when the
-requested classifier is exactly theirs (dataset, config, archive fingerprint,
-trainer version) and every file matches its checksum; otherwise None, with a
-warning when a file fails its checksum, so the caller trains instead. Loading
-uses numpy only: TensorFlow is needed only when the model is run.
+requested classifier is exactly theirs (dataset, config, trainer version, and
+the data: the same archive sha256, or an archive that parses to the very same
+texts and labels, as the public downloads do: they carry extra files) and every
+file matches its checksum; otherwise None, with a warning when a file fails its
+checksum, so the caller trains instead. Loading uses numpy only: TensorFlow is
+needed only when the model is run.
 
 They are written by ``python -m model.prepare --dataset imdb --export-pretrained``
 (see docs/pretrained.md).
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import textmodels
+from model import cache, textmodels
 
 DIRECTORY = Path(__file__).resolve().with_name("pretrained")
 FORMAT = 1
@@ -74,8 +76,35 @@ def manifest(dataset: str, directory: Path | None = None) -> dict | None:
     return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 
 
-def mismatch(dataset: str, config: textmodels.ModelConfig, info: dict | None) -> str | None:
-    """Why the shipped classifier described by ``info`` is not the one requested (None: it is)."""
+def data_digest(dataset: str) -> str:
+    """sha256 of the parsed dataset (class names, every text and label of both splits).
+
+    Equal for every archive holding the same data, whatever else it carries (the public IMDB
+    archive also has unlabelled reviews); kept in the cache per archive fingerprint.
+    """
+    from model import datasets
+
+    def compute() -> str:
+        data = datasets.load(dataset, download=False)
+        digest = hashlib.sha256(json.dumps(list(data.class_names)).encode())
+        for split in (data.train, data.test):
+            digest.update(f"{len(split.texts)}\n".encode())
+            for text in split.texts:
+                digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+            digest.update(np.asarray(split.labels, dtype=np.int64).tobytes())
+        return digest.hexdigest()
+
+    key = cache.make_key("dataset-digest", dataset=dataset, fingerprint=datasets.fingerprint(dataset), v=1)
+    return cache.memoize(key, compute)[0]
+
+
+def mismatch(
+    dataset: str, config: textmodels.ModelConfig, info: dict | None, check_data: bool = True
+) -> str | None:
+    """Why the shipped classifier described by ``info`` is not the one requested (None: it is).
+
+    ``check_data=False`` takes an archive other than theirs on trust (no parsing; for estimates).
+    """
     from model import datasets
 
     if info is None:
@@ -90,14 +119,22 @@ def mismatch(dataset: str, config: textmodels.ModelConfig, info: dict | None) ->
         return "the requested config differs"
     if info.get("trainer_version") != textmodels.TRAINER_VERSION:
         return f"trainer version {info.get('trainer_version')} != {textmodels.TRAINER_VERSION}"
-    if dataset not in datasets.ARCHIVES or info.get("archive_sha256") != datasets.fingerprint(dataset):
-        return "the dataset archive differs from the one they were trained on"
-    return None
+    if dataset not in datasets.ARCHIVES:
+        return "not a built-in dataset"
+    if info.get("archive_sha256") == datasets.fingerprint(dataset) or not check_data:
+        return None
+    try:
+        same = bool(info.get("data_sha256")) and data_digest(dataset) == info["data_sha256"]
+    except Exception as error:  # an unreadable archive, a cache that cannot be written: train instead
+        return f"the dataset could not be compared ({type(error).__name__}: {str(error)[:200]})"
+    return None if same else "the dataset differs from the one they were trained on"
 
 
-def matches(dataset: str, config: textmodels.ModelConfig, directory: Path | None = None) -> bool:
+def matches(
+    dataset: str, config: textmodels.ModelConfig, directory: Path | None = None, check_data: bool = True
+) -> bool:
     """Whether shipped files describe exactly this classifier (their checksums are checked by :func:`load`)."""
-    return mismatch(dataset, config, manifest(dataset, directory)) is None
+    return mismatch(dataset, config, manifest(dataset, directory), check_data) is None
 
 
 def verify(dataset: str, info: dict, directory: Path | None = None) -> str | None:
@@ -233,6 +270,7 @@ def export(
         "weight_shapes": [list(w.shape) for w in stored],
         "archive": datasets.ARCHIVES[dataset],
         "archive_sha256": datasets.fingerprint(dataset),
+        "data_sha256": data_digest(dataset),
         "trainer_version": textmodels.TRAINER_VERSION,
         "versions": _versions(),
         "history": classifier.history,

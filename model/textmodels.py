@@ -175,7 +175,7 @@ def classifier_plan(dataset_name: str, config: ModelConfig, retrain: bool = Fals
         return "trained"
     if cache.contains(classifier_key(dataset_name, config)):
         return "cache"
-    return "pretrained" if pretrained.matches(dataset_name, config) else "trained"
+    return "pretrained" if pretrained.matches(dataset_name, config, check_data=False) else "trained"
 
 
 def obtain_classifier(

@@ -60,6 +60,7 @@ def test_shipped_files_match_their_manifest(dataset: str) -> None:
     assert info["trainer_version"] == textmodels.TRAINER_VERSION
     assert info["test_accuracy"] >= FLOORS[dataset]
     assert info["archive"] == datasets.ARCHIVES[dataset]
+    assert info["data_sha256"] == pretrained.data_digest(dataset)
     if info["archive"] in archive_sums():
         assert info["archive_sha256"] == archive_sums()[info["archive"]]
     assert {"keras", "tensorflow"} <= info["versions"].keys()
@@ -131,10 +132,14 @@ def test_shipped_files_are_used_only_for_exactly_their_config(
     assert not pretrained.matches("reuters", prepare.model_config("reuters"))
     monkeypatch.delenv("RNNX_PROFILE")
     with monkeypatch.context() as patched:
+        # Another archive (the public download carries extra files) holding the same data: used.
         patched.setattr(datasets, "fingerprint", lambda name: "0" * 64)
-        assert pretrained.mismatch("reuters", config, pretrained.manifest("reuters")).startswith(
-            "the dataset"
-        )
+        assert pretrained.matches("reuters", config)
+        # Another archive with other data: not used.
+        patched.setattr(pretrained, "data_digest", lambda name: "f" * 64)
+        why = pretrained.mismatch("reuters", config, pretrained.manifest("reuters"))
+        assert why == "the dataset differs from the one they were trained on"
+        assert pretrained.load("reuters", config) is None
     with monkeypatch.context() as patched:
         patched.setattr(textmodels, "TRAINER_VERSION", textmodels.TRAINER_VERSION + 1)
         assert not pretrained.matches("reuters", config)

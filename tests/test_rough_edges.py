@@ -222,7 +222,7 @@ def test_every_cloud_trace_has_a_hover_label_with_sequence_step_word_and_ep(data
     state_labels = np.repeat(a.labels, np.diff(a.offsets))
     marker = projection.base_colors(a.ep, state_labels, a.class_names, mode)
     fig = projection.projection_figure(
-        synthetic_projection(a), marker, 0.6, "r", hover=view.cloud_hover(a, False)
+        synthetic_projection(a), marker, 0.6, "r", hover=view.cloud_hover(a, False, marker)
     )
     rows = projection.cloud_rows(marker)
     seq, step = a.sequence_of_state(), a.step_of_state()
@@ -248,8 +248,8 @@ def test_large_clouds_leave_the_words_out_but_keep_sequence_step_and_ep(monkeypa
     monkeypatch.setattr(view, "HOVER_WORDS_MAX", 10)
     a = synthetic_analysis("imdb", 25)
     marker = projection.base_colors(a.ep, np.repeat(a.labels, np.diff(a.offsets)), a.class_names, "ep")
-    hover = view.cloud_hover(a, False)
-    assert "words" not in hover
+    assert "words" not in view.hover_data(a, False)
+    hover = view.cloud_hover(a, False, marker)
     fig = projection.projection_figure(synthetic_projection(a), marker, 0.6, "r", hover=hover)
     drawn = [fig.data[s] for s in projection.state_slots(projection.EP_BINS) if len(fig.data[s].x)]
     assert all("%{text}" not in t.hovertemplate and t.text is None for t in drawn)
@@ -258,14 +258,14 @@ def test_large_clouds_leave_the_words_out_but_keep_sequence_step_and_ep(monkeypa
 
 def test_final_states_only_hover_names_each_sequences_last_word():
     a = synthetic_analysis("imdb", 12)
-    hover = view.cloud_hover(a, True)
+    hover = view.hover_data(a, True)
     assert hover["seq"].tolist() == list(range(12))
     assert hover["step"].tolist() == [len(w) - 1 for w in a.words]
     assert hover["words"].tolist() == [w[-1] for w in a.words]
 
 
 def test_typed_array_widens_past_uint16():
-    spec = projection.typed_array(np.array([[70000, 1, 2]]))
+    spec = view.typed_array(np.array([[70000, 1, 2]]))
     assert spec["dtype"] == "u4" and _decode(spec).tolist() == [[70000, 1, 2]]
 
 
