@@ -57,7 +57,6 @@ def _profile_badge(summary: dict) -> html.Div | None:
         color="warning" if profile == "quick" else "success",
         text_color="dark" if profile == "quick" else None,
         title=PROFILE_NOTES[profile],
-        className="rnnx-profile-badge",
     )
     return html.Div(
         [html.Div(badge, className="rnnx-stat-value"), html.Div("profile", className="rnnx-stat-label")],
@@ -79,7 +78,7 @@ def chance_warning(
     if accuracy > chance + NEAR_CHANCE:
         return None
     guess = (
-        f"always answering “{class_names[majority]}”, the most common class"
+        f"always answering “{class_names[majority]}”, the most common class of the analysed texts"
         if majority is not None
         else f"guessing among {len(class_names)} classes"
     )

@@ -79,7 +79,6 @@ def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str]
         }
     values = ep.argmax(axis=1) if mode == "ep" else state_labels
     return {
-        "mode": mode,
         "color": np.asarray(values, dtype=np.uint8),
         "colorscale": colors.discrete_colorscale(palette),
         "cmin": -0.5,

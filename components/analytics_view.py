@@ -124,9 +124,11 @@ def analysed_texts(analysis: Analysis) -> list[str]:
 HOVER_WORDS_MAX = 30_000  # above this many drawn states the cloud's labels leave out the word
 
 
-def cloud_hover(analysis: Analysis, final_only: bool, marker: dict) -> Callable[[np.ndarray, int], dict]:
-    """The hover fields of each state trace of the cloud drawn with ``marker`` (``projection_figure``)."""
-    return partial(hover_fields, hover_data(analysis, final_only), marker)
+def cloud_hover(
+    analysis: Analysis, final_only: bool, marker: dict, mode: str = "ep"
+) -> Callable[[np.ndarray, int], dict]:
+    """The hover fields of each state trace of the cloud drawn with ``marker`` in colour ``mode``."""
+    return partial(hover_fields, {**hover_data(analysis, final_only), "mode": mode}, marker)
 
 
 def hover_data(analysis: Analysis, final_only: bool) -> dict:
@@ -168,13 +170,13 @@ def typed_array(values: np.ndarray) -> dict:
     }
 
 
-def _hover_template(marker: dict, names: list[str], b: int, word: bool) -> str:
+def _hover_template(marker: dict, mode: str, names: list[str], b: int, word: bool) -> str:
     """The state cloud's hover label for colour bin ``b``: word, sequence, step and EP."""
     head = ("<b>%{text}</b> · " if word else "") + "sequence #%{customdata[0]} · step %{customdata[1]}"
     if marker.get("colorscale") == colors.EP_COLORSCALE:
         return head + f"<br>EP {names[-1]}: %{{customdata[2]}}%<extra></extra>"
     name = names[b] if b < len(names) else "?"
-    if marker.get("mode") == "actual":
+    if mode == "actual":
         return head + f"<br>actual {name} · EP {name}: %{{customdata[2]}}%<extra></extra>"
     return head + f"<br>predicted {name} · EP {name}: %{{customdata[2]}}%<extra></extra>"
 
@@ -193,7 +195,7 @@ def hover_fields(hover: dict, marker: dict, rows: np.ndarray, b: int) -> dict:
     return {
         "customdata": typed_array(columns),
         "text": np.asarray(words)[rows] if words is not None else None,
-        "hovertemplate": _hover_template(marker, names, b, words is not None),
+        "hovertemplate": _hover_template(marker, hover.get("mode", "ep"), names, b, words is not None),
     }
 
 

@@ -683,7 +683,7 @@ def draw_projection(
         overlay,
         note,
         whatif=whatif,
-        hover=view.cloud_hover(analysis, bool(final_only), marker),
+        hover=view.cloud_hover(analysis, bool(final_only), marker, color_mode or "ep"),
     )
 
 

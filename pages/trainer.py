@@ -28,7 +28,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from components import trainer_figures as figs
 from components import trainer_layout
 from model import cache, trainer
-from pages.trainer_actions import DEMO_NOTICE, MAX_CATCH_UP, Outcome, handle, slider_lr  # noqa: F401
+from pages.trainer_actions import CHANGES, DEMO_NOTICE, MAX_CATCH_UP, Outcome, handle, slider_lr  # noqa: F401
 from services import identity, schemas
 from services.validation import InvalidInput
 from serving import sessions
@@ -232,8 +232,8 @@ def update_trainer(**values: Any) -> dict[str, Any]:
     views = _views(state, message, animate, "warning" if outcome.halt else "info")
     if trigger in ("step-button", "trainer-request") and not outcome.rebuilt:
         views.pop("diagram")  # the network did not change: keep the DOM (and any hover) as it is
-    else:
-        views["selected"] = None
+    if outcome.rebuilt or trigger in CHANGES or isinstance(trigger, dict):
+        views["selected"] = None  # the selected layer may be gone: close the cell view
     return _reply(UPDATE_OUT, **views, **(paused() if outcome.halt else {}))
 
 

@@ -39,8 +39,8 @@ def slider_lr(value: float | None) -> float:
 class Outcome(tuple):
     """``(state, notice, animate)`` of one action.
 
-    ``halt``: play must stop (demo mode, a diverged epoch); ``rebuilt``: the network
-    (data, cell type or layers) is not the one the session had before, so redraw it.
+    ``halt``: play must stop (demo mode, a diverged epoch); ``rebuilt``: the session's
+    network (data, cell type or layers) changed, so the page redraws it and closes the cell view.
     """
 
     halt: bool
@@ -159,4 +159,4 @@ def handle(
         state = replace(state, notice="")
         trainer.save_session(store, state)
     text = " ".join(dict.fromkeys(m for m in messages if m))
-    return Outcome(state, text, animate, halt, rebuilt=_network(state) != before)
+    return Outcome(state, text, animate, halt, rebuilt=before is not None and _network(state) != before)

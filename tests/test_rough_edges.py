@@ -222,7 +222,7 @@ def test_every_cloud_trace_has_a_hover_label_with_sequence_step_word_and_ep(data
     state_labels = np.repeat(a.labels, np.diff(a.offsets))
     marker = projection.base_colors(a.ep, state_labels, a.class_names, mode)
     fig = projection.projection_figure(
-        synthetic_projection(a), marker, 0.6, "r", hover=view.cloud_hover(a, False, marker)
+        synthetic_projection(a), marker, 0.6, "r", hover=view.cloud_hover(a, False, marker, mode)
     )
     rows = projection.cloud_rows(marker)
     seq, step = a.sequence_of_state(), a.step_of_state()
@@ -234,6 +234,9 @@ def test_every_cloud_trace_has_a_hover_label_with_sequence_step_word_and_ep(data
             continue
         assert "sequence #%{customdata[0]}" in trace.hovertemplate and "EP" in trace.hovertemplate
         assert "%{text}" in trace.hovertemplate
+        if len(a.class_names) > 2:  # one trace per class: its name, then that class's EP
+            kind = "actual" if mode == "actual" else "predicted"
+            assert f"{kind} {a.class_names[b]} · EP {a.class_names[b]}" in trace.hovertemplate
         data = _decode(trace.customdata)
         assert data[:, 0].tolist() == seq[members].tolist()
         assert data[:, 1].tolist() == step[members].tolist()
