@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 import numpy as np
 import plotly.graph_objects as go
-from dash import dash_table, html
+from dash import dash_table, dcc, html
 from plotly.subplots import make_subplots
 
 from components import analytics_colors as colors
@@ -367,6 +367,41 @@ def empty_figure(message: str, height: int = 200) -> go.Figure:
         paper_bgcolor="#ffffff",
     )
     return fig
+
+
+def waiting_panel(dataset_label: str, method_label: str, trainer_href: str) -> dbc.Alert:
+    """Shown while a first visit's preparation runs by itself: what is computed, how long, what to do."""
+    steps = html.Ol(
+        [
+            html.Li(
+                "load the classifier (shipped pretrained weights; trained here only when they do not match)"
+            ),
+            html.Li("read the test texts and run the model over them, keeping every hidden state"),
+            html.Li(f"project all hidden states to 2-D with {method_label}"),
+        ],
+        className="mb-2 small",
+    )
+    return dbc.Alert(
+        [
+            html.H6(f"Preparing {dataset_label}…", className="alert-heading"),
+            html.P(
+                "This runs once on this server; afterwards the analysis loads from the cache.",
+                className="mb-1",
+            ),
+            steps,
+            html.P(
+                [
+                    "It usually takes about a minute (a few minutes if the classifier must be trained); the bar "
+                    "above shows the time left. Meanwhile, ",
+                    dcc.Link("train a network live in the Trainer", href=trainer_href),
+                    " and come back: the work goes on in the background.",
+                ],
+                className="mb-0",
+            ),
+        ],
+        color="info",
+        id="analytics-waiting",
+    )
 
 
 def prepare_panel(dataset_label: str, message: str | None = None) -> dbc.Alert:

@@ -22,7 +22,19 @@ def progress_bar(bar_id: str, min_width: int) -> html.Div:
     )
 
 
-def progress_value(fraction: float, stage: str) -> tuple[int, str]:
-    """(percent, label) for a job ``fraction`` (0..1) done, now at ``stage``."""
-    percent = int(round(100 * min(max(fraction, 0.0), 1.0)))
-    return percent, f"{percent}% · {stage}"
+def progress_value(fraction: float, stage: str, elapsed_s: float | None = None) -> tuple[int, str]:
+    """(percent, label) for a job ``fraction`` (0..1) done, now at ``stage``; with the time left
+    once there is enough progress to estimate it from ``elapsed_s``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    percent = int(round(100 * fraction))
+    label = f"{percent}% · {stage}"
+    if elapsed_s is not None and 0.05 <= fraction < 1.0:
+        label += f" · {time_left(elapsed_s * (1.0 - fraction) / fraction)}"
+    return percent, label
+
+
+def time_left(seconds: float) -> str:
+    """A rounded, readable estimate: "about 40 s left", "about 3 min left"."""
+    if seconds < 60:
+        return f"about {max(5, int(round(seconds / 5.0)) * 5)} s left"
+    return f"about {int(round(seconds / 60.0))} min left"

@@ -495,6 +495,8 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id="analytics-faded", data=selection is not None),
             dcc.Store(id="analytics-filter", data={}),
             dcc.Store(id="analytics-prepared", data=0),
+            # Set when a first visit to an unprepared default dataset starts its preparation.
+            dcc.Store(id="analytics-autoprep"),
             dcc.Store(id="analytics-hover"),
             dcc.Store(id="analytics-url-sync"),
         ],
@@ -533,7 +535,14 @@ def show_overview(dataset: str, method: str, _prepared: float):
     analysis, _dmax, xy = load(dataset, method)
     if analysis is None:
         blank = overview.empty_figure("Prepare the dataset to see the overview", 260)
-        return None, blank, blank, overview.prepare_panel(label), {}
+        if not starts_by_itself(dataset, method):
+            return None, blank, blank, overview.prepare_panel(label), {}
+        # A first visit to a default dataset: preparation starts without a click.
+        set_props("analytics-autoprep", {"data": {"dataset": dataset, "method": method, "at": time.time()}})
+        waiting = overview.waiting_panel(
+            label, METHOD_LABELS.get(method, method), dash.get_relative_path("/trainer")
+        )
+        return None, blank, blank, waiting, {}
     names = list(analysis.class_names)
     counts = overview.confusion_counts(analysis.labels, analysis.predicted, len(names))
     accuracy = float(np.trace(counts) / max(counts.sum(), 1))
@@ -563,10 +572,16 @@ def show_overview(dataset: str, method: str, _prepared: float):
     )
 
 
+def starts_by_itself(dataset: str, method: str) -> bool:
+    """Whether an unprepared dataset is prepared without a click: a built-in default, not in demo mode."""
+    return not settings.demo_mode() and dataset in _datasets() and method == "pca"
+
+
 @callback(
     Output("analytics-prepared", "data"),
     Output("analytics-alert", "children", allow_duplicate=True),
     Input("analytics-prepare", "n_clicks"),
+    Input("analytics-autoprep", "data"),
     State("analytics-dataset", "value"),
     State("analytics-projection-method", "value"),
     background=True,
@@ -582,17 +597,18 @@ def show_overview(dataset: str, method: str, _prepared: float):
     prevent_initial_call=True,
 )
 @validated(schemas.PREPARE, refuse)
-def run_preparation(set_progress, _clicks: int, dataset: str, method: str):
-    """Prepare the dataset in a fresh process (never TensorFlow inside this job) with progress."""
+def run_preparation(set_progress, _clicks: int, _auto: dict | None, dataset: str, method: str):
+    """Prepare the dataset in a fresh process (never TensorFlow inside this job) with progress and time left."""
     if settings.demo_mode():
         return no_update, dbc.Alert(DEMO_REFUSED, color="warning", dismissable=True)
     prepare = _prepare()
     if prepare is None:
         return no_update, dbc.Alert("The data pipeline is not installed.", color="warning")
 
-    def on_progress(fraction: float, stage: str) -> None:
+    started = time.perf_counter()
 
-        set_progress(progress.progress_value(fraction, stage))
+    def on_progress(fraction: float, stage: str) -> None:
+        set_progress(progress.progress_value(fraction, stage, time.perf_counter() - started))
 
     set_progress((1, "starting…"))
     try:

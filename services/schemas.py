@@ -164,7 +164,7 @@ FINAL_ONLY = Flag("Final states only")
 JUMP_AUTO = Flag("Automatic jump labels")
 
 OVERVIEW = Schema("show_overview", {"dataset": DATASET_ID, "method": METHOD})
-PREPARE = Schema("run_preparation", {"dataset": DATASET_ID, "method": METHOD})
+PREPARE = Schema("run_preparation", {"_auto": EVENT, "dataset": DATASET_ID, "method": METHOD})
 PROJECTION_FIGURE = Schema(
     "draw_projection",
     {

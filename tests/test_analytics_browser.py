@@ -237,25 +237,25 @@ def real_app(tmp_path_factory):
         pytest.skip("Reuters archive not available")
     cache_dir = tmp_path_factory.mktemp("an-real")
     env = {"RNNX_PROFILE": "quick", "RNNX_CACHE_DIR": str(cache_dir), "RNNX_DATA_DIR": str(SHARED_DATA)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        from model import prepare
-
-        prepare.run_prepare_subprocess("reuters", "pca", None, None)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    proc, url = _server(env, cache_dir)
+    proc, url = _server(env, cache_dir)  # an empty cache: the first visit prepares Reuters
     yield url
     stop_server(proc)
 
 
+def test_a_first_visit_prepares_the_default_dataset_without_a_click(real_app, browser):
+    _no_tour(browser, real_app)
+    browser.get(f"{real_app}/analytics?dataset=reuters&method=pca")
+    _wait(browser, lambda d: "Preparing Reuters" in d.find_element("id", "analytics-alert").text)
+    assert _css(browser, "#analytics-waiting a[href$='/trainer']")  # something to do meanwhile
+    _wait(browser, lambda d: d.find_element("id", "analytics-progress-wrap").is_displayed())
+    _wait(browser, lambda d: len(_css(d, "#confusion-matrix .annotation-text")) == 25, timeout=300)
+    assert "Traceback" not in browser.page_source
+
+
 def test_real_reuters_analysis_is_explorable(real_app, browser):
-    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
+    _no_tour(browser, real_app)
+    browser.get(f"{real_app}/analytics?dataset=reuters&method=pca")
+    _wait(browser, lambda d: _css(d, "#sequence-table td[data-dash-column='text']"), timeout=300)
     _wait(browser, lambda d: len(_css(d, "#confusion-matrix .annotation-text")) == 25)
     _click_row(browser, 0)
     n_words = len(_css(browser, "#sequence-text .rnnx-word"))

@@ -330,3 +330,12 @@ def test_the_prepare_message_says_pca_stands_in(page, monkeypatch):
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "analytics-dataset.value", "value": 1}]))
     _bar, _bars, _cm, alert, button = page.show_overview("imdb", "tsne", 0)
     assert "PCA projection meanwhile" in str(alert) and button == {}
+
+
+def test_the_progress_label_says_the_time_left_once_it_can_be_estimated():
+    from components import progress
+
+    assert progress.progress_value(0.01, "Training", 3.0) == (1, "1% · Training")
+    assert progress.progress_value(0.5, "Training", 20.0) == (50, "50% · Training · about 20 s left")
+    assert progress.progress_value(0.25, "Extracting", 60.0)[1].endswith("about 3 min left")
+    assert progress.progress_value(1.0, "done", 60.0) == (100, "100% · done")
