@@ -43,9 +43,10 @@ def bench_selection(dataset: str, method: str, n: int) -> dict | None:
     """Server time and response size of the select-sequence callback, called as Dash would."""
     from plotly.io.json import to_json_plotly
 
-    from pages import analytics
+    from components.cards import analytics_projection_card, analytics_sequence_card
+    from services import analysis as analysis_service
 
-    analysis, _dmax, xy = analytics.load(dataset, method)
+    analysis, _dmax, xy = analysis_service.load(dataset, method)
     if analysis is None or xy is None:
         return None
     rng = np.random.default_rng(0)
@@ -53,7 +54,7 @@ def bench_selection(dataset: str, method: str, n: int) -> dict | None:
     times, sizes = [], []
     for k in picks:
         start = time.perf_counter()
-        out = analytics.show_selection(
+        out = analytics_sequence_card.show_selection(
             {"dataset": dataset, "seq": int(k), "step": None},
             ["jump"],
             0.4,
@@ -68,7 +69,9 @@ def bench_selection(dataset: str, method: str, n: int) -> dict | None:
         times.append((time.perf_counter() - start) * 1000)
         sizes.append(len(body.encode()))
     t0 = time.perf_counter()
-    full = analytics.draw_projection(dataset, method, 0, "ep", "none", False, None, ["jump"], 0.4, 0.3, "ep")
+    full = analytics_projection_card.draw_projection(
+        dataset, method, 0, "ep", "none", False, None, ["jump"], 0.4, 0.3, "ep"
+    )
     full_bytes = len(to_json_plotly(full).encode())
     return {
         "n_sequences": analysis.n_sequences,

@@ -52,8 +52,16 @@ class DashClient:
     """One user's keep-alive HTTP connection speaking Dash's callback protocol."""
 
     def __init__(
-        self, base: str, deps: list[dict] | None = None, user: str | None = None, timeout: float = 120
+        self,
+        base: str,
+        deps: list[dict] | None = None,
+        user: str | None = None,
+        timeout: float = 120,
+        cookies: dict[str, str] | None = None,
     ) -> None:
+        # Cookies are the browser's identity (the signed session): share the dict to be the same user
+        # on a new connection.
+        self.cookies = cookies if cookies is not None else {}
         parts = urllib.parse.urlsplit(base)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.prefix = parts.path.rstrip("/")
@@ -67,12 +75,17 @@ class DashClient:
         headers = dict(self.headers)
         if body is not None:
             headers["Content-Type"] = "application/json"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for attempt in range(2):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
                 self.conn.request(method, self.prefix + path, body=body, headers=headers)
                 response = self.conn.getresponse()
+                for cookie in response.headers.get_all("Set-Cookie") or []:
+                    name, _, value = cookie.split(";")[0].partition("=")
+                    self.cookies[name.strip()] = value.strip()
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()
@@ -144,9 +157,30 @@ def page_load(client: DashClient, path: str) -> list[int]:
     return [*statuses, status]
 
 
-def trainer_values(sid: str) -> dict[str, Any]:
+@dataclass
+class TrainerTab:
+    """A trainer page as the browser holds it: the server-issued tab id, a page-view id, Step clicks."""
+
+    tab: str
+    view: str = field(default_factory=lambda: uuid.uuid4().hex)
+    clicks: int = 0
+
+
+def open_trainer(client: DashClient) -> TrainerTab:
+    """Ask the server for a tab id, as the page does on load (the client must hold the session cookie)."""
+    if not client.cookies:
+        client.get("/trainer")
+    status, body = client.call("trainer-session.data", {}, ["trainer-result.id"])
+    if status != 200 or not body:
+        raise ValueError(f"no trainer tab (status {status})")
+    return TrainerTab(body["response"]["trainer-session"]["data"])
+
+
+def trainer_values(tab: TrainerTab) -> dict[str, Any]:
     return {
-        "trainer-session.data": sid,
+        "trainer-session.data": tab.tab,
+        "trainer-view.data": tab.view,
+        "step-button.n_clicks": tab.clicks or None,
         "trainer-input-select.value": "sine",
         "cell-type.value": "lstm",
         "trainer-request.data": 0,
@@ -157,11 +191,12 @@ def trainer_values(sid: str) -> dict[str, Any]:
     }
 
 
-def trainer_step(client: DashClient, sid: str, first: bool = False) -> tuple[int, dict | None]:
+def trainer_step(client: DashClient, tab: TrainerTab, first: bool = False) -> tuple[int, dict | None]:
     """Open the session (first) or train it one epoch, as the Step button does."""
+    if not first:
+        tab.clicks += 1
     trigger = "trainer-session.data" if first else "step-button.n_clicks"
-    values = {**trainer_values(sid), "step-button.n_clicks": None if first else 1}
-    return client.call("trainer-result.data", values, [trigger])
+    return client.call("trainer-result.data", trainer_values(tab), [trigger])
 
 
 def analytics_values(dataset: str, seq: int | None) -> dict[str, Any]:
@@ -204,7 +239,7 @@ def user_loop(
     """One simulated user: opens its trainer session, then a weighted random mix of actions until ``until``."""
     rng = random.Random(seed)
     client = DashClient(base, deps, user, timeout=REQUEST_TIMEOUT_S)
-    sid = uuid.uuid4().hex
+    sid = open_trainer(client)
     kinds, weights = zip(*MIX, strict=True)
     first = True
     while time.monotonic() < until:
@@ -252,7 +287,7 @@ def warm_up(base: str, deps: list[dict], workers: int, deadline: float, user: st
                     claimed = pid not in warmed
                     warmed.add(pid)
                 if claimed:
-                    sid = uuid.uuid4().hex
+                    sid = open_trainer(client)
                     trainer_step(client, sid, first=True)
                     trainer_step(client, sid)
                     for dataset in DATASETS:

@@ -1,6 +1,6 @@
 """Bench the live what-if and bring-your-own paths of /analytics; prints one JSON object.
 
-- what-if: server time of the what-if callback (``pages.analytics_whatif.show_whatif``) for a
+- what-if: server time of the what-if callback (``components.cards.analytics_whatif_card.show_whatif``) for a
   100-word text, one word edited per call (median and p95; goal under 300 ms), on the built-in
   classifier (numpy) and on an uploaded Keras model;
 - upload to analytics: a 5,000-text CSV and a GRU model through the page's path (CLI in a fresh
@@ -46,7 +46,7 @@ def time_whatif(dataset: str, method: str, base_words: list[str], calls: int) ->
     """The what-if callback on a 100-word text, editing one word per call (first call not counted)."""
     import plotly
 
-    from pages import analytics_whatif
+    from components.cards import analytics_whatif_card
 
     rng = np.random.default_rng(0)
     words = (base_words * (100 // max(len(base_words), 1) + 1))[:100]
@@ -55,7 +55,7 @@ def time_whatif(dataset: str, method: str, base_words: list[str], calls: int) ->
         words[int(rng.integers(0, 100))] = str(rng.choice(base_words))
         _trigger("analytics-whatif-text.value")
         start = time.perf_counter()
-        out = analytics_whatif.show_whatif(" ".join(words), None, 0.4, dataset, method, 0, ["jump"], 0.3)
+        out = analytics_whatif_card.show_whatif(" ".join(words), None, 0.4, dataset, method, 0, ["jump"], 0.3)
         payload = json.dumps(
             [o for o in out if o is not None], cls=plotly.utils.PlotlyJSONEncoder, default=str
         )
@@ -68,8 +68,8 @@ def time_whatif(dataset: str, method: str, base_words: list[str], calls: int) ->
 
 def upload_to_analytics(folder: Path, n_texts: int) -> tuple[dict, str]:
     """Seconds from the user's files to the first drawn analytics views."""
+    from components.cards import analytics_overview_card, analytics_projection_card
     from model import prepare
-    from pages import analytics
     from tests.byo_fixtures import gru_vectorizer_model, sentiment_texts, write_csv
 
     texts, labels = sentiment_texts(n_texts, seed=3)
@@ -81,8 +81,10 @@ def upload_to_analytics(folder: Path, n_texts: int) -> tuple[dict, str]:
     )
     prepared = time.perf_counter() - start
     dataset = summary["dataset"]
-    analytics.show_overview(dataset, "pca", 0)
-    analytics.draw_projection(dataset, "pca", 0, "ep", "none", False, None, ["jump"], 0.4, 0.3, "ep")
+    analytics_overview_card.show_overview(dataset, "pca", 0)
+    analytics_projection_card.draw_projection(
+        dataset, "pca", 0, "ep", "none", False, None, ["jump"], 0.4, 0.3, "ep"
+    )
     total = time.perf_counter() - start
     return {
         "texts": n_texts,

@@ -19,6 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components import analytics_colors as colors
+from services.analysis import VIEW_SPAN, to_view_coordinates, view_transform  # noqa: F401 (re-exported)
 
 N_SEGMENT_SLOTS = 11  # EP quantised to 0, 0.1, ..., 1
 POINTS_SLOT = N_SEGMENT_SLOTS + 1
@@ -33,28 +34,6 @@ FADED = 0.12  # faded sequences (fade correct / misclassified)
 SELECTION_FADE = 0.04  # the whole cloud behind a selected trajectory, so the path stands out
 DEFAULT_OPACITY = 0.65
 EP_BINS = 32  # binary EP levels of the state cloud (and the least number of state traces)
-
-
-VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
-
-
-def view_transform(xy: np.ndarray) -> tuple[np.ndarray, float]:
-    """(offset, scale) mapping a projection into view coordinates (one factor keeps the aspect)."""
-    xy = np.asarray(xy, dtype=np.float64)
-    if len(xy) == 0:
-        return np.zeros(2), 1.0
-    lo = xy.min(axis=0)
-    span = float((xy.max(axis=0) - lo).max()) or 1.0
-    return lo, VIEW_SPAN / span
-
-
-def to_view_coordinates(xy: np.ndarray, transform: tuple[np.ndarray, float] | None = None) -> np.ndarray:
-    """Shift and scale into [0, 65535] for compact uint16 transfer (new points: pass the set's transform)."""
-    xy = np.asarray(xy, dtype=np.float64)
-    if len(xy) == 0:
-        return xy.astype(np.float32)
-    lo, scale = transform if transform is not None else view_transform(xy)
-    return ((xy - lo) * scale).astype(np.float32)
 
 
 def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str], mode: str) -> dict:

@@ -16,6 +16,7 @@ from components import analytics_labels as labels_mod
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from model.artifacts import Analysis
+from services.analysis import max_distance  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -27,11 +28,6 @@ class SelectionView:
     heatmap: dict  # plotly figure as a plain dict
     distance: dict
     summary: object
-
-
-def max_distance(analysis: Analysis) -> float:
-    """The largest jump in the analysis set (distances are shown divided by it)."""
-    return float(np.max(analysis.distance, initial=0.0)) or 1.0
 
 
 def state_of_point(analysis: Analysis, point_index: int, final_only: bool) -> tuple[int, int]:

@@ -48,9 +48,9 @@ def as_session(sid: str):
 @pytest.fixture(scope="module")
 def pages(test_cache_dir):
     import app  # noqa: F401  (registers the pages)
-    from pages import analytics, analytics_byo, analytics_whatif
+    from components.cards import analytics_byo_card, analytics_projection_card, analytics_whatif_card
 
-    return analytics, analytics_byo, analytics_whatif
+    return analytics_projection_card, analytics_byo_card, analytics_whatif_card
 
 
 @pytest.fixture(autouse=True)

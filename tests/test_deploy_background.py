@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 
 import psutil
 import pytest
 
-from bench.load import DashClient, trainer_step
+from bench.load import DashClient, open_trainer, trainer_step
 from tests.conftest import free_port, start_server, stop_server
 from tests.test_deploy_celery import prepare_in_browser
 from tests.test_deploy_server import maps_mention_tensorflow
@@ -38,7 +37,7 @@ def test_preparation_job_forked_from_a_tensorflow_worker_finishes(tmp_path: Path
         base = f"http://127.0.0.1:{port}"
         client = DashClient(base)
         assert json.loads(client.get("/healthz")[1])["background"] == "diskcache"
-        status, _ = trainer_step(client, uuid.uuid4().hex, first=True)
+        status, _ = trainer_step(client, open_trainer(client), first=True)
         assert status == 200
         (worker,) = psutil.Process(master.pid).children()
         assert maps_mention_tensorflow(worker.pid), "the trainer step should have loaded TF in the worker"

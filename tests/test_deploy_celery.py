@@ -40,14 +40,21 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
 
 
 def prepare_in_browser(browser, base: str, dataset: str = "reuters") -> set[str]:
-    """Click Prepare on /analytics, watch the progress bar until done; returns the labels seen."""
+    """Open /analytics (which prepares by itself, or click Prepare), watch the progress bar until done; returns the labels seen."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{base}/analytics?dataset={dataset}")
-    button = WebDriverWait(browser, 60).until(ec.element_to_be_clickable((By.ID, "analytics-prepare")))
-    button.click()
+    # A first visit to a default dataset starts preparing by itself; otherwise click Prepare.
+    WebDriverWait(browser, 60).until(
+        lambda d: (
+            d.find_element(By.ID, "analytics-progress-wrap").is_displayed()
+            or ec.element_to_be_clickable((By.ID, "analytics-prepare"))(d)
+        )
+    )
+    if not browser.find_element(By.ID, "analytics-progress-wrap").is_displayed():
+        browser.find_element(By.ID, "analytics-prepare").click()
     labels: set[str] = set()
 
     def finished() -> bool:

@@ -6,12 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.load import DashClient, analytics_select, trainer_values
+from bench.load import DashClient, TrainerTab, analytics_select, open_trainer, trainer_values
 from tests.conftest import ROOT, free_port, start_server, stop_server
 
 
@@ -38,21 +37,29 @@ def four_workers(tmp_path_factory: pytest.TempPathFactory) -> str:
     stop_server(proc)
 
 
-def fresh(base: str, deps: list[dict]) -> DashClient:
-    """A client on a new connection, so the next request may land on any worker."""
-    return DashClient(base, deps)
+def fresh(base: str, deps: list[dict], cookies: dict[str, str] | None = None) -> DashClient:
+    """A client on a new connection (same browser cookies), so the next request may land on any worker."""
+    return DashClient(base, deps, cookies=cookies)
+
+
+def _tab(base: str) -> tuple[TrainerTab, dict[str, str]]:
+    client = DashClient(base)
+    tab = open_trainer(client)
+    client.close()
+    return tab, client.cookies
 
 
 def test_two_trainer_sessions_in_parallel_never_share_a_model(four_workers: str) -> None:
     deps = DashClient(four_workers).deps
-    plans = {"lstm": (uuid.uuid4().hex, 4), "gru": (uuid.uuid4().hex, 7)}
+    plans = {"lstm": (*_tab(four_workers), 4), "gru": (*_tab(four_workers), 7)}
 
     def session(cell: str) -> list[tuple[str, str]]:
-        sid, steps = plans[cell]
+        tab, cookies, steps = plans[cell]
         seen = []
         for i in range(steps + 1):
-            client = fresh(four_workers, deps)
-            values = {**trainer_values(sid), "cell-type.value": cell, "step-button.n_clicks": i or None}
+            client = fresh(four_workers, deps, cookies)
+            tab.clicks = i
+            values = {**trainer_values(tab), "cell-type.value": cell}
             status, body = client.call(
                 "trainer-result.data", values, ["cell-type.value" if i == 0 else "step-button.n_clicks"]
             )
@@ -68,9 +75,9 @@ def test_two_trainer_sessions_in_parallel_never_share_a_model(four_workers: str)
     assert [epoch for epoch, _ in gru] == [str(i) for i in range(8)]
     assert "LSTM" in lstm[0][1] and "GRU" in gru[0][1]
     # Reopening each session, from whichever worker answers, shows its own model and epoch.
-    for cell, (sid, steps) in plans.items():
-        client = fresh(four_workers, deps)
-        values = {**trainer_values(sid), "cell-type.value": cell}
+    for cell, (tab, cookies, steps) in plans.items():
+        client = fresh(four_workers, deps, cookies)
+        values = {**trainer_values(tab), "cell-type.value": cell}
         status, body = client.call("trainer-result.data", values, ["trainer-session.data"])
         client.close()
         assert status == 200 and body["response"]["epoch-counter"]["children"] == str(steps)

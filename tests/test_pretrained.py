@@ -266,3 +266,18 @@ def test_shipped_model_reaches_the_papers_accuracy_on_the_whole_test_split(datas
     accuracy = pretrained.evaluate(shipped)
     assert accuracy >= FLOORS[dataset]
     assert accuracy == pytest.approx(pretrained.manifest(dataset)["test_accuracy"], abs=0.002)
+
+
+def test_cli_retrain_trains_anew_and_replaces_the_cache_entry(tmp_path: Path) -> None:
+    """The quick profile (never the shipped files): trained, then --retrain trains again, then a cache hit."""
+    env = {**os.environ, "RNNX_CACHE_DIR": str(tmp_path / "cache"), "RNNX_PROFILE": "quick"}
+    base = [sys.executable, "-m", "model.prepare", "--dataset", "reuters", "--sequences", "20", "--json"]
+    seen = []
+    for extra in ([], ["--retrain"], []):
+        result = subprocess.run(
+            [*base, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        seen.append((summary["classifier_source"], summary["cached"]))
+    assert seen == [("trained", False), ("trained", False), ("cache", True)]

@@ -1,4 +1,4 @@
-"""/analytics, bring your own model and data: upload, session-scoped datasets, export (callbacks only).
+"""The /analytics bring-your-own card: upload, session-scoped datasets, export (callbacks only).
 
 The browser holds handles, never paths: a dropped file is kept by ``services.uploads`` in the
 folder of the session named by the signed cookie, and the browser gets its id and display name.
@@ -20,7 +20,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 from components import progress
 from model import byo, cache
-from pages.analytics import _datasets, _prepare
+from services import analysis as analysis_service
 from services import identity, schemas, uploads
 from services.validation import InvalidInput, validated
 from serving import settings
@@ -58,7 +58,7 @@ def _decode_upload(contents: str, what: str) -> bytes:
 
 def dataset_options(owned: list[dict]) -> list[dict]:
     """The built-in datasets and this session's prepared uploads."""
-    options = [{"label": v.get("label", k), "value": k} for k, v in _datasets().items()]
+    options = [{"label": v.get("label", k), "value": k} for k, v in analysis_service.catalogue().items()]
     return options + [{"label": f"Yours: {item['label']}", "value": item["id"]} for item in owned]
 
 
@@ -296,7 +296,7 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
     nothing = {"changed": no_update, "options": no_update, "value": no_update}
     if not settings.uploads_allowed():
         return {**nothing, "alert": _alert(REFUSED, "warning", "Refused.")}
-    prepare = _prepare()
+    prepare = analysis_service.prepare_module()
     try:
         args = prepare_args(text_col, label_col, class_names, layer)
         staged = uploads.staged_files()
@@ -352,7 +352,7 @@ def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
     """The current analysis as CSV or TensorBoard projector files (only this session's uploads)."""
     from model import export
 
-    prepare = _prepare()
+    prepare = analysis_service.prepare_module()
     analysis = prepare.load_analysis(dataset) if prepare else None
     if analysis is None:
         return no_update

@@ -1,9 +1,8 @@
-"""/analytics, live what-if and comparisons: a typed text's path, checkpoints per epoch, LSTM vs GRU (callbacks)."""
+"""The /analytics what-if and compare cards: a typed text's path, checkpoints per epoch, LSTM vs GRU (callbacks)."""
 
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 
 import dash_bootstrap_components as dbc
 import numpy as np
@@ -15,7 +14,8 @@ from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import progress
-from pages.analytics import DEMO_REFUSED, _prepare, _selected, load, refuse
+from components.cards.analytics_common import DEMO_REFUSED, refuse, selected, whatif_traces
+from services import analysis as analysis_service
 from services import schemas
 from services.validation import InvalidInput, validated
 from serving import settings
@@ -23,44 +23,6 @@ from serving import settings
 MAX_PANELS = 6
 BACKDROP_POINTS = 1500
 SIDE_POINTS = 30000
-
-
-@lru_cache(maxsize=8)
-def view_transform(dataset: str, method: str) -> tuple[np.ndarray, float]:
-    """How the page maps this projection into view coordinates (new points use the same map)."""
-    prepare = _prepare()
-    raw = prepare.load_projection(dataset, method, None) if prepare else None
-    if raw is None:
-        raise LookupError(f"The {method} projection of {dataset} is not computed yet.")
-    return projection.view_transform(raw)
-
-
-def text_view(dataset: str, method: str, text: str):
-    """(TextStates, view xy) of a typed text; LookupError or byo.InputError with a message."""
-    from model import whatif
-
-    states = whatif.analyse_text(dataset, text, method)
-    return states, projection.to_view_coordinates(states.points, view_transform(dataset, method))
-
-
-def whatif_traces(
-    dataset: str | None, method: str | None, text: str | None, pinned: dict | None
-) -> list[dict]:
-    """The two what-if slots for the full projection figure (empty where nothing is typed or pinned)."""
-    traces = projection.empty_whatif()
-    analysis, _dmax, xy = load(dataset, method)
-    if analysis is None or xy is None:
-        return traces
-    for i, source in enumerate((text, (pinned or {}).get("text"))):
-        if source and source.strip():
-            try:
-                states, pts = text_view(dataset, method, source)
-            except Exception:  # noqa: BLE001 - the what-if callback shows the message; the figure stays
-                continue
-            traces[i] = projection.whatif_trace(
-                pts, states.ep, states.words, list(analysis.class_names), i == 1
-            )
-    return traces
 
 
 def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
@@ -98,7 +60,7 @@ def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
 @validated(schemas.WHATIF, refuse)
 def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc):
     """The typed text's views; its path and the pinned one are patched into the projection (slots only)."""
-    analysis, dmax, xy = load(dataset, method)
+    analysis, dmax, xy = analysis_service.load(dataset, method)
     patch_figure = (
         ctx.triggered_id in ("analytics-whatif-text", "analytics-whatif-pin-store") and xy is not None
     )
@@ -123,7 +85,7 @@ def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc):
     if not text or not text.strip():
         return figure, None, *blank, None, pinned_note, not pinned
     try:
-        states, _pts = text_view(dataset, method, text)
+        states, _pts = analysis_service.text_view(dataset, method, text)
     except LookupError as error:
         message = dbc.Alert(str(error), color="info", className="py-1 mb-0 small")
         return figure, message, *blank, None, pinned_note, not pinned
@@ -175,8 +137,8 @@ def pin(_pin, _unpin, text):
 @validated(schemas.WHATIF_FROM_SELECTION, refuse)
 def text_of_selection(_clicks, selection, dataset, method):
     """Copy the selected sequence's text into the box, to edit it word by word."""
-    analysis, _dmax, _xy = load(dataset, method)
-    k = _selected(selection, dataset, analysis) if analysis is not None else None
+    analysis, _dmax, _xy = analysis_service.load(dataset, method)
+    k = selected(selection, dataset, analysis) if analysis is not None else None
     return analysis.texts[k] if k is not None else no_update
 
 
@@ -206,7 +168,7 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
     """The same text's path after each saved epoch, on the final model's projection (same axes)."""
     if tab != "checkpoints" or not seen:
         return no_update, no_update
-    analysis, _dmax, xy = load(dataset, method)
+    analysis, _dmax, xy = analysis_service.load(dataset, method)
     if analysis is None or xy is None:
         return overview.empty_figure("Prepare the dataset first", 260), None
     from model import byo, compare
@@ -217,7 +179,7 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
         text = typed if typed and typed.strip() else None
         what = "the typed text"
     else:
-        k = _selected(selection, dataset, analysis)
+        k = selected(selection, dataset, analysis)
         text = analysis.texts[k] if k is not None else None
         what = f"sequence #{k}"
     if text is None:
@@ -227,7 +189,7 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
         runs = compare.checkpoint_trajectories(dataset, text, method)
     except LookupError as error:
         return overview.empty_figure(str(error), 260), None
-    transform = view_transform(dataset, method)
+    transform = analysis_service.projection_transform(dataset, method)
     names = list(analysis.class_names)
     panels = []
     for i in _epochs(len(runs)):
@@ -286,7 +248,7 @@ def prepare_other_cell(set_progress, _clicks, dataset, method):
 
     if settings.demo_mode():
         return no_update, dbc.Alert(DEMO_REFUSED, color="warning", className="py-2")
-    prepare = _prepare()
+    prepare = analysis_service.prepare_module()
     analysis = prepare.load_analysis(dataset) if prepare else None
     if analysis is None or byo.is_upload(dataset):
         note = "Cell types can be compared on the built-in datasets once they are prepared."
@@ -335,7 +297,7 @@ def show_cells(ready, dataset, method, tab):
         return overview.empty_figure(
             "Trains the other cell type on the same data, then shows both", 300
         ), None
-    prepare = _prepare()
+    prepare = analysis_service.prepare_module()
     panels, stats = [], []
     try:
         pair = [schemas.DATASET_ID.clean(ready.get(key)) for key in ("a", "b")]

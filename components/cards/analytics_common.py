@@ -1,0 +1,97 @@
+"""Small helpers shared by the analytics cards: refusing a bad browser value, indices, the selection."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import no_update, set_props
+
+from components import analytics_projection as projection
+from components import analytics_view as view
+from model.artifacts import Analysis
+from services import analysis as analysis_service
+
+DEMO_REFUSED = (
+    "This is a read-only demo server: it shows what is already prepared and computes nothing new. "
+    "Run RNN Explorer yourself to prepare other datasets or projections."
+)
+METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
+
+def refuse(message: str) -> object:
+    """Answer an invalid browser value: the message in the page's alert, no other change."""
+    set_props("analytics-alert", {"children": dbc.Alert(message, color="warning", dismissable=True)})
+    return no_update
+
+
+def as_index(value: object) -> int | None:
+    """A non-negative integer index from plotly or table event data, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        index = int(value)
+    except (ValueError, OverflowError):
+        return None
+    return index if 0 <= index < 2**31 else None
+
+
+def selected(selection: dict | None, dataset: str, analysis: Analysis) -> int | None:
+    """The selected sequence if it belongs to ``dataset`` and exists."""
+    if not selection or selection.get("dataset") != dataset or selection.get("seq") is None:
+        return None
+    k = int(selection["seq"])
+    return k if 0 <= k < analysis.n_sequences else None
+
+
+def cloud_marker(analysis: Analysis, color_mode: str | None, final_only: bool) -> dict:
+    """Colours of the drawn states (all, or each sequence's last) for the colour mode."""
+    state_labels = np.repeat(np.asarray(analysis.labels), np.diff(analysis.offsets))
+    names = list(analysis.class_names)
+    marker = projection.base_colors(analysis.ep, state_labels, names, color_mode or "ep")
+    if final_only:
+        marker = {**marker, "color": marker["color"][view.final_state_rows(analysis)]}
+    return marker
+
+
+def cloud_opacity(analysis: Analysis, fade: str, selected: bool, final_only: bool) -> float | np.ndarray:
+    """Opacity of the drawn states: faded behind a selection, or by correctness."""
+    correct = np.repeat(
+        np.asarray(analysis.labels) == np.asarray(analysis.predicted), np.diff(analysis.offsets)
+    )
+    opacity = projection.base_opacity(correct, fade, selected)
+    if final_only and not np.isscalar(opacity):
+        opacity = opacity[view.final_state_rows(analysis)]
+    return opacity
+
+
+def clicked_rows(
+    analysis: Analysis, points: list[dict], color_mode: str | None, final_only: bool
+) -> list[int]:
+    """Rows (into the drawn states) of clicked or lassoed points of the state cloud."""
+    rows = projection.cloud_rows(cloud_marker(analysis, color_mode, final_only))
+    found = (
+        projection.point_row(rows, as_index(p.get("curveNumber")), as_index(p.get("pointIndex")))
+        for p in points
+        if isinstance(p, dict)
+    )
+    return [r for r in found if r is not None]
+
+
+def whatif_traces(
+    dataset: str | None, method: str | None, text: str | None, pinned: dict | None
+) -> list[dict]:
+    """The two what-if slots for the full projection figure (empty where nothing is typed or pinned)."""
+    traces = projection.empty_whatif()
+    analysis, _dmax, xy = analysis_service.load(dataset, method)
+    if analysis is None or xy is None:
+        return traces
+    for i, source in enumerate((text, (pinned or {}).get("text"))):
+        if source and source.strip():
+            try:
+                states, pts = analysis_service.text_view(dataset, method, source)
+            except Exception:  # noqa: BLE001 - the what-if callback shows the message; the figure stays
+                continue
+            traces[i] = projection.whatif_trace(
+                pts, states.ep, states.words, list(analysis.class_names), i == 1
+            )
+    return traces

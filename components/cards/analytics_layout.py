@@ -1,0 +1,254 @@
+"""The analytics page's layout pieces: card frames, controls, toolbars and graphs (no callbacks)."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import analytics_byo as byo_view
+from components.analytics_labels import TOP_JUMPS
+from components.cards.analytics_common import METHOD_LABELS
+from components.info import heading
+from components.progress import progress_bar
+from services import analysis as analysis_service
+
+GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+INFO = {
+    "projection": "Every hidden state of every analysed sequence, projected to 2-D. **Colour** is the "
+    "*expected prediction* (EP): what the classifier would answer if the sequence ended at that word "
+    "(binary: pink = negative, grey = undecided, blue = positive; multi-class: the most likely class). "
+    "The selected sequence is drawn as a **trajectory** from its first word (green ring) to its last "
+    "(black cross); words whose step is labelled by the rules below are written next to their point. "
+    "Box or lasso select filters the table; click a point to select its sequence.",
+    "sequence": "The selected sequence. Each word's background is the EP **after** reading it. The heatmap "
+    "has one row per class (white = 0, full colour = 1) and a summary row with the most likely class. The "
+    "bars are the Euclidean distance between consecutive hidden states divided by the largest such jump "
+    "in the analysis set: tall bars are words that moved the model's memory. Hover any word, column, bar "
+    "or point to highlight the same step everywhere.",
+    "overview": "How the model classifies the analysed sequences. Top bars: sequences per actual class; "
+    "below: what the model predicted for them, in the predicted class's colour. The confusion matrix "
+    "counts sequences by actual (row) and predicted (column) class; click a cell to list those sequences.",
+    "whatif": "Type or paste any text: after a short pause it runs through the classifier and its path is "
+    "drawn on the projection as a **dashed line with open diamonds** (it is *out of sample*: PCA and UMAP place "
+    "it with the fitted reducer, t-SNE by its nearest analysed states). Edit a word and watch the path move. "
+    "**Pin** keeps a path to compare with the next edit and with the selected sequence.",
+    "compare": "**Checkpoints**: the same text under the classifier's weights after each training epoch, all "
+    "placed in the final model's projection (same axes), so you see the hidden-state space organise itself. "
+    "**Cell types**: trains the other cell (LSTM or GRU) on the same data and shows both projections with "
+    "their test accuracies.",
+    "table": "All analysed sequences. Sort and filter by column (e.g. `no` in *correct*), search the text, "
+    "or filter via the confusion matrix or a lasso on the projection. Click a row to select it.",
+}
+
+
+def float_param(value: str | None, default: float) -> float:
+    """A URL number clipped to [0, 1]; ``default`` when missing or malformed."""
+    try:
+        return min(max(float(value), 0.0), 1.0) if value is not None else default
+    except ValueError:
+        return default
+
+
+def int_param(value: str | None) -> int | None:
+    """A URL integer, or None when missing or malformed."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def card(title: str, info_key: str, body: list, extra: object = None, **kwargs) -> dbc.Card:
+    """A card with a titled header (and its info popover from ``INFO``) around ``body``."""
+    header = html.Div(
+        [heading(title, f"analytics-info-{info_key}", INFO[info_key], level="H6"), extra],
+        className="d-flex justify-content-between align-items-center flex-wrap gap-2",
+    )
+    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="rnnx-card h-100", **kwargs)
+
+
+def controls(dataset: str, method: str) -> dbc.Row:
+    """The page's top row: dataset, projection method, Prepare, progress, bring-your-own and export."""
+    datasets = analysis_service.catalogue()
+    return dbc.Row(
+        [
+            dbc.Col(html.H4("Hidden-state analytics", className="mb-0 rnnx-title"), width="auto"),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="analytics-dataset",
+                    options=[{"label": v.get("label", k), "value": k} for k, v in datasets.items()],
+                    value=dataset,
+                    clearable=False,
+                    style={"minWidth": 260},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dbc.RadioItems(
+                    id="analytics-projection-method",
+                    options=[
+                        {"label": METHOD_LABELS.get(m, m), "value": m} for m in analysis_service.methods()
+                    ],
+                    value=method,
+                    inline=True,
+                    className="btn-group",
+                    inputClassName="btn-check",
+                    labelClassName="btn btn-outline-primary btn-sm",
+                    labelCheckedClassName="active",
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dbc.Button(
+                    [html.I(className="bi bi-cpu me-1"), "Prepare"],
+                    id="analytics-prepare",
+                    color="primary",
+                    size="sm",
+                    style={"display": "none"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                progress_bar("analytics-progress", 280),
+                width="auto",
+            ),
+            dbc.Col(
+                html.Div(
+                    [
+                        dbc.Button(
+                            [html.I(className="bi bi-upload me-1"), "Bring your own model"],
+                            id="analytics-byo-toggle",
+                            color="primary",
+                            outline=True,
+                            size="sm",
+                        ),
+                        byo_view.export_menu(),
+                    ],
+                    className="d-flex gap-2 justify-content-end",
+                ),
+                className="ms-auto",
+                width="auto",
+            ),
+        ],
+        className="g-3 align-items-center mb-2",
+    )
+
+
+def projection_toolbar() -> html.Div:
+    """Colouring, fading and trajectory options above the projection."""
+    return html.Div(
+        [
+            dbc.RadioItems(
+                id="analytics-color-mode",
+                options=[{"label": "EP", "value": "ep"}, {"label": "actual class", "value": "actual"}],
+                value="ep",
+                inline=True,
+                className="me-3",
+            ),
+            dbc.Select(
+                id="analytics-fade",
+                options=[
+                    {"label": "fade: none", "value": "none"},
+                    {"label": "fade correct", "value": "correct"},
+                    {"label": "fade misclassified", "value": "wrong"},
+                ],
+                value="none",
+                size="sm",
+                style={"width": 170},
+                className="me-3",
+            ),
+            dbc.Switch(id="analytics-final-only", label="final states only", value=False, className="me-3"),
+            dbc.RadioItems(
+                id="analytics-trajectory-color",
+                options=[{"label": "trajectory: EP", "value": "ep"}, {"label": "time", "value": "time"}],
+                value="ep",
+                inline=True,
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center small rnnx-toolbar",
+    )
+
+
+def threshold_controls(jump: float, ep_change: float, rules: list[str], jump_auto: bool = True) -> html.Div:
+    """The word-labelling rules and their jump and EP-change thresholds."""
+    marks = {v: f"{v:.1f}" for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)}
+    return html.Div(
+        [
+            dbc.Checklist(
+                id="analytics-label-rules",
+                options=[
+                    {"label": "label jumps ≥", "value": "jump"},
+                    {"label": "EP change ≥", "value": "ep"},
+                    {"label": "class flips", "value": "flip"},
+                    {"label": "label the word before", "value": "before"},
+                ],
+                value=rules,
+                inline=True,
+                className="small mb-1",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Div(
+                                [
+                                    html.Label("jump threshold", className="small text-muted mb-0"),
+                                    dbc.Switch(
+                                        id="analytics-jump-auto",
+                                        label=f"auto: top {TOP_JUMPS} per sequence",
+                                        value=jump_auto,
+                                        className="small mb-0 ms-auto me-md-3",
+                                    ),
+                                ],
+                                className="d-flex align-items-center gap-2",
+                                title="On: label each sequence's largest jumps, whatever their size. "
+                                "Moving the slider labels the jumps above it instead.",
+                            ),
+                            dcc.Slider(
+                                id="distance-threshold",
+                                min=0,
+                                max=1,
+                                step=0.01,
+                                value=jump,
+                                marks=marks,
+                                tooltip={"placement": "bottom", "always_visible": False},
+                                updatemode="mouseup",
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Label("EP change threshold", className="small text-muted mb-0"),
+                            dcc.Slider(
+                                id="analytics-ep-threshold",
+                                min=0,
+                                max=1,
+                                step=0.01,
+                                value=ep_change,
+                                marks=marks,
+                                tooltip={"placement": "bottom", "always_visible": False},
+                                updatemode="mouseup",
+                            ),
+                        ],
+                        md=6,
+                    ),
+                ],
+                className="g-2",
+            ),
+        ]
+    )
+
+
+def graph(graph_id: str, figure: object, height: int | None = None, **kwargs) -> dcc.Graph:
+    style = {"height": f"{height}px"} if height else {}
+    return dcc.Graph(
+        id=graph_id,
+        figure=figure,
+        config={
+            **GRAPH_CONFIG,
+            "toImageButtonOptions": {**GRAPH_CONFIG["toImageButtonOptions"], "filename": graph_id},
+        },
+        style=style,
+        **kwargs,
+    )

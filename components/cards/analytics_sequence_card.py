@@ -1,0 +1,124 @@
+"""The selected-sequence card's callbacks: choosing a sequence and drawing every view of it."""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import Input, Output, Patch, State, callback, ctx, no_update
+
+from components import analytics_overview as overview
+from components import analytics_projection as projection
+from components import analytics_view as view
+from components.cards.analytics_common import (
+    as_index,
+    clicked_rows,
+    cloud_marker,
+    cloud_opacity,
+    refuse,
+    selected,
+)
+from services import analysis as analysis_service
+from services import schemas
+from services.validation import validated
+
+
+@callback(
+    Output("analytics-selection", "data"),
+    Input("sequence-table", "active_cell"),
+    Input("projection-graph", "clickData"),
+    Input("analytics-dataset", "value"),
+    State("analytics-selection", "data"),
+    State("analytics-projection-method", "value"),
+    State("analytics-final-only", "value"),
+    State("analytics-color-mode", "value"),
+    prevent_initial_call=True,
+)
+@validated(schemas.SELECT_SEQUENCE, refuse)
+def select_sequence(active_cell, click, dataset, selection, method, final_only, color_mode="ep"):
+    """Selection from a table row or a projection point; a new dataset clears it."""
+    trigger = ctx.triggered_id
+    if trigger == "analytics-dataset":
+        return None if (selection or {}).get("dataset") != dataset else no_update
+    if trigger == "sequence-table":
+        row = as_index((active_cell or {}).get("row_id")) if isinstance(active_cell, dict) else None
+        return no_update if row is None else {"dataset": dataset, "seq": row, "step": None}
+    points = click.get("points") if isinstance(click, dict) else None
+    if trigger == "projection-graph" and isinstance(points, list) and points and isinstance(points[0], dict):
+        point = points[0]
+        if point.get("curveNumber") == projection.POINTS_SLOT and selection:
+            step = as_index((point.get("customdata") or [None])[0])
+            return no_update if step is None else {**selection, "step": step}
+        analysis, _dmax, _xy = analysis_service.load(dataset, method)
+        if analysis is None:
+            return no_update
+        rows = clicked_rows(analysis, [point], color_mode, bool(final_only))
+        if not rows:
+            return no_update
+        k, step = view.state_of_point(analysis, rows[0], bool(final_only))
+        return {"dataset": dataset, "seq": k, "step": step}
+    return no_update
+
+
+@callback(
+    Output("projection-graph", "figure", allow_duplicate=True),
+    Output("sequence-text", "children"),
+    Output("ep-heatmap", "figure"),
+    Output("distance-graph", "figure"),
+    Output("analytics-sequence-summary", "children"),
+    Output("sequence-table", "style_data_conditional"),
+    Output("analytics-faded", "data"),
+    Input("analytics-selection", "data"),
+    Input("analytics-label-rules", "value"),
+    Input("distance-threshold", "value"),
+    Input("analytics-ep-threshold", "value"),
+    Input("analytics-trajectory-color", "value"),
+    State("analytics-dataset", "value"),
+    State("analytics-projection-method", "value"),
+    State("analytics-fade", "value"),
+    State("analytics-final-only", "value"),
+    State("analytics-faded", "data"),
+    State("analytics-color-mode", "value"),
+    Input("analytics-jump-auto", "value"),
+    prevent_initial_call="initial_duplicate",
+)
+@validated(schemas.SHOW_SELECTION, refuse)
+def show_selection(
+    selection,
+    rules,
+    jump,
+    epc,
+    traj,
+    dataset,
+    method,
+    fade,
+    final_only,
+    faded=False,
+    color_mode="ep",
+    jump_auto=False,
+):
+    """Every view of the selected sequence; the projection gets a Patch of its overlay only."""
+    analysis, dmax, xy, _shown = analysis_service.load_shown(dataset, method)
+    patch = Patch()
+    k = selected(selection, dataset, analysis) if analysis is not None else None
+    if k is None or xy is None:
+        for i, trace in enumerate(projection.empty_overlay(), start=1):
+            patch["data"][i] = trace
+        if analysis is not None and xy is not None and faded:
+            opacity = cloud_opacity(analysis, fade, False, bool(final_only))
+            rows = projection.cloud_rows(cloud_marker(analysis, color_mode, bool(final_only)))
+            for slot, members in zip(projection.state_slots(len(rows)), rows, strict=True):
+                patch["data"][slot]["marker"]["opacity"] = (
+                    opacity if np.isscalar(opacity) else opacity[members]
+                )
+        hint = "Click a row of the table or a point of the projection to select a sequence."
+        blank_h = overview.empty_figure("No sequence selected", 140)
+        blank_d = overview.empty_figure("No sequence selected", 170)
+        return patch, None, blank_h, blank_d, hint, overview.table_styles(None), False
+    sel = view.selection_view(
+        analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
+    )
+    for i, trace in enumerate(sel.overlay, start=1):
+        patch["data"][i] = trace
+    if not faded:
+        for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
+            patch["data"][slot]["marker"]["opacity"] = projection.SELECTION_FADE
+    return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True

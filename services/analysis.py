@@ -1,0 +1,161 @@
+"""Analytics data access: the prepared analyses and projections, cached per process in front of the disk cache.
+
+The data pipeline module is ``model.prepare``; ``RNNX_PREPARE_MODULE`` names a stand-in (tests and
+bench use it). Nothing here imports Dash, components or pages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from model.artifacts import Analysis
+from services import datasets as upload_datasets
+from services import uploads
+
+FALLBACK_DATASETS = {"imdb": {"label": "IMDB reviews"}, "reuters": {"label": "Reuters newswire (5 topics)"}}
+DEFAULT_METHODS = ("pca", "umap", "tsne")
+VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
+
+
+# ---------------------------------------------------------------- view coordinates (pure numpy)
+
+
+def view_transform(xy: np.ndarray) -> tuple[np.ndarray, float]:
+    """(offset, scale) mapping a projection into view coordinates (one factor keeps the aspect)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if len(xy) == 0:
+        return np.zeros(2), 1.0
+    lo = xy.min(axis=0)
+    span = float((xy.max(axis=0) - lo).max()) or 1.0
+    return lo, VIEW_SPAN / span
+
+
+def to_view_coordinates(xy: np.ndarray, transform: tuple[np.ndarray, float] | None = None) -> np.ndarray:
+    """Shift and scale into [0, 65535] for compact uint16 transfer (new points: pass the set's transform)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if len(xy) == 0:
+        return xy.astype(np.float32)
+    lo, scale = transform if transform is not None else view_transform(xy)
+    return ((xy - lo) * scale).astype(np.float32)
+
+
+def max_distance(analysis: Analysis) -> float:
+    """The largest jump in the analysis set (distances are shown divided by it)."""
+    return float(np.max(analysis.distance, initial=0.0)) or 1.0
+
+
+# ---------------------------------------------------------------- the pipeline module
+
+
+def prepare_module() -> ModuleType | None:
+    """The data pipeline module (``RNNX_PREPARE_MODULE`` swaps it in tests), or None if missing."""
+    name = os.environ.get("RNNX_PREPARE_MODULE", "model.prepare")
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def catalogue() -> dict:
+    """The built-in datasets: id -> facts (at least ``label``)."""
+    prepare = prepare_module()
+    return getattr(prepare, "DATASETS", None) or FALLBACK_DATASETS
+
+
+def methods() -> tuple[str, ...]:
+    """The projection methods the pipeline offers."""
+    prepare = prepare_module()
+    return tuple(getattr(prepare, "PROJECTIONS", None) or DEFAULT_METHODS)
+
+
+def upload_limit_mb() -> float:
+    """The largest accepted upload, in MiB."""
+    from model import byo
+
+    return byo.upload_limit_bytes() / 2**20
+
+
+# ---------------------------------------------------------------- cached loaders
+
+
+class NotReady(LookupError):
+    """Raised inside the loaders so lru_cache never remembers a miss."""
+
+
+@lru_cache(maxsize=4)
+def load_analysis(dataset: str, n_sequences: int | None) -> tuple[Analysis, float]:
+    """(analysis, largest jump) of a prepared dataset; NotReady if it is not prepared."""
+    prepare = prepare_module()
+    analysis = prepare.load_analysis(dataset, n_sequences) if prepare else None
+    if analysis is None:
+        raise NotReady(dataset)
+    return analysis, max_distance(analysis)
+
+
+@lru_cache(maxsize=8)
+def load_projection(dataset: str, method: str, n_sequences: int | None) -> np.ndarray:
+    """The projection in view coordinates; NotReady if it is not computed."""
+    prepare = prepare_module()
+    xy = prepare.load_projection(dataset, method, n_sequences) if prepare else None
+    if xy is None:
+        raise NotReady(f"{dataset}/{method}")
+    return to_view_coordinates(xy)
+
+
+@lru_cache(maxsize=8)
+def projection_transform(dataset: str, method: str) -> tuple[np.ndarray, float]:
+    """How the page maps this projection into view coordinates (new points use the same map)."""
+    prepare = prepare_module()
+    raw = prepare.load_projection(dataset, method, None) if prepare else None
+    if raw is None:
+        raise LookupError(f"The {method} projection of {dataset} is not computed yet.")
+    return view_transform(raw)
+
+
+def clear_caches() -> None:
+    """Forget the per-process caches (tests swap the pipeline module)."""
+    load_analysis.cache_clear()
+    load_projection.cache_clear()
+    projection_transform.cache_clear()
+
+
+def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, float, np.ndarray | None]:
+    """(analysis, largest jump, projection); None where not prepared yet or not this session's upload."""
+    if not dataset or (upload_datasets.is_upload(dataset) and not uploads.owns(dataset)):
+        return None, 1.0, None
+    try:
+        analysis, dmax = load_analysis(dataset, None)
+    except NotReady:
+        return None, 1.0, None
+    try:
+        xy = load_projection(dataset, method or "pca", None)
+    except NotReady:
+        xy = None
+    return analysis, dmax, xy
+
+
+def load_shown(
+    dataset: str | None, method: str | None
+) -> tuple[Analysis | None, float, np.ndarray | None, str]:
+    """``load`` with PCA standing in while ``method``'s projection is not prepared; the method shown last."""
+    method = method or "pca"
+    analysis, dmax, xy = load(dataset, method)
+    if analysis is not None and xy is None and method != "pca":
+        _analysis, _dmax, pca = load(dataset, "pca")
+        if pca is not None:
+            return analysis, dmax, pca, "pca"
+    return analysis, dmax, xy, method
+
+
+def text_view(dataset: str, method: str, text: str) -> tuple[Any, np.ndarray]:
+    """(TextStates, view xy) of a typed text; LookupError or byo.InputError with a message."""
+    from model import whatif
+
+    states = whatif.analyse_text(dataset, text, method)
+    return states, to_view_coordinates(states.points, projection_transform(dataset, method))
