@@ -204,8 +204,7 @@ def _redis_client(url: str):
 
 def redis_url() -> str | None:
     """``RNNX_SESSION_REDIS_URL`` when set, else ``REDIS_URL``, else None (disk)."""
-    url = os.environ.get("RNNX_SESSION_REDIS_URL", "").strip()
-    return url or settings.redis_url()
+    return settings.session_redis_url()
 
 
 def session_store() -> SessionStore:

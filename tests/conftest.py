@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Shared fixtures that live outside this file (tests/support/).
+pytest_plugins = ["tests.support.analytics_page"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

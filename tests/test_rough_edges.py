@@ -6,7 +6,6 @@ import base64
 import re
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -118,33 +117,6 @@ def test_automatic_labels_stay_few_on_every_sequence_and_draw_their_cut():
         assert sum(1 for w in points["text"] if w) == len(auto.labelled)
     fig = go.Figure(auto.distance)
     assert [n.text for n in fig.layout.annotations] == [f"- - top {labels.TOP_JUMPS}"]
-
-
-@pytest.fixture()
-def page(monkeypatch):
-    monkeypatch.setenv("RNNX_PREPARE_MODULE", "tests.test_analytics_support")
-    import app  # noqa: F401  (registers the pages)
-    from components.cards import (
-        analytics_overview_card,
-        analytics_projection_card,
-        analytics_sequence_card,
-        analytics_table_card,
-    )
-    from pages import analytics
-    from services import analysis
-
-    analysis.clear_caches()
-    # The page's layout and its cards' callbacks, under one name.
-    yield SimpleNamespace(
-        layout=analytics.layout,
-        show_overview=analytics_overview_card.show_overview,
-        draw_projection=analytics_projection_card.draw_projection,
-        manual_jump_threshold=analytics_projection_card.manual_jump_threshold,
-        select_sequence=analytics_sequence_card.select_sequence,
-        show_selection=analytics_sequence_card.show_selection,
-        fill_table=analytics_table_card.fill_table,
-    )
-    analysis.clear_caches()
 
 
 def test_the_switch_is_automatic_unless_the_url_names_a_threshold(page):

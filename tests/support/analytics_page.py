@@ -1,0 +1,34 @@
+"""The analytics page's layout and card callbacks over the synthetic prepare module (a shared fixture)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+
+@pytest.fixture()
+def page(monkeypatch):
+    monkeypatch.setenv("RNNX_PREPARE_MODULE", "tests.test_analytics_support")
+    import app  # noqa: F401  (registers the pages)
+    from components.cards import (
+        analytics_overview_card,
+        analytics_projection_card,
+        analytics_sequence_card,
+        analytics_table_card,
+    )
+    from pages import analytics
+    from services import analysis
+
+    analysis.clear_caches()
+    # The page's layout and its cards' callbacks, under one name.
+    yield SimpleNamespace(
+        layout=analytics.layout,
+        show_overview=analytics_overview_card.show_overview,
+        draw_projection=analytics_projection_card.draw_projection,
+        manual_jump_threshold=analytics_projection_card.manual_jump_threshold,
+        select_sequence=analytics_sequence_card.select_sequence,
+        show_selection=analytics_sequence_card.show_selection,
+        fill_table=analytics_table_card.fill_table,
+    )
+    analysis.clear_caches()
