@@ -207,11 +207,23 @@ def put(key: str, value: Any, expire: float | None = None) -> None:
     except (OSError, sqlite3.Error) as error:
         _remove_partial_files(store)
         raise CacheWriteError(_write_message(store, error)) from error
-    if key not in store:
+    if key not in store and not _fits(value, store.size_limit):
         raise CacheWriteError(
             f"The result is larger than the cache limit ({store.size_limit / 2**20:.0f} MB) and was "
             "dropped at once: raise RNNX_CACHE_LIMIT_GB (or the limit of this cache)."
         )
+
+
+def _fits(value: Any, limit: int) -> bool:
+    """Whether ``value`` is clearly smaller than ``limit``: then a missing key was evicted by a
+    concurrent writer's cull, a normal cache event, not dropped for its size."""
+    size = getattr(value, "nbytes", None)
+    if isinstance(value, (bytes, bytearray, str)):
+        size = len(value)
+    elif isinstance(value, dict):
+        parts = [getattr(item, "nbytes", None) for item in value.values()]
+        size = sum(parts) if parts and None not in parts else None
+    return size is not None and size < limit
 
 
 def _write_message(store: diskcache.Cache, error: Exception) -> str:
