@@ -76,6 +76,12 @@ def float_inputs_message(dtype: str | None) -> str:
     )
 
 
+UNSAFE_CODE = (
+    "This model was refused: it contains a Lambda layer or other arbitrary Python code, "
+    "which Keras safe mode does not load. Replace the Lambda layer with a built-in layer."
+)
+
+
 def unknown_layer_message(layer_name: str, names: list[str]) -> str:
     return (
         f"This model has no recurrent layer named {layer_name!r}; its recurrent layers are: "
@@ -90,6 +96,8 @@ def check_model_file(
     layers = config_layers(read_keras_config(path))
     if not layers:  # a config this reader does not understand: Keras decides when it loads the model
         return
+    if any(layer.get("class_name") == "Lambda" for layer in walk_config(layers)):
+        raise InputError(UNSAFE_CODE)  # safety first: said before anything else is wrong with it
     names = config_recurrent_names(layers)
     if not names:
         raise InputError(NO_RECURRENT)
@@ -114,6 +122,15 @@ def check_model_file(
 # ---------------------------------------------------------------- model
 
 
+def _without_paths(text: str, path: Path) -> str:
+    """``text`` with the server's folder names taken out: messages reach the browser."""
+    return (
+        text.replace(str(path.resolve()), path.name)
+        .replace(str(path), path.name)
+        .replace(str(path.parent), "…")
+    )
+
+
 def load_model(path: str | Path):
     """Load a ``.keras`` file in safe mode; InputError for anything unreadable or unsafe."""
     path = check_file(path, "model file")
@@ -127,18 +144,16 @@ def load_model(path: str | Path):
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except ValueError as error:
-        text = str(error)
+        text = _without_paths(str(error), path)
         if "unsafe" in text.lower() or "lambda" in text.lower() or "safe_mode" in text:
-            raise InputError(
-                "This model was refused: it contains a Lambda layer or other arbitrary Python code, "
-                "which Keras safe mode does not load. Replace the Lambda layer with a built-in layer."
-            ) from error
+            raise InputError(UNSAFE_CODE) from error
         raise InputError(
             f"This is not a Keras model file that can be read ({(text.splitlines() or [''])[0]})."
         ) from error
     except Exception as error:  # zip, h5 and config errors all mean "not a usable .keras file"
         raise InputError(
-            f"This is not a readable Keras model file (.keras): {type(error).__name__}: {str(error)[:200]}"
+            "This is not a readable Keras model file (.keras): "
+            f"{type(error).__name__}: {_without_paths(str(error), path)[:200]}"
         ) from error
     from model.extraction import recurrent_layers
 

@@ -44,8 +44,14 @@ class CacheWriteError(OSError):
     """A result could not be stored; the message says why and what to do."""
 
 
-@lru_cache(maxsize=8)
 def _open(directory: str, size_limit: int) -> diskcache.Cache:
+    """One Cache per folder and process: a forked child (a background job) must not reuse its
+    parent's SQLite connections, or the parent stops seeing what the child wrote."""
+    return _open_in_process(directory, size_limit, os.getpid())
+
+
+@lru_cache(maxsize=16)
+def _open_in_process(directory: str, size_limit: int, _pid: int) -> diskcache.Cache:
     return diskcache.Cache(directory, size_limit=size_limit, eviction_policy="least-recently-used")
 
 
@@ -106,8 +112,12 @@ class ReadOnlyCache:
         return 0 if conn is None else conn.execute("SELECT COUNT(*) FROM Cache").fetchone()[0]
 
 
-@lru_cache(maxsize=4)
 def _open_read_only(directory: str) -> ReadOnlyCache:
+    return _read_only_in_process(directory, os.getpid())
+
+
+@lru_cache(maxsize=4)
+def _read_only_in_process(directory: str, _pid: int) -> ReadOnlyCache:
     return ReadOnlyCache(directory)
 
 

@@ -23,6 +23,7 @@ from services.validation import InvalidInput
 
 FILE_ID = re.compile(r"^f-[0-9a-f]{24}$")
 SLOTS = ("model", "csv", "vocab")
+SUFFIXES = {"model": ".keras", "csv": ".csv", "vocab": ".txt"}
 MAX_DATASETS = 8  # prepared uploads kept per session (the oldest is forgotten)
 RECORD_TTL_S = 7 * 24 * 3600
 
@@ -99,6 +100,11 @@ def make_room(n_bytes: int, keep: Path) -> None:
         )
 
 
+def _on_disk(staged_id: str, slot: str) -> str:
+    """The file name of a staged upload: its id plus the suffix its reader needs (Keras wants .keras)."""
+    return staged_id + SUFFIXES.get(slot, "")
+
+
 def stage(slot: str, data: bytes, name: str) -> StagedFile:
     """Keep a received file in this session's folder; returns its handle."""
     if slot not in SLOTS:
@@ -109,11 +115,11 @@ def stage(slot: str, data: bytes, name: str) -> StagedFile:
     record = _record(sid)
     old = record["staged"].get(slot)
     if old:
-        (folder / old["id"]).unlink(missing_ok=True)
+        (folder / _on_disk(old["id"], slot)).unlink(missing_ok=True)
     make_room(len(data), session_folder(sid))
     staged = StagedFile(f"f-{secrets.token_hex(12)}", name, len(data))
     try:
-        (folder / staged.id).write_bytes(data)
+        (folder / _on_disk(staged.id, slot)).write_bytes(data)
     except OSError as error:
         raise cache.CacheWriteError(
             f"The upload could not be stored on the server ({error.strerror})."
@@ -130,7 +136,7 @@ def discard(slot: str) -> None:
     record = _record(sid)
     old = record["staged"].pop(slot, None)
     if old:
-        (session_folder(sid) / "incoming" / old["id"]).unlink(missing_ok=True)
+        (session_folder(sid) / "incoming" / _on_disk(old["id"], slot)).unlink(missing_ok=True)
         _save(sid, record)
 
 
@@ -140,7 +146,7 @@ def staged_files() -> dict[str, StagedFile]:
     out = {}
     for slot, entry in _record(sid)["staged"].items():
         staged = StagedFile(**entry)
-        if (session_folder(sid) / "incoming" / staged.id).is_file():
+        if (session_folder(sid) / "incoming" / _on_disk(staged.id, slot)).is_file():
             out[slot] = staged
     return out
 
@@ -149,10 +155,18 @@ def path_of(file_id: object) -> Path:
     """The server path of one of this session's received files; UploadRefused for anyone else's."""
     if not isinstance(file_id, str) or not FILE_ID.match(file_id):
         raise UploadRefused("This upload id is malformed.")
-    for staged in staged_files().values():
+    for slot, staged in staged_files().items():
         if staged.id == file_id:
-            return session_folder() / "incoming" / staged.id
+            return session_folder() / "incoming" / _on_disk(staged.id, slot)
     raise UploadRefused("This upload belongs to another session or has expired: drop the file again.")
+
+
+def public_message(text: str) -> str:
+    """``text`` fit for the browser: this session's file paths become the names the user gave them,
+    and any other server folder under the upload root becomes "…"."""
+    for slot, staged in staged_files().items():
+        text = text.replace(str(session_folder() / "incoming" / _on_disk(staged.id, slot)), staged.name)
+    return text.replace(str(uploads_root()), "…")
 
 
 def register_dataset(dataset: str, label: str) -> list[dict]:

@@ -37,9 +37,15 @@ def synthetic_app(tmp_path_factory):
 
 
 def _wait(driver, condition, timeout: float = 60):
+    """Wait for ``condition``; on a timeout, the message lists the alerts the page shows."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    try:
+        return WebDriverWait(driver, timeout).until(condition)
+    except TimeoutException as error:
+        shown = [e.text[:300] for e in _css(driver, ".alert") if e.text]
+        raise TimeoutException(f"{driver.current_url}; alerts shown: {shown}") from error
 
 
 def _css(driver, selector: str):

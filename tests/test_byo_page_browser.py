@@ -48,7 +48,8 @@ def byo_app(tmp_path_factory):
 def _open_panel(driver, url: str) -> None:
     _no_tour(driver, url)
     driver.get(f"{url}/analytics")
-    _wait(driver, lambda d: _css(d, "#analytics-alert .alert"))  # the page's callbacks have run
+    # the page's callbacks have run: it shows the analysis or says why it cannot yet
+    _wait(driver, lambda d: _css(d, "#analytics-alert .alert") or _css(d, "#analytics-model-summary"))
     driver.execute_script("arguments[0].click();", _css(driver, "#analytics-byo-toggle")[0])
     _wait(driver, lambda d: _css(d, "#analytics-byo-collapse.show"))
 
@@ -56,6 +57,11 @@ def _open_panel(driver, url: str) -> None:
 def _drop(driver, zone: str, path: Path) -> None:
     box = _css(driver, f"#analytics-upload-{zone} input[type=file]")[0]
     box.send_keys(str(path))
+
+
+def _text(driver, selector: str) -> str:
+    """The text of every element matching ``selector`` ("" while there is none yet)."""
+    return " ".join(e.text for e in _css(driver, selector))
 
 
 def _alert_text(driver) -> str:
@@ -68,21 +74,17 @@ def _analyse(driver) -> None:
     driver.execute_script("arguments[0].click();", _css(driver, "#analytics-byo-run")[0])
 
 
-@pytest.mark.xfail(
-    reason="KNOWN REGRESSION (see closing note): Analyse never reports Ready after the upload-handles and card split; under investigation",
-    strict=False,
-)
 def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files, browser):
     _open_panel(browser, byo_app)
     _drop(browser, "model", files["model"])
-    _wait(browser, lambda d: "gru.keras" in _css(d, "#analytics-upload-model-name")[0].text)
+    _wait(browser, lambda d: "gru.keras" in _text(d, "#analytics-upload-model-name"))
     _drop(browser, "csv", files["csv"])
-    _wait(browser, lambda d: "300 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
-    _wait(browser, lambda d: "review" in _css(d, "#analytics-text-column")[0].text)
+    _wait(browser, lambda d: "300 rows" in _text(d, "#analytics-upload-csv-name"))
+    _wait(browser, lambda d: "review" in _text(d, "#analytics-text-column"))
     _analyse(browser)
     _wait(browser, lambda d: "Ready." in _alert_text(d), timeout=240)
-    _wait(browser, lambda d: "Yours:" in _css(d, "#analytics-dataset")[0].text)
-    _wait(browser, lambda d: "GRU" in _css(d, "#analytics-model-summary")[0].text)
+    _wait(browser, lambda d: "Yours:" in _text(d, "#analytics-dataset"))
+    _wait(browser, lambda d: "GRU" in _text(d, "#analytics-model-summary"))
     _wait(browser, lambda d: len(_css(d, "#sequence-table td[data-dash-column='text']")) == 10)
     assert _css(browser, "#projection-graph canvas")
     assert len(_css(browser, "#confusion-matrix .annotation-text")) == 4
@@ -110,28 +112,22 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     _wait(browser, lambda d: any("Yours:" in e.text for e in _css(d, "#analytics-dataset")))
 
 
-@pytest.mark.xfail(
-    reason="KNOWN REGRESSION (see closing note): Analyse never reports Ready after the upload-handles and card split; under investigation",
-    strict=False,
-)
 def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, files, browser):
     _open_panel(browser, byo_app)
     for name, needle in (("latin1", "not UTF-8"), ("empty", "empty"), ("big", "more than the limit")):
         _drop(browser, "csv", files[name])
         _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=90)
     _drop(browser, "csv", files["csv"])
-    _wait(browser, lambda d: "300 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
+    _wait(browser, lambda d: "300 rows" in _text(d, "#analytics-upload-csv-name"))
     for name, needle in (("lambda", "Lambda layer"), ("dense", "no recurrent layer")):
         _drop(browser, "model", files[name])
-        _wait(
-            browser, lambda d, name=name: f"{name}.keras" in _css(d, "#analytics-upload-model-name")[0].text
-        )
+        _wait(browser, lambda d, name=name: f"{name}.keras" in _text(d, "#analytics-upload-model-name"))
         _analyse(browser)
         _wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=300)
     _drop(browser, "model", files["model"])
-    _wait(browser, lambda d: "gru.keras" in _css(d, "#analytics-upload-model-name")[0].text)
+    _wait(browser, lambda d: "gru.keras" in _text(d, "#analytics-upload-model-name"))
     _drop(browser, "csv", files["three"])
-    _wait(browser, lambda d: "60 rows" in _css(d, "#analytics-upload-csv-name")[0].text)
+    _wait(browser, lambda d: "60 rows" in _text(d, "#analytics-upload-csv-name"))
     _analyse(browser)
     _wait(browser, lambda d: "2 outputs" in _alert_text(d), timeout=300)
     assert "3 classes" in _alert_text(browser)
@@ -148,7 +144,7 @@ def test_demo_mode_disables_the_upload_panel(tmp_path_factory, browser):
     proc, url = _server({"RNNX_DEMO_MODE": "1"}, tmp_path_factory.mktemp("byo-demo"))
     try:
         _open_panel(browser, url)
-        assert "switched off" in _css(browser, "#analytics-byo-refused")[0].text
+        assert "switched off" in _text(browser, "#analytics-byo-refused")
         assert _css(browser, "#analytics-upload-model input[type=file]")[0].get_attribute("disabled")
         assert not _css(browser, "#analytics-byo-run")[0].is_enabled()
     finally:

@@ -54,9 +54,9 @@ def test_sgml_parsing_reads_split_topics_title_and_body() -> None:
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RNNX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RNNX_CACHE_DIR", str(tmp_path / "cache"))
-    datasets.cache._open.cache_clear()
+    datasets.cache._open_in_process.cache_clear()
     yield tmp_path
-    datasets.cache._open.cache_clear()
+    datasets.cache._open_in_process.cache_clear()
 
 
 def test_missing_archive_names_the_file_and_folder(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

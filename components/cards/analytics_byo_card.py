@@ -309,7 +309,10 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
             "upload", method, None, lambda f, s: set_progress(progress.progress_value(f, s)), upload_args=args
         )
     except prepare.PrepareError as error:
-        return {**nothing, "alert": _alert(str(error), title="Your model or data was refused:")}
+        return {
+            **nothing,
+            "alert": _alert(uploads.public_message(str(error)), title="Your model or data was refused:"),
+        }
     except Exception as error:  # noqa: BLE001 - a readable message instead of a dead callback
         return {**nothing, "alert": _alert(f"Preparation failed unexpectedly: {type(error).__name__}.")}
     upload_id = str(summary["dataset"])

@@ -32,9 +32,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RNNX_DATA_DIR", str(folder))
     monkeypatch.setenv("RNNX_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RNNX_OFFLINE", "1")
-    cache._open.cache_clear()
+    cache._open_in_process.cache_clear()
     yield folder
-    cache._open.cache_clear()
+    cache._open_in_process.cache_clear()
 
 
 @pytest.fixture(scope="module")
