@@ -81,6 +81,12 @@ def warmup_enabled(default: bool = False) -> bool:
     return flag("RNNX_WARMUP", default) and not demo_mode()
 
 
+def auto_prepare() -> bool:
+    """Whether a first visit to an unprepared default analysis prepares it without a click
+    (``RNNX_AUTO_PREPARE``, on by default; never in demo mode)."""
+    return flag("RNNX_AUTO_PREPARE", True) and not demo_mode()
+
+
 def warmup_datasets() -> list[str]:
     """The datasets the warm-up prepares (``RNNX_WARMUP_DATASETS``, default ``imdb,reuters``)."""
     raw = os.environ.get("RNNX_WARMUP_DATASETS", "imdb,reuters")

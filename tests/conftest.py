@@ -20,6 +20,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RNNX_WARMUP", "0")  # servers started by tests never warm up in the background
+# nor prepare a default analysis on a first visit, unless a test asks for it (RNNX_AUTO_PREPARE=1)
+os.environ.setdefault("RNNX_AUTO_PREPARE", "0")
 if "RNNX_DATA_DIR" not in os.environ and SHARED_DATA.exists():
     os.environ["RNNX_DATA_DIR"] = str(SHARED_DATA)
 

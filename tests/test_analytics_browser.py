@@ -242,7 +242,12 @@ def real_app(tmp_path_factory):
     if not (SHARED_DATA / "reuters21578.tar.gz").exists():
         pytest.skip("Reuters archive not available")
     cache_dir = tmp_path_factory.mktemp("an-real")
-    env = {"RNNX_PROFILE": "quick", "RNNX_CACHE_DIR": str(cache_dir), "RNNX_DATA_DIR": str(SHARED_DATA)}
+    env = {
+        "RNNX_PROFILE": "quick",
+        "RNNX_CACHE_DIR": str(cache_dir),
+        "RNNX_DATA_DIR": str(SHARED_DATA),
+        "RNNX_AUTO_PREPARE": "1",
+    }
     proc, url = _server(env, cache_dir)  # an empty cache: the first visit prepares Reuters
     yield url
     stop_server(proc)

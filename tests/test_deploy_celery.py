@@ -39,8 +39,9 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def prepare_in_browser(browser, base: str, dataset: str = "reuters") -> set[str]:
-    """Open /analytics (which prepares by itself, or click Prepare), watch the progress bar until done; returns the labels seen."""
+def prepare_in_browser(browser, base: str, dataset: str = "reuters", by_itself: bool = False) -> set[str]:
+    """Open /analytics (which prepares by itself, or click Prepare), watch the progress bar until done;
+    returns the labels seen. ``by_itself``: the server has RNNX_AUTO_PREPARE on, and no click is made."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -53,7 +54,11 @@ def prepare_in_browser(browser, base: str, dataset: str = "reuters") -> set[str]
             or ec.element_to_be_clickable((By.ID, "analytics-prepare"))(d)
         )
     )
-    if not browser.find_element(By.ID, "analytics-progress-wrap").is_displayed():
+    if by_itself:
+        WebDriverWait(browser, 30).until(
+            lambda d: d.find_element(By.ID, "analytics-progress-wrap").is_displayed()
+        )
+    elif not browser.find_element(By.ID, "analytics-progress-wrap").is_displayed():
         browser.find_element(By.ID, "analytics-prepare").click()
     labels: set[str] = set()
 
@@ -126,6 +131,7 @@ def celery_stack(redis_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "REDIS_URL": redis_url,
         "RNNX_CACHE_DIR": str(tmp_path / "cache"),
         "RNNX_PROFILE": "quick",
+        "RNNX_AUTO_PREPARE": "1",  # the first visit prepares without a click
     }
     for name in ("RNNX_AUTH_USERS", "RNNX_AUTH_FILE", "RNNX_DEMO_MODE", "RNNX_BASE_PATH"):
         env.pop(name, None)
@@ -158,6 +164,6 @@ def test_preparation_runs_on_the_celery_worker_with_progress_in_the_page(
     base, worker_log = celery_stack
     with urllib.request.urlopen(base + "/healthz") as response:
         assert json.loads(response.read())["background"] == "celery"
-    prepare_in_browser(browser, base)
+    prepare_in_browser(browser, base, by_itself=True)
     log = worker_log.read_text()
     assert "succeeded" in log, log[-2000:]

@@ -84,8 +84,8 @@ def show_overview(dataset: str, method: str, _prepared: float):
 
 
 def starts_by_itself(dataset: str, method: str) -> bool:
-    """Whether an unprepared dataset is prepared without a click: a built-in default, not in demo mode."""
-    return not settings.demo_mode() and dataset in analysis_service.catalogue() and method == "pca"
+    """Whether an unprepared dataset is prepared without a click: a built-in default (RNNX_AUTO_PREPARE)."""
+    return settings.auto_prepare() and dataset in analysis_service.catalogue() and method == "pca"
 
 
 @callback(
