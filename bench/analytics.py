@@ -98,7 +98,7 @@ def _timed_load(driver, url: str, timeout: float) -> float | None:
 
 def _page_load(url: str, timeout: float = 60.0, revisit: bool = False) -> float | None:
     """Seconds until every figure is drawn in a new browser (``revisit``: its second visit)."""
-    from tests.conftest import make_driver
+    from tests.support.browser import make_driver
 
     driver = make_driver(1500, 1200)
     try:
@@ -122,7 +122,7 @@ def bench_page_loads(
     """Page loads (selection in the URL): the first on a fresh server process, then the median of
     ``repeats`` on the warm process with a new browser (empty browser cache) and with a browser
     that has been here before (scripts cached)."""
-    from tests.conftest import free_port, start_server, stop_server
+    from tests.support.servers import free_port, start_server, stop_server
 
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", **(env_extra or {})}

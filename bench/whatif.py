@@ -70,7 +70,7 @@ def upload_to_analytics(folder: Path, n_texts: int) -> tuple[dict, str]:
     """Seconds from the user's files to the first drawn analytics views."""
     from components.cards import analytics_overview_card, analytics_projection_card
     from model import prepare
-    from tests.byo_fixtures import gru_vectorizer_model, sentiment_texts, write_csv
+    from tests.support.byo_models import gru_vectorizer_model, sentiment_texts, write_csv
 
     texts, labels = sentiment_texts(n_texts, seed=3)
     model = gru_vectorizer_model(folder / "gru.keras", texts[:1000], labels[:1000], epochs=3)
@@ -120,7 +120,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as folder:
         result["upload"], upload = upload_to_analytics(Path(folder), args.texts)
-        from tests.byo_fixtures import FILLER, NEGATIVE, POSITIVE
+        from tests.support.byo_models import FILLER, NEGATIVE, POSITIVE
 
         result["whatif_upload"] = time_whatif(upload, "pca", FILLER + POSITIVE + NEGATIVE, args.calls)
     result["goal_ms"] = 300

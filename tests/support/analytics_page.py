@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture()
 def page(monkeypatch):
-    monkeypatch.setenv("RNNX_PREPARE_MODULE", "tests.test_analytics_support")
+    monkeypatch.setenv("RNNX_PREPARE_MODULE", "tests.support.synthetic")
     import app  # noqa: F401  (registers the pages)
     from components.cards import (
         analytics_overview_card,

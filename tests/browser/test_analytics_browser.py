@@ -1,0 +1,301 @@
+"""The analytics page in real Chromium: synthetic data first, then a small real analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import console_errors, css, labelled, skip_tour, start_app, trajectory, wait
+from tests.support.servers import stop_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def synthetic_app(tmp_path_factory):
+    """The real app serving the synthetic analyses of tests/support/synthetic.py."""
+    proc, url = start_app({"RNNX_PREPARE_MODULE": "tests.support.synthetic"}, tmp_path_factory.mktemp("an"))
+    yield url
+    stop_server(proc)
+
+
+def _open(driver, url: str) -> None:
+    skip_tour(driver, url)
+    driver.get(url)
+    wait(driver, lambda d: css(d, "#sequence-table td[data-dash-column='text']"))
+
+
+def _click_row(driver, row: int) -> None:
+    cell = css(driver, "#sequence-table td[data-dash-column='text']")[row]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
+    driver.execute_script("arguments[0].click();", cell)  # robust against overlays still fading out
+    wait(driver, lambda d: css(d, "#sequence-text .rnnx-word"))
+
+
+def _set_threshold(driver, value: float) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    box = css(driver, "#distance-threshold input")[0]
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(str(value), Keys.TAB)  # the slider commits its number box on blur
+
+
+def test_page_loads_without_console_errors_and_shows_the_overview(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics")
+    wait(browser, lambda d: css(d, "#confusion-matrix .annotation-text"))
+    assert css(browser, "#analytics-model-summary")
+    assert len(css(browser, "#confusion-matrix .annotation-text")) == 4
+    assert css(browser, "#class-bars .bars")
+    assert css(browser, "#projection-graph canvas")
+    assert console_errors(browser) == []
+
+
+def test_choosing_a_dataset_shows_its_overview(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    css(browser, "#analytics-dataset")[0].click()  # dash 4 dropdown: a button, then options
+    wait(browser, lambda d: [o for o in css(d, "[role=option]") if "Reuters" in o.text])[0].click()
+    wait(browser, lambda d: len(css(d, "#confusion-matrix .annotation-text")) == 25)
+    assert "acquisition" in css(browser, "#analytics-model-summary")[0].text
+    wait(browser, lambda d: "dataset=reuters" in d.current_url)
+    assert console_errors(browser) == []
+
+
+def test_clicking_a_row_draws_every_view_and_hover_links_them(synthetic_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    _click_row(browser, 2)
+    words = css(browser, "#sequence-text .rnnx-word")
+    wait(browser, lambda d: (trajectory(d) or {}).get("x") and len(trajectory(d)["x"]) == len(words))
+    assert css(browser, "#ep-heatmap .heatmaplayer")
+    assert len(css(browser, "#distance-graph .bars .point")) == len(words)
+    assert "seq=2" in browser.current_url
+    ActionChains(browser).move_to_element(words[4]).perform()
+    wait(browser, lambda d: css(d, ".rnnx-word.is-hover"))
+    mark = browser.execute_script(
+        """var gd = document.querySelector('#projection-graph .js-plotly-plot');
+        return gd.data.find(function (t) { return t.uid === 'hover-mark'; }).x;"""
+    )
+    assert mark == [trajectory(browser)["x"][4]]
+    assert console_errors(browser) == []
+
+
+def test_arrow_keys_move_through_rows_and_escape_clears_the_selection(synthetic_app, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    _click_row(browser, 2)
+    wait(browser, lambda d: "seq=2" in d.current_url and trajectory(d) and len(trajectory(d)["x"]) > 0)
+    ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+    wait(browser, lambda d: "seq=3" in d.current_url)
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    wait(browser, lambda d: not (trajectory(d) or {}).get("x"))
+    wait(browser, lambda d: "seq=" not in d.current_url)
+    assert console_errors(browser) == []
+
+
+def test_moving_the_threshold_changes_the_labelled_words(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb&seq=5&jump=0.9")
+    wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) > 0)
+    before = labelled(browser)
+    _set_threshold(browser, 0.1)
+    wait(browser, lambda d: len(labelled(d)) > len(before))
+    assert "jump=0.1" in browser.current_url
+    labelled_spans = [e.text for e in css(browser, ".rnnx-word-labelled")]
+    assert labelled_spans == labelled(browser)
+
+
+def test_default_labels_are_the_top_jumps_until_the_slider_moves(synthetic_app, browser):
+    from components.analytics_labels import TOP_JUMPS
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb&seq=5")
+    wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) > 0)
+    assert css(browser, "#analytics-jump-auto")[0].is_selected()
+    assert len(labelled(browser)) == min(TOP_JUMPS, len(trajectory(browser)["x"]))
+    assert "jump=" not in browser.current_url  # automatic: nothing to restore
+    _set_threshold(browser, 0.05)
+    wait(browser, lambda d: not css(d, "#analytics-jump-auto")[0].is_selected())
+    wait(browser, lambda d: len(labelled(d)) > TOP_JUMPS)
+    assert "jump=0.05" in browser.current_url
+    assert console_errors(browser) == []
+
+
+def test_hovering_the_state_cloud_names_sequence_step_word_and_ep(synthetic_app, browser):
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    wait(browser, lambda d: css(d, "#projection-graph canvas"))
+    where = browser.execute_script(
+        """var gd = document.querySelector('#projection-graph .js-plotly-plot');
+        var i = gd._fullData.findIndex(function (t) { return t.uid === 'states' && t._length > 0; });
+        if (i < 0) { i = gd._fullData.findIndex(function (t) { return /^states/.test(t.uid) && t._length > 0; }); }
+        var t = gd._fullData[i], fl = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + fl._size.l + fl.xaxis.l2p(t.x[0]), r.top + fl._size.t + fl.yaxis.l2p(t.y[0])];"""
+    )
+    for dy in (0, 1):  # a second small move makes plotly hit-test the WebGL points
+        action = ActionBuilder(browser)
+        action.pointer_action.move_to_location(int(where[0]), int(where[1]) + dy)
+        action.perform()
+    label = wait(
+        browser,
+        lambda d: d.execute_script(
+            "var h = document.querySelector('#projection-graph .hoverlayer'); return h && h.textContent;"
+        ),
+        timeout=10,
+    )
+    assert "sequence #" in label and "step" in label and "EP positive" in label
+    assert console_errors(browser) == []
+
+
+def test_tsne_not_prepared_shows_pca_meanwhile(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb&method=tsne")
+    wait(browser, lambda d: css(d, "#projection-graph .gtitle"))
+    assert "PCA projection stands in" in css(browser, "#projection-graph .gtitle")[0].text
+    assert css(browser, "#projection-graph canvas")
+
+
+def test_a_url_with_a_sequence_restores_the_selection(synthetic_app, browser):
+    _open(browser, f"{synthetic_app}/analytics?dataset=reuters&method=umap&seq=7")
+    wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"))
+    assert "Sequence #7" in css(browser, "#analytics-sequence-summary")[0].text
+    checked = css(browser, "#analytics-projection-method input:checked")[0].get_attribute("value")
+    assert checked == "umap"
+    assert console_errors(browser) == []
+
+
+def test_a_failing_preparation_shows_a_readable_message(synthetic_app, browser):
+    skip_tour(browser, synthetic_app)
+    browser.get(f"{synthetic_app}/analytics?dataset=imdb&method=tsne")
+    wait(browser, lambda d: css(d, "#analytics-prepare") and css(d, "#analytics-prepare")[0].is_displayed())
+    css(browser, "#analytics-prepare")[0].click()
+    wait(browser, lambda d: "archive is missing" in d.find_element("id", "analytics-alert").text, timeout=60)
+    assert "Traceback" not in browser.page_source
+
+
+# ---------------------------------------------------------------- real data (small, quick profile)
+
+
+@pytest.fixture(scope="module")
+def real_app(tmp_path_factory):
+    """The app over a real, tiny Reuters analysis (quick profile: 1 epoch, 100 documents)."""
+    from tests.support.servers import SHARED_DATA
+
+    if not (SHARED_DATA / "reuters21578.tar.gz").exists():
+        pytest.skip("Reuters archive not available")
+    cache_dir = tmp_path_factory.mktemp("an-real")
+    env = {
+        "RNNX_PROFILE": "quick",
+        "RNNX_CACHE_DIR": str(cache_dir),
+        "RNNX_DATA_DIR": str(SHARED_DATA),
+        "RNNX_AUTO_PREPARE": "1",
+    }
+    proc, url = start_app(env, cache_dir)  # an empty cache: the first visit prepares Reuters
+    yield url
+    stop_server(proc)
+
+
+def test_a_first_visit_prepares_the_default_dataset_without_a_click(real_app, browser):
+    skip_tour(browser, real_app)
+    browser.get(f"{real_app}/analytics?dataset=reuters&method=pca")
+    wait(browser, lambda d: "Preparing Reuters" in d.find_element("id", "analytics-alert").text)
+    assert css(browser, "#analytics-waiting a[href$='/trainer']")  # something to do meanwhile
+    wait(browser, lambda d: d.find_element("id", "analytics-progress-wrap").is_displayed())
+    wait(browser, lambda d: len(css(d, "#confusion-matrix .annotation-text")) == 25, timeout=300)
+    assert "Traceback" not in browser.page_source
+
+
+def test_real_reuters_analysis_is_explorable(real_app, browser):
+    skip_tour(browser, real_app)
+    browser.get(f"{real_app}/analytics?dataset=reuters&method=pca")
+    wait(browser, lambda d: css(d, "#sequence-table td[data-dash-column='text']"), timeout=300)
+    wait(browser, lambda d: len(css(d, "#confusion-matrix .annotation-text")) == 25)
+    _click_row(browser, 0)
+    n_words = len(css(browser, "#sequence-text .rnnx-word"))
+    wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) == n_words)
+    assert len(css(browser, "#ep-heatmap .heatmaplayer .hm")) == 6  # 5 classes + summary
+    assert css(browser, "#analytics-profile-badge")[0].text == "quick profile"
+    assert console_errors(browser) == []
+
+
+def _subplot_titles(driver, graph_id: str) -> list[str]:
+    return driver.execute_script(
+        """var gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+        return gd && gd.layout && gd.layout.annotations ? gd.layout.annotations.map(function (a) { return a.text; }) : [];""",
+        graph_id,
+    )
+
+
+def test_compare_card_draws_checkpoints_once_seen_and_compares_lstm_with_gru(real_app, browser):
+    browser.get("about:blank")  # a new navigation, not a reload that restores the last scroll position
+    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca&seq=0")  # selected, nothing scrolled
+    wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"))
+    assert browser.execute_script("return window.scrollY") == 0
+    # below the fold the checkpoint paths are neither computed nor drawn
+    assert css(browser, "#analytics-checkpoints-note")[0].text == ""
+    assert _subplot_titles(browser, "analytics-checkpoints-graph") == ["Select a sequence or type a text"]
+    tabs = css(browser, "#analytics-compare-tabs")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", tabs)
+    wait(browser, lambda d: "sequence #0" in css(d, "#analytics-checkpoints-note")[0].text)
+    wait(browser, lambda d: any("epoch 1" in t for t in _subplot_titles(d, "analytics-checkpoints-graph")))
+    # the other cell type is trained on the same data, then both projections sit side by side
+    tab = next(a for a in css(browser, "#analytics-compare-tabs .nav-link") if a.text == "Cell types")
+    browser.execute_script("arguments[0].click();", tab)
+    button = css(browser, "#analytics-compare-cells")[0]
+    browser.execute_script("arguments[0].click();", button)
+    wait(browser, lambda d: "GRU: test accuracy" in css(d, "#analytics-cells-stats")[0].text, timeout=300)
+    assert "LSTM: test accuracy" in css(browser, "#analytics-cells-stats")[0].text
+    titles = _subplot_titles(browser, "analytics-cells-graph")
+    assert [t.split("</b>")[0].removeprefix("<b>") for t in titles] == ["LSTM", "GRU"]
+    assert console_errors(browser) == []
+
+
+def _download(driver, folder: Path, item_id: str, suffix: str, timeout: float = 60) -> Path:
+    """Click an Export menu item and wait for its finished file in ``folder``."""
+    before = set(folder.iterdir())
+    driver.execute_script("arguments[0].click();", css(driver, f"#{item_id}")[0])
+
+    def finished(_d):
+        new = [p for p in set(folder.iterdir()) - before if p.name.endswith(suffix)]
+        return new[0] if new and new[0].stat().st_size > 0 else False
+
+    return wait(driver, finished, timeout=timeout)
+
+
+def test_export_downloads_agree_with_each_other_and_the_model(real_app, browser, tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+    import pandas as pd
+
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
+    sequences = pd.read_csv(_download(browser, tmp_path, "analytics-export-sequences", "-sequences.csv"))
+    states = pd.read_csv(_download(browser, tmp_path, "analytics-export-states", "-pca-states.csv"))
+    assert len(sequences) == 100 and len(states) == sequences["length"].sum()
+    # the expected prediction after the last word is the model's prediction of the sequence
+    ep_columns = [c for c in states.columns if c.startswith("ep_")]
+    last = states.groupby("sequence").tail(1).set_index("sequence")
+    read = sequences[sequences["length"] > 0]  # a text with no known word leaves no state
+    assert last.index.tolist() == read["sequence"].tolist()
+    predicted = last[ep_columns].to_numpy().argmax(axis=1)
+    names = [c.removeprefix("ep_") for c in ep_columns]
+    assert [names[i] for i in predicted] == read["predicted"].tolist()
+    assert np.allclose(last[ep_columns].to_numpy().max(axis=1), read["confidence"], atol=1e-4)
+    hidden = states[[c for c in states.columns if c.startswith("h_")]].to_numpy()
+    assert hidden.shape[1] == 20 and {"x", "y"} <= set(states.columns)
+    # TensorBoard projector: the same vectors, one metadata row per state
+    with zipfile.ZipFile(
+        _download(browser, tmp_path, "analytics-export-tensorboard", "-projector.zip")
+    ) as zf:
+        vectors = np.loadtxt(io.StringIO(zf.read("vectors.tsv").decode()), delimiter="\t")
+        metadata = pd.read_csv(io.StringIO(zf.read("metadata.tsv").decode()), sep="\t")
+    assert np.allclose(vectors, hidden, atol=1e-5)
+    assert metadata["word"].tolist() == states["word"].tolist()
+    png = _download(browser, tmp_path, "analytics-export-png", ".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert console_errors(browser) == []
