@@ -2,13 +2,14 @@
 
 The browser only ever holds ids issued here (``f-`` + 24 hex digits for a
 received file, ``upload-…`` for a prepared dataset) and display names. The
-files live under ``<cache>/uploads/<session>/``; the session's record (staged
-files and owned datasets) lives in the sessions cache, keyed by the signed
-session id, so nothing the browser sends can name a path or claim an upload.
+files live under ``<cache>/uploads/<session>/``, beside the session's record
+(``record.json``: staged files and owned datasets); the folder is named by the
+signed session id, so nothing the browser sends can name a path or claim an upload.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -41,17 +42,40 @@ class UploadRefused(InvalidInput):
     """An upload id that this session does not own, or a quota that is full."""
 
 
-def _record_key(sid: str) -> str:
-    return f"{cache.SESSION_PREFIX}-uploads:{sid}"
+def _record_path(sid: str) -> Path:
+    return session_folder(sid) / "record.json"
 
 
 def _record(sid: str) -> dict:
-    record = cache.sessions_cache().get(_record_key(sid))
-    return record if isinstance(record, dict) else {"staged": {}, "datasets": []}
+    """The session's record (staged files, prepared datasets); empty once older than a week.
+
+    A JSON file replaced atomically, not an SQLite row: background jobs are forked from the web
+    process, and SQLite written from a forked child (which inherits its parent's lock state) was
+    seen to corrupt the database.
+    """
+    path = _record_path(sid)
+    try:
+        if time.time() - path.stat().st_mtime > RECORD_TTL_S:
+            return {"staged": {}, "datasets": []}
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"staged": {}, "datasets": []}
+    ok = isinstance(record, dict) and isinstance(record.get("staged"), dict)
+    return record if ok and isinstance(record.get("datasets"), list) else {"staged": {}, "datasets": []}
 
 
 def _save(sid: str, record: dict) -> None:
-    cache.sessions_cache().set(_record_key(sid), record, expire=RECORD_TTL_S)
+    path = _record_path(sid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".record-{os.getpid()}-{secrets.token_hex(4)}.json")
+    try:
+        partial.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise cache.CacheWriteError(
+            f"Your session could not be saved on the server ({error.strerror})."
+        ) from error
 
 
 def uploads_root() -> Path:

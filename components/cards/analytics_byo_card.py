@@ -268,8 +268,7 @@ def prepare_args(text_column, label_column, class_names: str | None, layer) -> l
 
 
 @callback(
-    output=dict(
-        changed=Output("analytics-uploads", "data"),
+    output=dict(  # the job's own reply lists the datasets: no second read of the record it just wrote
         options=Output("analytics-dataset", "options", allow_duplicate=True),
         value=Output("analytics-dataset", "value", allow_duplicate=True),
         alert=Output("analytics-byo-alert", "children", allow_duplicate=True),
@@ -293,7 +292,7 @@ def prepare_args(text_column, label_column, class_names: str | None, layer) -> l
 @validated(schemas.ANALYSE_UPLOAD, _byo_refuse)
 def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, layer, method) -> dict:
     """Prepare this session's staged model and CSV in a fresh process; then select the result."""
-    nothing = {"changed": no_update, "options": no_update, "value": no_update}
+    nothing = {"options": no_update, "value": no_update}
     if not settings.uploads_allowed():
         return {**nothing, "alert": _alert(REFUSED, "warning", "Refused.")}
     prepare = analysis_service.prepare_module()
@@ -318,7 +317,6 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
     upload_id = str(summary["dataset"])
     owned = uploads.register_dataset(upload_id, f"{staged['model'].name} on {staged['csv'].name}")
     return {
-        "changed": time.time(),
         "options": dataset_options(owned),
         "value": upload_id,
         "alert": _alert(_done_message(summary, time.perf_counter() - start), "success", "Ready."),

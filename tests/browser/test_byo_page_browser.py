@@ -137,6 +137,7 @@ def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, file
     wait(browser, lambda d: "2 outputs" in _alert_text(d), timeout=300)
     assert "3 classes" in _alert_text(browser)
     assert "Traceback" not in browser.page_source
+    assert "pytest-of" not in browser.page_source and "incoming" not in browser.page_source, "a server path"
     with urllib.request.urlopen(f"{byo_app}/healthz", timeout=10) as response:
         assert response.status == 200
     browser.get(f"{byo_app}/analytics")  # another request is served normally
