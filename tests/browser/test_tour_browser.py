@@ -140,7 +140,8 @@ def test_tour_loads_a_pretrained_example_from_its_card(app_server: str, browser)
     labels = [a["label"] for a in tour.TRAINER_TOUR[index]["actions"]]
     button = browser.find_element(By.ID, f"tour-action-{labels.index('Rate too high')}")
     assert button.text == "Rate too high"
-    button.click()
+    # a script click: the previous step's hint may still be fading out over the card
+    browser.execute_script("arguments[0].click();", button)
     # the example's 25 trained epochs and its learning rate (slider in log10 units) arrive in the page
     _wait(browser, lambda d: d.find_element(By.ID, "epoch-counter").text == "25", timeout=120)
     slider = browser.find_element(By.CSS_SELECTOR, "#learning-rate [role='slider']")
