@@ -20,8 +20,10 @@ from components.cards import analytics_sequence_card  # noqa: F401
 from components.cards import analytics_table_card  # noqa: F401
 from components.cards import analytics_byo_card  # noqa: F401
 from components.cards import analytics_whatif_card  # noqa: F401
+from components.cards import analytics_units_card, analytics_neighbors_card, analytics_slices_card
 
 # isort: on
+from components.cards.analytics_attribution import counterfactual_controls, saliency_controls
 from components.cards.analytics_layout import (
     card,
     controls,
@@ -76,6 +78,7 @@ def layout(**query: str) -> html.Div:
                 id="analytics-sequence-summary",
                 className="text-muted small mb-2",
             ),
+            saliency_controls(),
             html.Div(id="sequence-text", className="rnnx-text"),
             html.Div("EP per class and step", className="rnnx-subhead"),
             graph("ep-heatmap", overview.empty_figure("No sequence selected", 140), clear_on_unhover=True),
@@ -120,7 +123,9 @@ def layout(**query: str) -> html.Div:
             )
         ],
     )
-    whatif_card = card("What if: your own text", "whatif", byo_view.whatif_body(graph))
+    whatif_card = card(
+        "What if: your own text", "whatif", [*byo_view.whatif_body(graph), counterfactual_controls()]
+    )
     compare_card = card("Compare", "compare", byo_view.compare_body(graph))
     return html.Div(
         [
@@ -136,7 +141,21 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             dbc.Row(
-                [dbc.Col(table_card, xl=7, className="mb-3"), dbc.Col(overview_card, xl=5, className="mb-3")],
+                [
+                    dbc.Col(table_card, xl=7, className="mb-3"),
+                    dbc.Col(
+                        html.Div([overview_card, analytics_slices_card.layout()], className="rnnx-stack"),
+                        xl=5,
+                        className="mb-3",
+                    ),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(analytics_units_card.layout(), xl=7, className="mb-3"),
+                    dbc.Col(analytics_neighbors_card.layout(), xl=5, className="mb-3"),
+                ],
                 className="g-3",
             ),
             dbc.Row(

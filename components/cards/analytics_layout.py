@@ -37,6 +37,14 @@ INFO = {
     "placed in the final model's projection (same axes), so you see the hidden-state space organise itself. "
     "**Cell types**: trains the other cell (LSTM or GRU) on the same data and shows both projections with "
     "their test accuracies.",
+    "units": "The selected sequence's **hidden units** (rows) over its words (columns), as in LSTMVis. Select a "
+    "span of words and a threshold: the units that stay above it across the span are highlighted, and the "
+    "dataset is searched for other spans where the same units are on. Click a match to select it.",
+    "neighbors": "Click a state on the projection (or a word of the selected sequence): its nearest states in "
+    "the **full hidden space** (not the 2-D map) are listed with their word, sequence, EP and distance, and "
+    "ringed on the map.",
+    "slices": "Per-class precision, recall, F1 and support, and a **reliability diagram** (confidence against "
+    "accuracy), recomputed for the current slice: the table's filters, a confusion-matrix cell or a lasso.",
     "table": "All analysed sequences. Sort and filter by column (e.g. `no` in *correct*), search the text, "
     "or filter via the confusion matrix or a lasso on the projection. Click a row to select it.",
 }
