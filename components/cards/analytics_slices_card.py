@@ -1,13 +1,79 @@
-"""The slice metrics card: its layout (callbacks registered on import)."""
+"""The slice-metrics card: per-class scores and calibration of the sequences the table shows.
+
+The slice is whatever the table holds after all its filters (search, column filters, a
+confusion-matrix cell, a lasso on the projection): the table's ``derived_virtual_row_ids``.
+"""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, callback, html
 
-from components.cards.analytics_layout import card
+from components import analytics_overview as overview
+from components import analytics_slices as slices_view
+from components.cards.analytics_layout import card, graph
+from services import analysis as analysis_service
+from services import schemas, slices
+from services.validation import Anything, InvalidInput, Schema, validated
+
+SLICE_METRICS = Schema(
+    "slice_metrics",
+    {"dataset": schemas.DATASET_ID, "row_ids": Anything("Table rows", max_chars=2_000_000)},
+)
 
 
 def layout() -> dbc.Card:
     """The card as the analytics page places it."""
-    return card("Slice metrics", "slices", [html.Div(id="slice-metrics")])
+    return card(
+        "Slice metrics",
+        "slices",
+        [
+            html.Div(
+                "Prepare a dataset to score it.",
+                id="slice-summary",
+                className="small text-muted mb-1",
+            ),
+            html.Div(id="slice-metrics"),
+            graph("slice-reliability", overview.empty_figure("No sequences to score", 230)),
+        ],
+    )
+
+
+def _message(text: str) -> dict:
+    return {
+        "summary": text,
+        "table": None,
+        "figure": overview.empty_figure("No sequences to score", 230),
+    }
+
+
+@callback(
+    output={
+        "summary": Output("slice-summary", "children"),
+        "table": Output("slice-metrics", "children"),
+        "figure": Output("slice-reliability", "figure"),
+    },
+    inputs={
+        "dataset": Input("analytics-dataset", "value"),
+        "row_ids": Input("sequence-table", "derived_virtual_row_ids"),
+    },
+)
+@validated(SLICE_METRICS, lambda message: _message(message))
+def slice_metrics(dataset: str, row_ids: list | None) -> dict:
+    """Scores of the sequences left in the table after its filters."""
+    analysis, _dmax, _xy = analysis_service.load(dataset, None)
+    if analysis is None:
+        return _message("Prepare a dataset to score it.")
+    try:
+        rows = slices.slice_rows(analysis, row_ids)
+    except InvalidInput as error:
+        return _message(str(error))
+    report = slices.report(analysis, rows)
+    names = list(analysis.class_names)
+    return {
+        "summary": slices_view.summary_line(report),
+        "table": slices_view.score_table(report, names) if report.n_sequences else None,
+        "figure": slices_view.reliability_figure(report)
+        if report.n_sequences
+        else overview.empty_figure("No sequences to score", 230),
+    }
