@@ -9,7 +9,6 @@ entries), then confirms each compressed entry holds its declared size.
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import zipfile
@@ -17,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from model import config
 from model.byo_csv import InputError, check_file, check_size, upload_limit_bytes
 
 RECURRENT_CLASSES = ("LSTM", "GRU", "SimpleRNN")
@@ -33,7 +33,7 @@ NOT_KERAS = (
 
 def keras_config_limit_bytes() -> int:
     """Largest accepted config.json / metadata.json (``RNNX_KERAS_CONFIG_LIMIT_MB``, default 16)."""
-    return int(float(os.environ.get("RNNX_KERAS_CONFIG_LIMIT_MB", "16")) * 2**20)
+    return int(config.env_number("RNNX_KERAS_CONFIG_LIMIT_MB", 16.0, minimum=1e-9) * 2**20)
 
 
 def check_keras_archive(path: str | Path) -> None:

@@ -7,11 +7,12 @@ modules raise the same error without importing each other in a circle.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from model import config
 
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
 TEXT_COLUMN_NAMES = ("text", "review", "sentence", "document", "content", "body")
@@ -24,7 +25,7 @@ class InputError(ValueError):
 
 def upload_limit_bytes() -> int:
     """Largest accepted upload (``RNNX_UPLOAD_LIMIT_MB``, default 200)."""
-    return int(float(os.environ.get("RNNX_UPLOAD_LIMIT_MB", "200")) * 1024 * 1024)
+    return config.upload_limit_bytes()
 
 
 def check_size(n_bytes: int, what: str) -> None:

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-CELL_TYPES = ("lstm", "gru", "simplernn")
+CELL_TYPES = ("lstm", "gru", "simplernn")  # the one list of recurrent cells the app knows
+CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}  # how they are named to users
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

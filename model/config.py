@@ -35,3 +35,46 @@ def quiet_tensorflow() -> None:
     """Silence TensorFlow's start-up chatter before it is imported."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+# ---------------------------------------------------------------- the one way to read a setting
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A boolean switch: ``1``, ``true``, ``yes``, ``on`` are true; unset or blank means ``default``."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def env_number(name: str, default: float, minimum: float | None = None) -> float:
+    """A number; ``default`` when unset, blank, malformed, or below ``minimum``."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return default if minimum is not None and value < minimum else value
+
+
+def env_text(name: str, default: str = "") -> str:
+    """A string setting, stripped; ``default`` when unset or blank."""
+    return os.environ.get(name, "").strip() or default
+
+
+def profile() -> str:
+    """``RNNX_PROFILE``: ``full`` (the paper's settings, default) or ``quick`` (tiny, for tests and demos)."""
+    return "quick" if env_text("RNNX_PROFILE", "full").lower() == "quick" else "full"
+
+
+def upload_limit_bytes() -> int:
+    """Largest accepted upload (``RNNX_UPLOAD_LIMIT_MB``, default 200)."""
+    return int(env_number("RNNX_UPLOAD_LIMIT_MB", 200.0, minimum=1e-9) * 1024 * 1024)
+
+
+def offline() -> bool:
+    """``RNNX_OFFLINE``: never try to download a dataset archive."""
+    return env_flag("RNNX_OFFLINE")

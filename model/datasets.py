@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
-import os
 import re
 import tarfile
 import threading
@@ -111,7 +110,7 @@ def locate(archive: str, download: bool = True) -> Path:
     if found is not None:
         return found
     directory = config.data_dir()
-    if download and os.environ.get("RNNX_OFFLINE", "").lower() not in {"1", "true", "yes"}:
+    if download and not config.offline():
         try:
             return _download(archive, directory)
         except OSError as error:

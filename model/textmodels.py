@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from model import cache
+from model import cache, cellmath
 
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 PAD, OOV = 0, 1
-CELL_TYPES = ("lstm", "gru", "simplernn")
+CELL_TYPES = cellmath.CELL_TYPES
 TRAINER_VERSION = 3
 CHECKPOINT_SAMPLE = 2000  # test texts scored after each epoch (the final model is scored on all)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from model import cellmath
 from services import uploads
 from services.validation import InvalidInput
 
 UPLOAD_ID = re.compile(r"^upload-[0-9a-f]{8,64}$")
 BUILTIN_ID = re.compile(r"^([a-z][a-z0-9_]{0,30})(?:@([a-z_]{1,20}))?$")
-CELL_TYPES = ("lstm", "gru", "simplernn")
+CELL_TYPES = cellmath.CELL_TYPES
 METHODS = ("pca", "umap", "tsne")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import Flask, Response, g, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from model import cache
+from model import cache, config
 
 COOKIE = "rnnx_session"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -31,7 +31,7 @@ class SessionError(PermissionError):
 
 def secret_key() -> str:
     """The signing secret: ``RNNX_SECRET_KEY``, else one kept in the state folder (shared by workers)."""
-    key = os.environ.get("RNNX_SECRET_KEY", "").strip()
+    key = config.env_text("RNNX_SECRET_KEY")
     if key:
         return key
     path = cache.state_dir() / "secret.key"
@@ -119,7 +119,7 @@ def install(server: Flask, base_path: str = "/") -> None:
                 sign(g.rnnx_session),
                 httponly=True,
                 samesite="Lax",
-                secure=os.environ.get("RNNX_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"},
+                secure=config.env_flag("RNNX_SECURE_COOKIES"),
                 path=base_path,
             )
         return response

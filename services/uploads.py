@@ -92,10 +92,7 @@ def session_folder(sid: str | None = None) -> Path:
 
 def quota_bytes() -> int:
     """All upload files together (``RNNX_UPLOAD_FILES_GB``, default 4): the oldest sessions' go first."""
-    try:
-        return int(float(os.environ.get("RNNX_UPLOAD_FILES_GB", "4")) * 1024**3)
-    except ValueError:
-        return 4 * 1024**3
+    return int(config.env_number("RNNX_UPLOAD_FILES_GB", 4.0, minimum=1e-9) * 1024**3)
 
 
 def _folder_size(folder: Path) -> int:

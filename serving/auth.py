@@ -32,7 +32,7 @@ from flask import Flask, Response, after_this_request, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from model import cache
+from model import cache, config
 from services import identity
 
 HASH_PREFIXES = ("scrypt:", "pbkdf2:")
@@ -45,10 +45,7 @@ _ESCAPED_COMMA = re.compile(r"(?<!\\),")
 
 
 def _env_int(name: str, default: int) -> int:
-    try:
-        return max(int(os.environ.get(name, "").strip() or default), 1)
-    except ValueError:
-        return default
+    return max(int(config.env_number(name, default)), 1)
 
 
 def _entry(text: str, where: str) -> tuple[str, str] | None:

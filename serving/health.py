@@ -356,7 +356,7 @@ def check_results_cache() -> dict[str, Any]:
 
 def check_state_dir() -> dict[str, Any]:
     """The state folder (sessions, jobs, secrets) takes a file; a fallback to a temp folder is named."""
-    named = os.environ.get("RNNX_STATE_DIR", "").strip()
+    named = config.env_text("RNNX_STATE_DIR")
     try:
         path = cache.state_dir()
     except OSError as error:
