@@ -23,7 +23,7 @@ from dash import CeleryManager, DiskcacheManager, dcc, html
 from flask import Flask, jsonify
 
 from model import cache, config
-from services import identity
+from services import identity, registry
 from serving import auth, health, settings, warmup
 
 config.quiet_tensorflow()
@@ -143,8 +143,13 @@ def _on_callback_error(error: Exception) -> None:
     health.on_callback_error(error)
 
 
-def create_app(celery: Celery) -> dash.Dash:
-    """Build the multi-page app with production settings, auth, background manager and health route."""
+def create_app(celery: Celery, services: registry.Services | None = None) -> dash.Dash:
+    """Build the multi-page app with production settings, auth, background manager and health route.
+
+    ``services`` chooses what the pages are backed by (the real pipeline by default; tests pass a
+    stand-in, see ``tests/support/serve.py``); it is installed for this process before any page loads.
+    """
+    registry.install(services or registry.current())
     server = Flask(__name__)
     # Bodies over the limit are refused while they are received (413), never decoded in full.
     server.config["MAX_CONTENT_LENGTH"] = settings.request_limit_bytes()
@@ -211,11 +216,18 @@ def start_warmup() -> None:
         warmup.start(names)
 
 
-celery_app = make_celery(settings.redis_url())
-app = create_app(celery_app)
-server = app.server
-
-if __name__ == "__main__":
+def main() -> None:
+    """``python app.py``: the warm-up in the background, then the development server."""
     if not settings.flag("RNNX_DEBUG") or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         start_warmup()  # with the debug reloader, only in the serving child (the lock makes it once anyway)
     app.run(host=config.host(), port=config.port(), debug=settings.flag("RNNX_DEBUG"))
+
+
+celery_app = make_celery(settings.redis_url())
+# Built with the services installed so far in this process: the real ones, unless a launcher
+# (tests/support/serve.py) installed a stand-in before importing this module.
+app = create_app(celery_app, registry.current())
+server = app.server
+
+if __name__ == "__main__":
+    main()

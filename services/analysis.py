@@ -1,7 +1,8 @@
 """Analytics data access: the prepared analyses and projections, cached per process in front of the disk cache.
 
-The data pipeline module is ``model.prepare``; ``RNNX_PREPARE_MODULE`` names a stand-in (tests and
-bench use it). Nothing here imports Dash, components or pages.
+The data pipeline is the module the app was built with (``services.registry``: ``model.prepare``,
+or a stand-in that tests and benchmarks pass to ``app.create_app``). Nothing here imports Dash,
+components or pages.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from model.artifacts import Analysis
 from services import datasets as upload_datasets
-from services import uploads
+from services import registry, uploads
 
 FALLBACK_DATASETS = {"imdb": {"label": "IMDB reviews"}, "reuters": {"label": "Reuters newswire (5 topics)"}}
 DEFAULT_METHODS = ("pca", "umap", "tsne")
@@ -54,8 +55,8 @@ def max_distance(analysis: Analysis) -> float:
 
 
 def prepare_module() -> ModuleType | None:
-    """The data pipeline module (``RNNX_PREPARE_MODULE`` swaps it in tests), or None if missing."""
-    name = os.environ.get("RNNX_PREPARE_MODULE", "model.prepare")
+    """The data pipeline module the app was built with (``services.registry``), or None if missing."""
+    name = os.environ.get("RNNX_PREPARE_MODULE") or registry.current().pipeline
     try:
         return importlib.import_module(name)
     except ImportError:
