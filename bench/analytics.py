@@ -126,7 +126,9 @@ def bench_page_loads(
 
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", **(env_extra or {})}
-    proc = start_server([sys.executable, "app.py"], env, port)
+    # A stand-in pipeline is passed to app.create_app by the test launcher (tests/support/serve.py).
+    command = ["-m", "tests.support.serve"] if env.get("RNNX_TEST_PIPELINE") else ["app.py"]
+    proc = start_server([sys.executable, *command], env, port)
     out: dict = {}
     try:
         for dataset in datasets:
@@ -151,7 +153,7 @@ def bench_sizes(datasets: list[str], method: str, sizes: list[int]) -> dict:
         full = prepare.load_analysis(dataset)
         rows = []
         for n in sizes:
-            env = {"RNNX_PREPARE_MODULE": "bench.subset_prepare", "RNNX_BENCH_SEQUENCES": str(n)}
+            env = {"RNNX_TEST_PIPELINE": "bench.subset_prepare", "RNNX_BENCH_SEQUENCES": str(n)}
             timing = bench_page_loads([dataset], method, env)[dataset]
             rows.append({"n_sequences": n, "n_hidden_states": subset(full, n).n_states, **timing})
         out[dataset] = rows

@@ -1,6 +1,6 @@
 """``model.prepare`` cut to the first ``RNNX_BENCH_SEQUENCES`` sequences, for sizing page loads.
 
-``bench/analytics.py --sizes`` serves it with ``RNNX_PREPARE_MODULE=bench.subset_prepare`` to find
+``bench/analytics.py --sizes`` serves it with ``RNNX_TEST_PIPELINE=bench.subset_prepare`` (``tests/support/serve.py``) to find
 the largest analysis set that still loads within the goal; the real cache is only read.
 """
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def synthetic_app(tmp_path_factory):
     """The real app serving the synthetic analyses of tests/support/synthetic.py."""
-    proc, url = start_app({"RNNX_PREPARE_MODULE": "tests.support.synthetic"}, tmp_path_factory.mktemp("sl"))
+    proc, url = start_app({}, tmp_path_factory.mktemp("sl"), pipeline="tests.support.synthetic")
     yield url
     stop_server(proc)
 

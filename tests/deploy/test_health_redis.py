@@ -11,7 +11,7 @@ A throw-away ``redis-server`` (no persistence) is stopped and started again on i
 * A running job's polls during a Redis restart answer "still running" (with a notice), the job
   keeps running on the worker, and its result reaches the page once Redis is back.
 
-This module doubles as the stand-in data pipeline (``RNNX_PREPARE_MODULE``) whose preparation
+This module doubles as the stand-in data pipeline (served through ``tests/support/serve.py``) whose preparation
 waits for the test to release it, so the outage falls inside the job.
 """
 
@@ -127,7 +127,9 @@ def _send(request: urllib.request.Request) -> tuple[int, Any]:
 def app_server(env: dict[str, str]) -> Iterator[App]:
     """``python app.py`` on a free loopback port with ``env``."""
     port = free_port()
-    proc = start_server([sys.executable, "app.py"], {**env, "HOST": "127.0.0.1", "PORT": str(port)}, port)
+    # A stand-in pipeline is served through app.create_app by the test launcher.
+    command = ["-m", "tests.support.serve"] if env.get("RNNX_TEST_PIPELINE") else ["app.py"]
+    proc = start_server([sys.executable, *command], {**env, "HOST": "127.0.0.1", "PORT": str(port)}, port)
     try:
         yield App(f"http://127.0.0.1:{port}", proc)
     finally:
@@ -137,9 +139,10 @@ def app_server(env: dict[str, str]) -> Iterator[App]:
 @contextmanager
 def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
     """A real ``celery -A app:celery_app worker`` (as tests/test_deploy_celery.py starts one)."""
+    celery_target = "tests.support.serve:celery_app" if env.get("RNNX_TEST_PIPELINE") else "app:celery_app"
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app:celery_app", "worker", "--loglevel=INFO",
+            [sys.executable, "-m", "celery", "-A", celery_target, "worker", "--loglevel=INFO",
              "--concurrency=1", "-n", f"rnnx-health-{os.getpid()}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
@@ -300,7 +303,7 @@ def test_a_running_job_survives_a_redis_restart(redis_server: RedisServer, tmp_p
     env = base_env(
         tmp_path,
         REDIS_URL=redis_server.url,
-        RNNX_PREPARE_MODULE="tests.deploy.test_health_redis",
+        RNNX_TEST_PIPELINE="tests.deploy.test_health_redis",
         **{GATE_ENV: str(gate)},
     )
     with celery_worker(env, tmp_path / "worker.log") as worker, app_server(env) as app:

@@ -12,7 +12,7 @@ from tests.support.servers import stop_server
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     """A session on the real app serving the synthetic analyses."""
-    proc, url = start_app({"RNNX_PREPARE_MODULE": "tests.support.synthetic"}, tmp_path_factory.mktemp("vb"))
+    proc, url = start_app({}, tmp_path_factory.mktemp("vb"), pipeline="tests.support.synthetic")
     yield DashClient(url)
     stop_server(proc)
 

@@ -6,10 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.support.serve import use_pipeline
+
 
 @pytest.fixture()
 def page(monkeypatch):
-    monkeypatch.setenv("RNNX_PREPARE_MODULE", "tests.support.synthetic")
+    use_pipeline(monkeypatch, "tests.support.synthetic")
     import app  # noqa: F401  (registers the pages)
     from components.cards import (
         analytics_overview_card,

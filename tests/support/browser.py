@@ -44,7 +44,9 @@ def console_errors(driver) -> list[str]:
     ]
 
 
-def start_app(env_extra: dict[str, str], cache_dir: Path):
+def start_app(env_extra: dict[str, str], cache_dir: Path, pipeline: str | None = None):
+    """``python app.py`` on a free port with its own cache; ``pipeline`` serves a stand-in data pipeline
+    through ``app.create_app`` (``tests/support/serve.py``)."""
     port = free_port()
     env = {
         **os.environ,
@@ -53,7 +55,10 @@ def start_app(env_extra: dict[str, str], cache_dir: Path):
         "RNNX_CACHE_DIR": str(cache_dir),
         **env_extra,
     }
-    proc = start_server([sys.executable, "app.py"], env, port)
+    if pipeline:
+        env["RNNX_TEST_PIPELINE"] = pipeline
+    command = [sys.executable, "-m", "tests.support.serve"] if pipeline else [sys.executable, "app.py"]
+    proc = start_server(command, env, port)
     return proc, f"http://127.0.0.1:{port}"
 
 

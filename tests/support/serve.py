@@ -1,25 +1,34 @@
-"""Serve the real app over a stand-in data pipeline, as ``python app.py`` would serve the real one.
+"""Serve the real app over a stand-in data pipeline, as ``python app.py`` serves the real one.
 
-    python -m tests.support.serve tests.support.synthetic
+    RNNX_TEST_PIPELINE=tests.support.synthetic python -m tests.support.serve
+    RNNX_TEST_PIPELINE=... celery -A tests.support.serve:celery_app worker
 
-The pipeline is passed to ``app.create_app`` through ``services.registry`` before the app
-module is imported (importing it builds the app); everything else (port, cache folder,
-settings) comes from the environment as usual.
+The pipeline reaches ``app.create_app`` through ``services.registry``: it is installed before
+the app module is imported (importing it builds the app). ``RNNX_TEST_PIPELINE`` is read by
+this test launcher only; the app itself never swaps its pipeline from the environment.
 """
 
 from __future__ import annotations
 
-import sys
+import os
+
+import pytest
 
 from services import registry
 
+PIPELINE_ENV = "RNNX_TEST_PIPELINE"
 
-def run(pipeline: str) -> None:
-    registry.install(registry.Services(pipeline=pipeline))
+
+def use_pipeline(monkeypatch: pytest.MonkeyPatch, pipeline: str) -> None:
+    """In this test process, back the services with ``pipeline`` (undone after the test)."""
+    monkeypatch.setattr(registry, "current", lambda: registry.Services(pipeline=pipeline))
+
+
+if os.environ.get(PIPELINE_ENV):
+    registry.install(registry.Services(pipeline=os.environ[PIPELINE_ENV]))
     import app
 
-    app.main()
+    celery_app = app.celery_app
 
-
-if __name__ == "__main__":
-    run(sys.argv[1])
+    if __name__ == "__main__":
+        app.main()
