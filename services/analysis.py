@@ -160,3 +160,34 @@ def text_view(dataset: str, method: str, text: str) -> tuple[Any, np.ndarray]:
 
     states = whatif.analyse_text(dataset, text, method)
     return states, to_view_coordinates(states.points, projection_transform(dataset, method))
+
+
+# ---------------------------------------------------------------- the pipeline's other answers
+
+
+def states(dataset: str) -> dict | None:
+    """``{"hidden", "cell"}`` per-state arrays of a prepared analysis (None if not prepared or not owned)."""
+    if upload_datasets.is_upload(dataset) and not uploads.owns(dataset):
+        return None
+    prepare = prepare_module()
+    return prepare.load_states(dataset) if prepare else None
+
+
+def is_prepared(dataset: str, method: str) -> bool:
+    """Whether ``dataset``'s analysis and its ``method`` projection are both ready."""
+    prepare = prepare_module()
+    return bool(prepare and prepare.is_prepared(dataset, method))
+
+
+def prepare_error() -> type[Exception]:
+    """The pipeline's error type for a failed preparation (its message is meant for the user)."""
+    prepare = prepare_module()
+    return prepare.PrepareError if prepare else RuntimeError
+
+
+def run_preparation(dataset: str, method: str, on_progress, n_sequences: int | None = None, **kwargs) -> dict:
+    """Prepare ``dataset`` with ``method`` in a subprocess, reporting (fraction, label) to ``on_progress``."""
+    prepare = prepare_module()
+    if prepare is None:
+        raise RuntimeError("The data pipeline (model.prepare) is not installed in this build.")
+    return prepare.run_prepare_subprocess(dataset, method, n_sequences, on_progress, **kwargs)

@@ -1,6 +1,7 @@
 """Synthetic analyses for the analytics tests, and a stand-in for ``model.prepare``.
 
-Set ``RNNX_PREPARE_MODULE=tests.support.synthetic`` to serve these to the real app.
+It implements the whole pipeline interface the services read (``services.registry.Services``);
+``start_app(..., pipeline="tests.support.synthetic")`` serves it through ``app.create_app``.
 """
 
 from __future__ import annotations
@@ -92,6 +93,22 @@ def load_projection(dataset: str, method: str, n_sequences: int | None = None) -
         return None
     analysis = load_analysis(dataset, n_sequences)
     return None if analysis is None else synthetic_projection(analysis, seed=PROJECTIONS.index(method))
+
+
+def load_states(dataset: str, n_sequences: int | None = None) -> dict | None:
+    """Deterministic hidden states (16 units) aligned with ``load_analysis``; no cell states."""
+    analysis = load_analysis(dataset, n_sequences)
+    if analysis is None:
+        return None
+    rng = np.random.default_rng(5)
+    hidden = np.tanh(rng.normal(0, 0.5, size=(analysis.n_states, 16)) + analysis.ep[:, -1:]).astype(
+        np.float32
+    )
+    return {"hidden": hidden, "cell": None}
+
+
+def is_prepared(dataset: str, method: str, n_sequences: int | None = None) -> bool:
+    return load_projection(dataset, method, n_sequences) is not None
 
 
 def run_prepare_subprocess(
