@@ -7,8 +7,6 @@ components or pages.
 
 from __future__ import annotations
 
-import importlib
-import os
 from functools import lru_cache
 from types import ModuleType
 from typing import Any
@@ -19,8 +17,6 @@ from model.artifacts import Analysis
 from services import datasets as upload_datasets
 from services import registry, uploads
 
-FALLBACK_DATASETS = {"imdb": {"label": "IMDB reviews"}, "reuters": {"label": "Reuters newswire (5 topics)"}}
-DEFAULT_METHODS = ("pca", "umap", "tsne")
 VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
 
 
@@ -54,25 +50,19 @@ def max_distance(analysis: Analysis) -> float:
 # ---------------------------------------------------------------- the pipeline module
 
 
-def prepare_module() -> ModuleType | None:
-    """The data pipeline module the app was built with (``services.registry``), or None if missing."""
-    name = os.environ.get("RNNX_PREPARE_MODULE") or registry.current().pipeline
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+def prepare_module() -> ModuleType:
+    """The data pipeline module the app was built with (``services.registry``)."""
+    return registry.current().pipeline_module()
 
 
 def catalogue() -> dict:
     """The built-in datasets: id -> facts (at least ``label``)."""
-    prepare = prepare_module()
-    return getattr(prepare, "DATASETS", None) or FALLBACK_DATASETS
+    return prepare_module().DATASETS
 
 
 def methods() -> tuple[str, ...]:
     """The projection methods the pipeline offers."""
-    prepare = prepare_module()
-    return tuple(getattr(prepare, "PROJECTIONS", None) or DEFAULT_METHODS)
+    return tuple(prepare_module().PROJECTIONS)
 
 
 def upload_limit_mb() -> float:
@@ -93,7 +83,7 @@ class NotReady(LookupError):
 def load_analysis(dataset: str, n_sequences: int | None) -> tuple[Analysis, float]:
     """(analysis, largest jump) of a prepared dataset; NotReady if it is not prepared."""
     prepare = prepare_module()
-    analysis = prepare.load_analysis(dataset, n_sequences) if prepare else None
+    analysis = prepare.load_analysis(dataset, n_sequences)
     if analysis is None:
         raise NotReady(dataset)
     return analysis, max_distance(analysis)
@@ -103,7 +93,7 @@ def load_analysis(dataset: str, n_sequences: int | None) -> tuple[Analysis, floa
 def load_projection(dataset: str, method: str, n_sequences: int | None) -> np.ndarray:
     """The projection in view coordinates; NotReady if it is not computed."""
     prepare = prepare_module()
-    xy = prepare.load_projection(dataset, method, n_sequences) if prepare else None
+    xy = prepare.load_projection(dataset, method, n_sequences)
     if xy is None:
         raise NotReady(f"{dataset}/{method}")
     return to_view_coordinates(xy)
@@ -113,7 +103,7 @@ def load_projection(dataset: str, method: str, n_sequences: int | None) -> np.nd
 def projection_transform(dataset: str, method: str) -> tuple[np.ndarray, float]:
     """How the page maps this projection into view coordinates (new points use the same map)."""
     prepare = prepare_module()
-    raw = prepare.load_projection(dataset, method, None) if prepare else None
+    raw = prepare.load_projection(dataset, method, None)
     if raw is None:
         raise LookupError(f"The {method} projection of {dataset} is not computed yet.")
     return view_transform(raw)
@@ -170,24 +160,28 @@ def states(dataset: str) -> dict | None:
     if upload_datasets.is_upload(dataset) and not uploads.owns(dataset):
         return None
     prepare = prepare_module()
-    return prepare.load_states(dataset) if prepare else None
+    return prepare.load_states(dataset)
 
 
 def is_prepared(dataset: str, method: str) -> bool:
     """Whether ``dataset``'s analysis and its ``method`` projection are both ready."""
     prepare = prepare_module()
-    return bool(prepare and prepare.is_prepared(dataset, method))
+    return bool(prepare.is_prepared(dataset, method))
 
 
 def prepare_error() -> type[Exception]:
     """The pipeline's error type for a failed preparation (its message is meant for the user)."""
-    prepare = prepare_module()
-    return prepare.PrepareError if prepare else RuntimeError
+    return prepare_module().PrepareError
 
 
 def run_preparation(dataset: str, method: str, on_progress, n_sequences: int | None = None, **kwargs) -> dict:
     """Prepare ``dataset`` with ``method`` in a subprocess, reporting (fraction, label) to ``on_progress``."""
+    return prepare_module().run_prepare_subprocess(dataset, method, n_sequences, on_progress, **kwargs)
+
+
+def raw_projection(dataset: str, method: str) -> np.ndarray | None:
+    """The projection in the reducer's own coordinates (for export), or None if not computed."""
+    if upload_datasets.is_upload(dataset) and not uploads.owns(dataset):
+        return None
     prepare = prepare_module()
-    if prepare is None:
-        raise RuntimeError("The data pipeline (model.prepare) is not installed in this build.")
-    return prepare.run_prepare_subprocess(dataset, method, n_sequences, on_progress, **kwargs)
+    return prepare.load_projection(dataset, method)

@@ -295,7 +295,6 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
     nothing = {"options": no_update, "value": no_update}
     if not settings.uploads_allowed():
         return {**nothing, "alert": _alert(REFUSED, "warning", "Refused.")}
-    prepare = analysis_service.prepare_module()
     try:
         args = prepare_args(text_col, label_col, class_names, layer)
         staged = uploads.staged_files()
@@ -304,10 +303,10 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
     set_progress((1, "starting…"))
     start = time.perf_counter()
     try:
-        summary = prepare.run_prepare_subprocess(
-            "upload", method, None, lambda f, s: set_progress(progress.progress_value(f, s)), upload_args=args
+        summary = analysis_service.run_preparation(
+            "upload", method, lambda f, s: set_progress(progress.progress_value(f, s)), upload_args=args
         )
-    except prepare.PrepareError as error:
+    except analysis_service.prepare_error() as error:
         return {
             **nothing,
             "alert": _alert(uploads.public_message(str(error)), title="Your model or data was refused:"),
@@ -353,13 +352,11 @@ def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
     """The current analysis as CSV or TensorBoard projector files (only this session's uploads)."""
     from model import export
 
-    prepare = analysis_service.prepare_module()
-    analysis = prepare.load_analysis(dataset) if prepare else None
+    analysis, _dmax, _xy = analysis_service.load(dataset, method)
     if analysis is None:
         return no_update
     stem = f"rnnx-{dataset.replace('@', '-')}"
-    load_states = getattr(prepare, "load_states", None)
-    states = load_states(dataset) if load_states else None
+    states = analysis_service.states(dataset)
     hidden = states["hidden"] if states else None
     if ctx.triggered_id == "analytics-export-sequences":
         return dcc.send_bytes(export.sequences_csv(analysis), f"{stem}-sequences.csv")
@@ -367,7 +364,7 @@ def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
         if hidden is None:
             return no_update
         return dcc.send_bytes(export.tensorboard_projector(analysis, hidden), f"{stem}-projector.zip")
-    points = prepare.load_projection(dataset, method)
+    points = analysis_service.raw_projection(dataset, method)
     return dcc.send_bytes(export.states_csv(analysis, points, hidden), f"{stem}-{method}-states.csv")
 
 

@@ -32,17 +32,6 @@ from serving import settings
 def show_overview(dataset: str, method: str, _prepared: float):
     """Model bar, class bars and confusion matrix; or the invitation to prepare."""
     label = analysis_service.catalogue().get(dataset, {}).get("label", dataset)
-    if analysis_service.prepare_module() is None:
-        alert = dbc.Alert(
-            "The data pipeline (model.prepare) is not installed in this build.", color="warning"
-        )
-        return (
-            None,
-            overview.empty_figure("", 260),
-            overview.empty_figure("", 260),
-            alert,
-            {"display": "none"},
-        )
     analysis, _dmax, xy = analysis_service.load(dataset, method)
     if analysis is None:
         blank = overview.empty_figure("Prepare the dataset to see the overview", 260)
@@ -112,9 +101,6 @@ def run_preparation(set_progress, _clicks: int, _auto: dict | None, dataset: str
     """Prepare the dataset in a fresh process (never TensorFlow inside this job) with progress and time left."""
     if settings.demo_mode():
         return no_update, dbc.Alert(DEMO_REFUSED, color="warning", dismissable=True)
-    prepare = analysis_service.prepare_module()
-    if prepare is None:
-        return no_update, dbc.Alert("The data pipeline is not installed.", color="warning")
 
     started = time.perf_counter()
 
@@ -123,8 +109,8 @@ def run_preparation(set_progress, _clicks: int, _auto: dict | None, dataset: str
 
     set_progress((1, "starting…"))
     try:
-        result = prepare.run_prepare_subprocess(dataset, method, None, on_progress)
-    except prepare.PrepareError as error:
+        result = analysis_service.run_preparation(dataset, method, on_progress)
+    except analysis_service.prepare_error() as error:
         return no_update, dbc.Alert(
             [html.B("Preparation failed. "), str(error)], color="danger", dismissable=True
         )

@@ -20,7 +20,12 @@ PIPELINE_ENV = "RNNX_TEST_PIPELINE"
 
 
 def use_pipeline(monkeypatch: pytest.MonkeyPatch, pipeline: str) -> None:
-    """In this test process, back the services with ``pipeline`` (undone after the test)."""
+    """In this test process, back the services with ``pipeline`` (undone after the test).
+
+    The app is imported first, so the stand-in is never what ``create_app`` installs for good.
+    """
+    import app  # noqa: F401
+
     monkeypatch.setattr(registry, "current", lambda: registry.Services(pipeline=pipeline))
 
 
