@@ -7,7 +7,6 @@ components or pages.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 
 from model.artifacts import Analysis
 from services import datasets as upload_datasets
-from services import registry, uploads
+from services import memo, registry, uploads
 
 VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
 
@@ -76,44 +75,56 @@ def upload_limit_mb() -> float:
 
 
 class NotReady(LookupError):
-    """Raised inside the loaders so lru_cache never remembers a miss."""
+    """The artefact is not prepared yet (never remembered: a later call looks again)."""
 
 
-@lru_cache(maxsize=4)
+def _pipeline_key(*parts: object) -> tuple:
+    """A per-process cache key: the pipeline the app was built with, then ``parts``."""
+    return (registry.current().pipeline, *parts)
+
+
 def load_analysis(dataset: str, n_sequences: int | None) -> tuple[Analysis, float]:
     """(analysis, largest jump) of a prepared dataset; NotReady if it is not prepared."""
-    prepare = prepare_module()
-    analysis = prepare.load_analysis(dataset, n_sequences)
-    if analysis is None:
+
+    def read() -> tuple[Analysis, float] | None:
+        analysis = prepare_module().load_analysis(dataset, n_sequences)
+        return None if analysis is None else (analysis, max_distance(analysis))
+
+    found = memo.remember("analysis", _pipeline_key(dataset, n_sequences), read)
+    if found is None:
         raise NotReady(dataset)
-    return analysis, max_distance(analysis)
+    return found
 
 
-@lru_cache(maxsize=8)
 def load_projection(dataset: str, method: str, n_sequences: int | None) -> np.ndarray:
     """The projection in view coordinates; NotReady if it is not computed."""
-    prepare = prepare_module()
-    xy = prepare.load_projection(dataset, method, n_sequences)
-    if xy is None:
+
+    def read() -> np.ndarray | None:
+        xy = prepare_module().load_projection(dataset, method, n_sequences)
+        return None if xy is None else to_view_coordinates(xy)
+
+    found = memo.remember("projection", _pipeline_key(dataset, method, n_sequences), read)
+    if found is None:
         raise NotReady(f"{dataset}/{method}")
-    return to_view_coordinates(xy)
+    return found
 
 
-@lru_cache(maxsize=8)
 def projection_transform(dataset: str, method: str) -> tuple[np.ndarray, float]:
     """How the page maps this projection into view coordinates (new points use the same map)."""
-    prepare = prepare_module()
-    raw = prepare.load_projection(dataset, method, None)
-    if raw is None:
+
+    def read() -> tuple[np.ndarray, float] | None:
+        raw = prepare_module().load_projection(dataset, method, None)
+        return None if raw is None else view_transform(raw)
+
+    found = memo.remember("view-transform", _pipeline_key(dataset, method), read)
+    if found is None:
         raise LookupError(f"The {method} projection of {dataset} is not computed yet.")
-    return view_transform(raw)
+    return found
 
 
 def clear_caches() -> None:
-    """Forget the per-process caches (tests swap the pipeline module)."""
-    load_analysis.cache_clear()
-    load_projection.cache_clear()
-    projection_transform.cache_clear()
+    """Forget this process's cached artefacts (tests swap the pipeline)."""
+    memo.forget()
 
 
 def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, float, np.ndarray | None]:
