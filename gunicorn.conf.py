@@ -8,7 +8,6 @@ overridden on the command line or through the environment.
 from __future__ import annotations
 
 import os
-import uuid
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -25,11 +24,6 @@ errorlog = "-"
 loglevel = os.environ.get("RNNX_LOG_LEVEL", "info")
 # The heartbeat file lives in memory, not on the container's overlay disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
-
-
-def on_starting(server) -> None:
-    """One launch id for all workers (inherited through the environment)."""
-    os.environ.setdefault("RNNX_LAUNCH_ID", uuid.uuid4().hex)
 
 
 def when_ready(server) -> None:

@@ -65,6 +65,7 @@
         highlightProjection(step);
         highlightColumn("ep-heatmap", 0, step);
         highlightColumn("distance-graph", 1, step);
+        highlightColumn("unit-heatmap", 1, step); // shapes[0] of the units heatmap is its span
     }
 
     /** Highlight ``step`` (or nothing for null) in every view, at most once per frame. */
@@ -185,5 +186,19 @@
             }
             return url;
         }
+    };
+})();
+
+/* Hidden units card: hovering its heatmap highlights the step everywhere (x is the step). */
+(function () {
+    "use strict";
+    window.dash_clientside = window.dash_clientside || {};
+    var ns = window.dash_clientside.analytics = window.dash_clientside.analytics || {};
+    ns.onUnitHover = function (hover) {
+        var p = hover && hover.points && hover.points.length ? hover.points[0] : null;
+        var x = p ? Number(p.x) : NaN;
+        var step = isNaN(x) ? null : Math.round(x);
+        if (ns.highlight) { ns.highlight(step); }
+        return step;
     };
 })();

@@ -1,6 +1,7 @@
 /* RNN Explorer cell view: client-side step-through of one layer's real values.
-   The payload (pages/trainer_cell.py, components/cell_view.py) holds the frames in order,
-   which parts light up in each sub-step, and every vector; this file only renders a frame. */
+   The payload (components/cell_view.py) holds the frames in order (forward, error, backward,
+   predict ahead), which parts light up in each sub-step, and every vector; this file only
+   renders a frame. */
 (function () {
   "use strict";
   var ORANGE = "#ff9800", ORANGE_SOFT = "#ffcc80", DONE_FILL = "#fff3e0", ACTIVE_FILL = "#ffe0b2";
@@ -62,6 +63,16 @@
     return sub < frame.sub ? "done" : "idle";
   }
 
+  function fmtTick(v) { return v === 0 ? "0" : (v < 0 ? "−" : "") + Math.abs(v).toExponential(0); }
+
+  function renderScale(trace, meta, back, gradA) {
+    // the signed colour bar reads as the gradient's scale while the backward phase shows ∂L/∂a
+    if (meta.scale !== "signed") { return; }
+    var bar = trace.marker.colorbar;  // meta keeps the bar's own title and ticks
+    bar.title = Object.assign({}, bar.title, { text: back ? "∂L/∂aₜ, ∂L/∂cₜ (other strips faded)" : meta.title });
+    bar.ticktext = back ? [fmtTick(-gradA), "0", fmtTick(gradA)] : meta.ticktext.slice();
+  }
+
   function renderDiagram(fig, payload, frame) {
     var t = frame.t, back = frame.phase === "backward", steps = payload.steps;
     var gradA = maxAbs(payload.grad_a), gradC = maxAbs(payload.grad_c);
@@ -80,6 +91,8 @@
         });
         trace.marker.color = fills;
         trace.marker.line = { color: lines, width: widths };
+      } else if (meta.role === "scale") {
+        renderScale(trace, meta, back, gradA);
       } else if (meta.role === "strip") {
         var n = trace.x.length - 1, z = null, opacity = 1, values = payload.values;
         trace.zmin = meta.scale === "gate" ? 0 : -1;
@@ -115,7 +128,8 @@
     (fig.layout.annotations || []).forEach(function (a) {
       if (a.name === "title") {
         var base = a.text.split(" · t =")[0];
-        a.text = base + " · t = " + (t + 1) + " / " + steps;
+        a.text = base + " · t = " + (t + 1) + (frame.phase === "predict"
+          ? " · predicted " + (t - steps + 1) + " of " + payload.predicted : " / " + steps);
         return;
       }
       var st = active(a.name);
@@ -135,7 +149,48 @@
     return fig;
   }
 
+  function xAt(d, i) {
+    // the data's x positions, continued evenly past the ones the payload carries
+    var xs = d.x || [];
+    if (i < xs.length) { return xs[i]; }
+    var dx = xs.length > 1 ? xs[1] - xs[0] : 1;
+    return xs[0] + i * dx;
+  }
+
+  function renderAhead(fig, payload, frame) {
+    // predict ahead: predicted step k reads prediction k (fed back) and gives prediction k + 1
+    var d = payload.data, steps = payload.steps, k = frame.t - steps + 1, ahead = payload.ahead || [];
+    var idx = []; for (var j = 0; j <= k && j < ahead.length; j++) { idx.push(steps + j); }
+    var shownAhead = ahead.slice(0, idx.length);
+    fig.data.forEach(function (tr) {
+      var role = (tr.meta || {}).role;
+      if (d.kind === "function") {
+        if (role === "truth") { tr.x = d.truth_x; tr.y = d.truth; }
+        if (role === "input") { tr.x = d.x.slice(0, steps); tr.y = d.inputs.slice(0, steps); }
+        if (role === "current") { tr.x = [xAt(d, steps + k - 1)]; tr.y = [ahead[k - 1]]; }
+        if (role === "prediction") { tr.x = idx.map(function (i) { return xAt(d, i); }); tr.y = shownAhead; tr.mode = "markers+lines"; }
+        if (role === "target" || role === "error") { tr.x = []; tr.y = []; }
+      } else {
+        var pos = []; for (var m = 0; m < steps; m++) { pos.push(m + 1); }
+        var chars = d.inputs.map(function (c) { return c === " " ? "␣" : c; });
+        if (role === "input") { tr.x = pos; tr.y = pos.map(function () { return 0; }); tr.mode = "text"; tr.text = chars; tr.textfont = { size: 15, color: "#37474f" }; }
+        if (role === "current") { tr.x = [steps + k]; tr.y = [0.15]; tr.marker = { color: "#ff9800", size: 8, symbol: "triangle-up" }; }
+        if (role === "prediction") {
+          tr.x = idx.map(function (i) { return i + 1; }); tr.y = idx.map(function () { return 0.5; }); tr.mode = "text";
+          tr.text = shownAhead; tr.textfont = { size: 16, color: "#2196f3" };
+        }
+        if (role === "target" || role === "truth" || role === "error") { tr.x = []; tr.y = []; }
+      }
+    });
+    if (d.kind !== "function") {
+      fig.layout.yaxis = Object.assign({}, fig.layout.yaxis, { range: [-1, 1], visible: false });
+      fig.layout.xaxis = Object.assign({}, fig.layout.xaxis, { range: [0.3, steps + (payload.predicted || 0) + 1.7] });
+    }
+    return fig;
+  }
+
   function renderData(fig, payload, frame) {
+    if (frame.phase === "predict") { return renderAhead(fig, payload, frame); }
     var d = payload.data, steps = payload.steps, t = frame.t;
     var shown = frame.phase === "forward" ? t + 1 : steps;
     var predicted = frame.phase !== "forward" || (t === steps - 1 && frame.sub === 3);
@@ -148,7 +203,7 @@
         if (role === "input") { tr.x = xs.slice(0, shown); tr.y = d.inputs.slice(0, shown); }
         if (role === "current") { tr.x = frame.phase === "forward" ? [xs[t]] : []; tr.y = frame.phase === "forward" ? [d.inputs[t]] : []; }
         if (role === "target") { tr.x = [tx]; tr.y = [d.target]; }
-        if (role === "prediction") { tr.x = predicted ? [tx] : []; tr.y = predicted ? [py] : []; }
+        if (role === "prediction") { tr.x = predicted ? [tx] : []; tr.y = predicted ? [py] : []; tr.mode = "markers"; }
         if (role === "error") { var e = frame.phase !== "forward"; tr.x = e ? [tx, tx] : []; tr.y = e ? [py, d.target] : []; }
       } else {
         var pos = []; for (var k = 0; k < steps; k++) { pos.push(k + 1); }
@@ -171,15 +226,31 @@
     return fig;
   }
 
+  var GRAD_NOTES = {
+    forward: "Gradients come in the backward phase:<br>first the error must be known",
+    error: "The error is known: the backward phase<br>sends it back through time",
+    predict: "Predicting ahead runs forward only:<br>no error, no gradient"
+  };
+
   function renderGrad(fig, payload, frame) {
-    var steps = payload.steps, y = [], colors = [];
+    var steps = payload.steps, y = [], colors = [], back = frame.phase === "backward";
     for (var k = 0; k < steps; k++) {
-      var on = frame.phase === "backward" && k >= frame.t;
+      var on = back && k >= frame.t;
       y.push(on ? Math.max(payload.grad_norm[k], 1e-12) : null);
-      colors.push(frame.phase === "backward" && k === frame.t ? ORANGE : ORANGE_SOFT);
+      colors.push(back && k === frame.t ? ORANGE : ORANGE_SOFT);
     }
     fig.data[0].y = y;
     fig.data[0].marker = { color: colors };
+    // an empty chart says why it is empty
+    var note = (fig.layout.annotations || []).filter(function (a) { return a.name === "note"; })[0];
+    var others = (fig.layout.annotations || []).filter(function (a) { return a.name !== "note"; });
+    if (!back) {
+      note = Object.assign({ name: "note", xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false,
+        font: { size: 11, color: "#78909c" } }, note || {}, { text: GRAD_NOTES[frame.phase] || "" });
+      others.push(note);
+    }
+    fig.layout.annotations = others;
+    fig.layout.yaxis = Object.assign({}, fig.layout.yaxis, { showticklabels: back });
     return fig;
   }
 
@@ -195,27 +266,43 @@
       if (d.kind === "function") { return "Error · prediction " + fmt(pred[0]) + " vs target " + fmt(d.target) + " (error " + fmt(pred[0] - d.target) + ")"; }
       return "Error · predicted '" + d.predicted + "', target '" + d.target + "'";
     }
+    if (frame.phase === "predict") {
+      var k = frame.t - steps + 1, ahead = payload.ahead || [], next = ahead[k];
+      var shown = typeof next === "number" ? fmt(next) : "'" + next + "'";
+      return "Predict ahead · time step " + (frame.t + 1) + " · the network reads its own prediction " + k + " of " +
+        payload.predicted + " (the window slides to steps " + (k + 1) + "–" + (frame.t + 1) + ", from a zero state) → next " + shown;
+    }
     return "Backward through time · step " + (frame.t + 1) + " of " + steps + " · ‖∂L/∂aₜ‖ = " + fmt(payload.grad_norm[frame.t]);
   }
 
   function render(position, payload, diagram, data, grad) {
     var NOUP = window.dash_clientside.no_update;
-    if (!payload || !payload.frames || !diagram) { return [NOUP, NOUP, NOUP, NOUP, NOUP, NOUP, NOUP, NOUP, NOUP, NOUP, NOUP]; }
+    var ctx = window.dash_clientside && window.dash_clientside.callback_context;
+    var outs = (ctx && ctx.outputs_list) || [];
+    if (!payload || !payload.frames || !diagram) { return blank(outs.length || 11).map(function () { return NOUP; }); }
     var pos = Math.min(Math.max(position || 0, 0), payload.frames.length - 1);
     var frame = payload.frames[pos];
     var subs = [0, 1, 2, 3].map(function (k) {
-      if (frame.phase !== "forward") { return "cell-sub done"; }
+      if (frame.phase !== "forward" && frame.phase !== "predict") { return "cell-sub done"; }
       return k === frame.sub ? "cell-sub active" : k < frame.sub ? "cell-sub done" : "cell-sub";
     });
-    var phases = ["forward", "error", "backward"].map(function (p) {
+    var names = ["forward", "error", "backward", "predict"];
+    var phases = names.map(function (p) {
       return p === frame.phase ? "cell-phase-label active" : "cell-phase-label";
+    });
+    // the callback's outputs name the phase pills it sets; any other pill is set here directly
+    var named = outs.map(function (o) { return o && o.id; }).filter(function (id) { return typeof id === "string" && id.indexOf("cell-phase-label-") === 0; });
+    var answered = named.length ? named.map(function (id) { return phases[names.indexOf(id.slice(17))]; }) : phases.slice(0, 3);
+    names.forEach(function (p, k) {
+      var el = document.getElementById("cell-phase-label-" + p);
+      if (el && named.indexOf("cell-phase-label-" + p) < 0 && (named.length || k > 2)) { el.className = phases[k]; }
     });
     return [
       renderDiagram(copy(diagram), payload, frame),
       renderData(copy(data), payload, frame),
       renderGrad(copy(grad), payload, frame),
       label(payload, frame),
-    ].concat(subs, phases);
+    ].concat(subs, answered);
   }
 
   window.rnnxCell = { control: control, render: render, phaseStart: phaseStart };

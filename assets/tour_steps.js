@@ -18,7 +18,7 @@ window.rnnxTourSteps = {
     {
      "target": "network-diagram",
      "title": "The network",
-     "body": "Input → a stack of recurrent layers of 16 units → output. Each layer has a loop: at every time step it combines the new input with its own previous output. Use + to add a layer (up to 7)."
+     "body": "Input → a stack of recurrent layers (16 units each; choose 4–64) → output. Each layer has a loop: at every time step it combines the new input with its own previous output. Use + to add a layer (up to 7)."
     },
     {
      "target": "cell-type",

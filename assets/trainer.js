@@ -156,17 +156,48 @@
     },
   });
 
-  /* Keyboard: Space play/pause, Enter step (not while typing or on a focused control). */
+  /* Keyboard (shown in the Training card and the buttons' tooltips): Space play/pause, Enter step,
+     R reset, + add a layer, - remove the last layer. Never while typing, never with Ctrl/Alt/Meta
+     (Ctrl+R still reloads), and Space/Enter not on a focused control (they press it themselves). */
+  const TYPING = ["text", "search", "number", "email", "password", "url", "tel"];
+
+  function typing(target) {
+    const tag = (target.tagName || "").toLowerCase();
+    if (tag === "textarea" || tag === "select" || target.isContentEditable) return true;
+    return tag === "input" && TYPING.includes((target.type || "text").toLowerCase());
+  }
+
+  function clickId(id) {
+    const el = document.getElementById(id);
+    if (el && !el.disabled) el.click();
+  }
+
+  /* The last layer's remove button (pattern id {"index": i, "type": "trainer-remove-layer"}). */
+  function removeLastLayer() {
+    const buttons = Array.from(document.querySelectorAll("#network-diagram button[id*='trainer-remove-layer']"));
+    if (buttons.length) buttons[buttons.length - 1].click();
+  }
+
   document.addEventListener("keydown", function (event) {
     if (!document.getElementById("play-button")) return;
+    if (event.ctrlKey || event.altKey || event.metaKey || typing(event.target)) return;
     const tag = (event.target.tagName || "").toLowerCase();
-    if (["input", "textarea", "select", "button"].includes(tag) || event.target.isContentEditable) return;
-    if (event.code === "Space") {
+    const onControl = ["input", "button"].includes(tag);
+    if (event.code === "Space" && !onControl) {
       event.preventDefault();
-      document.getElementById("play-button").click();
-    } else if (event.key === "Enter") {
+      clickId("play-button");
+    } else if (event.key === "Enter" && !onControl) {
       event.preventDefault();
-      document.getElementById("step-button").click();
+      clickId("step-button");
+    } else if (event.key === "r" || event.key === "R") {
+      event.preventDefault();
+      clickId("reset-button");
+    } else if (event.key === "+" || event.key === "=") {
+      event.preventDefault();
+      clickId("add-layer");
+    } else if (event.key === "-" || event.key === "_") {
+      event.preventDefault();
+      removeLastLayer();
     }
   });
 

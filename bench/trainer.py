@@ -47,17 +47,20 @@ def bench_epochs(layers: int, epochs: int) -> dict:
 def bench_step_callback(epochs: int) -> dict:
     """Median seconds of the page's step handler: load from cache, train, save, build the figures."""
     import app  # noqa: F401  (registers the pages)
-    from pages import trainer as page
+    from components.cards import trainer_session
+    from services.trainer import TrainerService
+    from serving import sessions
 
+    trainer = TrainerService(sessions.session_store())
     sid = "bench-callback"
     args = ("sine", "lstm", None, 25, 0.0)
-    page.handle("trainer-session", sid, *args)
-    page.handle("step-button", sid, *args)
+    trainer.handle("trainer-session", sid, *args)
+    trainer.handle("step-button", sid, *args)
     samples = []
     for _ in range(epochs):
         t = time.perf_counter()
-        state, notice, animate = page.handle("step-button", sid, *args)
-        page._views(state, notice, animate)
+        state, notice, animate = trainer.handle("step-button", sid, *args)
+        trainer_session.views(state, notice, animate)
         samples.append(time.perf_counter() - t)
     return _stats(samples)
 

@@ -7,7 +7,6 @@ import numpy as np
 DEFAULT_JUMP = 0.40  # the slider's starting point once the user takes manual control
 DEFAULT_EP_CHANGE = 0.30
 TOP_JUMPS = 5  # the default jump rule: the few largest jumps of each sequence, whatever their scale
-RULES = ("jump", "ep", "flip")
 BEFORE = "before"  # label the word before each event instead of the word that caused it
 
 

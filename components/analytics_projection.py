@@ -3,8 +3,9 @@
 Trace order is fixed so a selection can be sent as a ``Patch`` of the overlay only:
 0 = the states of the first colour bin, 1..N_SEGMENT_SLOTS = trajectory segments grouped by
 colour, then the trajectory points (with word labels), the start/end rings, the hover marker,
-the two what-if slots (the typed text and the pinned one, out-of-sample), the states of the
-other colour bins (``state_slots``) and last an empty trace that carries the colour bar.
+the two what-if slots (the typed text and the pinned one, out-of-sample), the nearest-neighbour
+rings (``components.analytics_neighbors``), the states of the other colour bins (``state_slots``)
+and last an empty trace that carries the colour bar.
 
 The cloud is split into single-colour traces because Plotly colours a numeric marker array
 point by point through colour strings, which costs as much as drawing the points; 32 EP levels
@@ -28,6 +29,7 @@ HOVER_SLOT = N_SEGMENT_SLOTS + 3
 N_TRACES = N_SEGMENT_SLOTS + 4
 WHATIF_SLOT = N_TRACES  # the typed text's trajectory (out of sample)
 PINNED_SLOT = N_TRACES + 1  # a pinned typed text
+NEIGHBORS_SLOT = N_TRACES + 2  # rings around the selected state's nearest neighbours
 WHATIF_COLOR = "#e8590c"
 PINNED_COLOR = "#495057"
 FADED = 0.12  # faded sequences (fade correct / misclassified)
@@ -88,8 +90,8 @@ def state_trace_count(n_classes: int) -> int:
 
 
 def state_slots(n_traces: int) -> list[int]:
-    """Trace indices of the state bins: 0, then after the what-if slots."""
-    return [0, *range(PINNED_SLOT + 1, PINNED_SLOT + n_traces)]
+    """Trace indices of the state bins: 0, then after the what-if and neighbour slots."""
+    return [0, *range(NEIGHBORS_SLOT + 1, NEIGHBORS_SLOT + n_traces)]
 
 
 def cloud_rows(marker: dict) -> list[np.ndarray]:
@@ -255,9 +257,10 @@ def projection_figure(
     title: str = "",
     whatif: list[dict] | None = None,
     hover: Callable[[np.ndarray, int], dict] | None = None,
+    neighbors: dict | None = None,
 ) -> go.Figure:
     """The state cloud (``xy`` in view coordinates, colours from ``base_colors``), the overlay
-    slots and the what-if slots.
+    slots, the what-if slots and the neighbour rings (an empty trace when ``neighbors`` is None).
 
     ``hover(rows, bin)``: the hover fields of a colour bin's trace (``analytics_view.cloud_hover``)."""
     bins, palette = state_bins(marker)
@@ -272,7 +275,8 @@ def projection_figure(
         )
         for b, r in enumerate(rows)
     ]
-    traces = [cloud[0], *(overlay or empty_overlay()), *(whatif or empty_whatif()), *cloud[1:]]
+    rings = neighbors or {"type": "scatter", "x": [], "y": [], "uid": "neighbor-rings", "showlegend": False}
+    traces = [cloud[0], *(overlay or empty_overlay()), *(whatif or empty_whatif()), rings, *cloud[1:]]
     fig = go.Figure(data=[*traces, _colorbar_trace(marker)])
     fig.update_layout(
         template=go.layout.Template(),

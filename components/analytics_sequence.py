@@ -38,6 +38,125 @@ def sequence_text(
     return spans
 
 
+SALIENCY_AGAINST = "#495057"  # a word against the predicted class (more than two classes)
+SALIENCY_LABELS = {"epchange": "EP change", "attribution": "attribution (IG)"}
+
+
+def saliency_colors(scores: np.ndarray, target: int, n_classes: int) -> list[str]:
+    """Signed per-word scores toward class ``target`` as colours, white at zero.
+
+    Binary: pink toward the first class, blue toward the second (the EP hues); otherwise
+    the predicted class's colour for support and dark grey against it. Scaled by the largest |score|.
+    """
+    scores = np.asarray(scores, dtype=float)
+    if not len(scores):
+        return []
+    top = float(np.max(np.abs(scores))) or 1.0
+    norm = scores / top
+    if n_classes == 2:
+        toward_second = norm if target == 1 else -norm
+        first, second = colors.class_colors(2)
+        return colors.interpolate(toward_second, (-1.0, 0.0, 1.0), (first, "#ffffff", second))
+    own = colors.class_colors(n_classes)[target]
+    return [
+        colors.interpolate([abs(v)], (0.0, 1.0), ("#ffffff", own if v >= 0 else SALIENCY_AGAINST))[0]
+        for v in norm
+    ]
+
+
+def saliency_text(
+    words: list[str],
+    scores: np.ndarray,
+    target: int,
+    class_names: list[str],
+    labelled: np.ndarray,
+    kind: str,
+    other: np.ndarray | None = None,
+    other_kind: str | None = None,
+) -> list:
+    """One span per word, its background its score (``kind``: "epchange" or "attribution").
+
+    ``other`` (the other score, if known) is drawn as a bar under each word, so the two can be
+    compared word by word; both numbers are in the tooltip.
+    """
+    n = len(class_names)
+    backgrounds = saliency_colors(scores, target, n)
+    unders = saliency_colors(other, target, n) if other is not None and len(other) == len(words) else None
+    marked = set(int(t) for t in labelled)
+    spans = []
+    for t, word in enumerate(words):
+        bg = backgrounds[t]
+        tip = f"{word} · step {t}\n{SALIENCY_LABELS[kind]} toward {class_names[target]}: {scores[t]:+.3f}"
+        style = {"backgroundColor": bg, "color": colors.text_color_for(bg)}
+        if unders is not None:
+            tip += f"\n{SALIENCY_LABELS.get(other_kind or '', 'other')}: {other[t]:+.3f}"
+            style["boxShadow"] = f"inset 0 -4px 0 {unders[t]}"
+        spans.append(
+            html.Span(
+                word,
+                className="rnnx-word rnnx-salient" + (" rnnx-word-labelled" if t in marked else ""),
+                title=tip,
+                style=style,
+                **{"data-step": str(t), "data-score": f"{scores[t]:.5f}"},
+            )
+        )
+        spans.append(" ")
+    return spans
+
+
+def saliency_figure(
+    words: list[str],
+    ep_change: np.ndarray,
+    attribution: np.ndarray | None,
+    target: int,
+    class_names: list[str],
+) -> dict:
+    """EP change and attribution of each word side by side (bars per step), toward class ``target``."""
+    steps = list(range(len(words)))
+    data = [
+        {
+            "type": "bar",
+            "x": steps,
+            "y": np.round(np.asarray(ep_change, dtype=float), 4).tolist(),
+            "customdata": list(words),
+            "name": "EP change",
+            "marker": {"color": "#adb5bd"},
+            "hovertemplate": "<b>%{customdata}</b> · step %{x}<br>EP change %{y:+.3f}<extra></extra>",
+        }
+    ]
+    if attribution is not None:
+        data.append(
+            {
+                "type": "bar",
+                "x": steps,
+                "y": np.round(np.asarray(attribution, dtype=float), 4).tolist(),
+                "customdata": list(words),
+                "name": "attribution (IG)",
+                "marker": {"color": colors.class_colors(len(class_names))[target]},
+                "hovertemplate": "<b>%{customdata}</b> · step %{x}<br>attribution %{y:+.3f}<extra></extra>",
+            }
+        )
+    layout = _layout(
+        150,
+        {"l": 50, "r": 10, "t": 24, "b": 30},
+        showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 10}},
+        barmode="group",
+        bargap=0.1,
+        xaxis={
+            "range": [-0.5, len(words) - 0.5],
+            "showgrid": False,
+            "title": {"text": "step", "standoff": 2},
+        },
+        yaxis={
+            "title": {"text": f"→ {class_names[target]}"},
+            "gridcolor": "#eeeeee",
+            "zerolinecolor": "#6c757d",
+        },
+    )
+    return {"data": data, "layout": layout}
+
+
 def _layout(height: int, margin: dict, **extra) -> dict:
     """A plain layout (figures here are dicts: no plotly validation on the selection hot path)."""
     return {

@@ -37,7 +37,7 @@ EXPLANATIONS: dict[str, Explanation] = {
     ),
     "network": _E(
         "Network",
-        "A stack of recurrent layers of 16 units each, then a dense output layer. Each layer is drawn "
+        "A stack of recurrent layers (16 units each unless you choose another width), then a dense output layer. Each layer is drawn "
         "with a **loop**: at every time step a layer combines its new input $x^t$ with its own "
         "previous output $a^{t-1}$,\n\n$$a^t = \\tanh(W_{ax} x^t + W_{aa} a^{t-1} + b_a).$$\n\n"
         "The output of one layer is the input of the next. Add a layer with **+**, remove one by "
@@ -59,7 +59,7 @@ EXPLANATIONS: dict[str, Explanation] = {
         "unit) control: what to forget ($f^t$), what to write ($i^t$) and what to output ($o^t$).\n\n"
         "$$c^t = f^t \\circ c^{t-1} + i^t \\circ \\tilde c^t, \\qquad a^t = o^t \\circ \\tanh(c^t)$$\n\n"
         "Every value shown here is computed from this layer's real weights on the current test "
-        "window (16 units as a strip of coloured cells; hover for the numbers) and checked against "
+        "window (one coloured cell per unit; hover for the numbers) and checked against "
         "the model. Click any part for its equation.",
         "heading",
     ),

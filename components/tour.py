@@ -48,7 +48,7 @@ TRAINER_TOUR: list[dict[str, Any]] = [
     _s(
         "network-diagram",
         "The network",
-        "Input → a stack of recurrent layers of 16 units → output. Each layer has a loop: at every time "
+        "Input → a stack of recurrent layers (16 units each; choose 4–64) → output. Each layer has a loop: at every time "
         "step it combines the new input with its own previous output. Use + to add a layer (up to 7).",
     ),
     _s(

@@ -7,14 +7,32 @@ figure the server built, without knowing how it was drawn.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from dash import html
 
+from components.trainer_diagrams import (
+    CELL_LABELS,
+    function_thumbnail_svg,
+    input_option_label,
+    input_options,
+    network_diagram,
+    svg_data_uri,
+)
 from model import signals
+
+__all__ = [  # the HTML builders live in trainer_diagrams; the page imports them from here
+    "CELL_LABELS",
+    "function_thumbnail_svg",
+    "input_option_label",
+    "input_options",
+    "loss_figure",
+    "network_diagram",
+    "placeholder_figure",
+    "prediction_figure",
+    "svg_data_uri",
+]
 
 BLUE = "#2196f3"
 INK = "#37474f"
@@ -22,142 +40,13 @@ GREY = "#9e9e9e"
 ERROR = "#e53935"
 RIGHT = "#2e7d32"
 VALIDATION = "#607d8b"
-CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "RNN"}
 FONT = dict(family="Lato, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12, color=INK)
-
-
-# ---------------------------------------------------------------- input thumbnails
-
-
-def function_thumbnail_svg(key: str, width: int = 64, height: int = 30, samples: int = 96) -> str:
-    """An SVG of exactly one period of a function (tiles seamlessly when scrolled)."""
-    fn = signals.FUNCTIONS[key]
-    x = np.linspace(0.0, fn.period, samples + 1)
-    y = signals.function_values(key, x + 1e-9)
-    px = x / fn.period * width
-    py = height / 2 - y / 1.15 * (height / 2 - 3)
-    points = " ".join(f"{a:.2f},{b:.2f}" for a, b in zip(px, py, strict=True))
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><polyline points="{points}" fill="none" '
-        f'stroke="{BLUE}" stroke-width="2" stroke-linejoin="round"/></svg>'
-    )
-
-
-def svg_data_uri(svg: str) -> str:
-    """An SVG string as a CSS/HTML data URI."""
-    return "data:image/svg+xml;utf8," + urllib.parse.quote(svg)
-
-
-def input_option_label(key: str) -> html.Div:
-    """The label of one input choice: a scrolling thumbnail (functions) or a text sample, and a name."""
-    if key in signals.FUNCTIONS:
-        thumb = html.Div(
-            className="trainer-thumb",
-            style={"backgroundImage": f'url("{svg_data_uri(function_thumbnail_svg(key))}")'},
-            role="img",
-            **{"aria-label": f"{signals.data_label(key)} curve"},
-        )
-    else:
-        sample = "abababab" if key == "text-ab" else "lorem ipsum"
-        thumb = html.Div(
-            html.Span(sample, className="trainer-thumb-text-inner"), className="trainer-thumb text"
-        )
-    return html.Div([thumb, html.Span(signals.data_label(key), className="trainer-thumb-label")])
-
-
-def input_options() -> list[dict[str, Any]]:
-    """Options for the ``trainer-input-select`` radio group."""
-    return [{"label": input_option_label(k), "value": k} for k in signals.DATA_KEYS]
-
-
-# ---------------------------------------------------------------- network diagram
-
-
-def _link(index: int, can_add: bool) -> html.Div:
-    plus = (
-        html.Button(
-            "+",
-            id={"type": "trainer-insert-layer", "index": index},
-            className="net-plus",
-            title="Add a layer here",
-            **{"aria-label": "Add a layer"},
-        )
-        if can_add
-        else None
-    )
-    return html.Div([html.Div(className="net-flow"), plus], className="net-link")
-
-
-def _layer(index: int, layers: int, cell: str, selected: int | None) -> html.Div:
-    classes = "net-layer trainer-layer" + (" selected" if selected == index else "")
-    remove = (
-        html.Button(
-            "×",
-            id={"type": "trainer-remove-layer", "index": index},
-            className="net-remove",
-            title="Remove this layer",
-            **{"aria-label": f"Remove layer {index + 1}"},
-        )
-        if layers > 1
-        else None
-    )
-    return html.Div(
-        [
-            html.Div(html.Div(className="net-loop-flow"), className="net-loop", title="recurrent connection"),
-            html.Button(
-                [
-                    html.Span(CELL_LABELS.get(cell, cell), className="net-layer-cell"),
-                    html.Span(str(index + 1), className="net-layer-index"),
-                    html.Span("16 units", className="net-layer-units"),
-                    html.Span("click for cell view", className="net-layer-hint"),
-                ],
-                id={"type": "trainer-layer", "index": index},
-                className=classes,
-                title=f"{CELL_LABELS.get(cell, cell)} layer {index + 1}: click for the cell view",
-            ),
-            remove,
-        ],
-        className="net-layer-wrap",
-        style={"--i": str(index + 1), "--n": str(layers + 1)},
-    )
-
-
-def network_diagram(layers: int, cell: str, data: str, selected: int | None = None, max_layers: int = 7):
-    """Input → ``layers`` recurrent layers (each with its loop) → dense output, as HTML.
-
-    Layer buttons have ids ``{"type": "trainer-layer", "index": i}``; remove
-    crosses ``trainer-remove-layer`` and the "+" between layers
-    ``trainer-insert-layer`` (absent at ``max_layers``).
-    """
-    can_add = layers < max_layers
-    text = signals.is_text(data)
-    features = len(signals.vocabulary(data)) if text else 1
-    parts: list[Any] = [
-        html.Div(
-            [
-                html.Span("x", className="net-node-symbol"),
-                html.Span(f"one-hot {features}" if text else "1 value", className="net-node-caption"),
-            ],
-            className="net-node net-input",
-            title="input: one value (or one-hot character) per time step",
-        ),
-        _link(0, can_add),
-    ]
-    for i in range(layers):
-        parts += [_layer(i, layers, cell, selected), _link(i + 1, can_add)]
-    parts.append(
-        html.Div(
-            [
-                html.Span("ŷ", className="net-node-symbol"),
-                html.Span(f"softmax {features}" if text else "tanh 1", className="net-node-caption"),
-            ],
-            className="net-node net-output",
-            title="dense output layer: the prediction of the next value",
-            style={"--i": str(layers + 1)},
-        )
-    )
-    return html.Div(parts, className="rnn-net", **{"data-layers": str(layers)})
+# Text mode: the rows' names sit in the left margin, which must hold the longest one.
+TEXT_ROWS = {"text": 2.0, "predicted": 1.0}
+ROW_FONT = 12
+TEXT_MARGIN = 88
+CHAR_SIZE = 20
+PREDICTED_SIZE = 24
 
 
 # ---------------------------------------------------------------- prediction plot
@@ -305,6 +194,20 @@ def function_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, An
     return {"data": traces, "layout": layout}
 
 
+def _tile(x: float, y: float, right: bool) -> dict[str, Any]:
+    """A tinted tile under a predicted character: green if right, red if wrong."""
+    rgb = "46,125,50" if right else "229,57,53"
+    box = dict(x0=x - 0.46, x1=x + 0.46, y0=y - 0.34, y1=y + 0.34)
+    return dict(
+        type="rect",
+        name="predicted-tile",
+        layer="below",
+        fillcolor=f"rgba({rgb},0.1)",
+        **box,
+        line=dict(width=1, color=f"rgba({rgb},0.45)"),
+    )
+
+
 def text_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, Any]:
     """Input characters, target characters and predicted characters (green right, red wrong)."""
     inputs = test["input_text"]
@@ -312,7 +215,9 @@ def text_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, Any]:
     predicted = test.get("predicted_text", "")
     n_in = len(inputs)
 
-    def row(chars: str, start: int, y: float, color: Any, name: str, meta: str, size: int = 20) -> dict:
+    def row(
+        chars: str, start: int, y: float, color: Any, name: str, meta: str, size: int = CHAR_SIZE
+    ) -> dict:
         shown = [signals.display_char(c) for c in chars]
         return _scatter(
             list(range(start, start + len(chars))),
@@ -321,18 +226,31 @@ def text_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, Any]:
             meta,
             mode="text",
             text=shown,
-            textfont=dict(family="Menlo, Consolas, monospace", size=size, color=color),
+            textfont=dict(
+                family="Menlo, Consolas, monospace",
+                size=size,
+                color=color,
+                weight=700 if size > CHAR_SIZE else 400,
+            ),
             hoverinfo="text",
             hovertext=[f"{name}: {c}" for c in shown],
         )
 
-    traces = [row(inputs, 0, 2, INK, "input", "input"), row(target, n_in, 2, GREY, "target", "target")]
+    text_y, predicted_y = TEXT_ROWS["text"], TEXT_ROWS["predicted"]
+    traces = [
+        row(inputs, 0, text_y, INK, "input", "input"),
+        row(target, n_in, text_y, GREY, "target", "target"),
+    ]
     right = 0
+    shapes = []
     if predicted:
         colors = [RIGHT if p == t else ERROR for p, t in zip(predicted, target, strict=False)]
         right = colors.count(RIGHT)
-        traces.append(row(predicted, n_in, 1, colors, "prediction", "prediction", size=22))
-    shapes = [
+        traces.append(
+            row(predicted, n_in, predicted_y, colors, "prediction", "prediction", size=PREDICTED_SIZE)
+        )
+        shapes += [_tile(n_in + k, predicted_y, c == RIGHT) for k, c in enumerate(colors)]
+    shapes += [
         dict(
             type="rect",
             name="window",
@@ -360,11 +278,16 @@ def text_prediction_figure(test: dict[str, Any], epoch: int) -> dict[str, Any]:
         showlegend=False,
         shapes=shapes,
         annotations=annotations,
+        margin=dict(l=TEXT_MARGIN, r=12, t=36, b=24),
         xaxis=dict(visible=False, range=[-1, n_in + len(target) + 0.5], fixedrange=True),
         yaxis=dict(
             range=[0, 2.8],
-            tickvals=[1, 2],
-            ticktext=["predicted", "text"],
+            tickvals=list(TEXT_ROWS.values()),
+            ticktext=list(TEXT_ROWS),
+            tickfont=dict(size=ROW_FONT, color="#607d8b"),
+            ticks="",
+            ticklabelstandoff=6,
+            automargin=True,
             showgrid=False,
             zeroline=False,
             fixedrange=True,

@@ -7,6 +7,10 @@
 * ``sessions``: per-browser state (keys starting with ``session``), in a
   writable state folder with its own limit ``RNNX_SESSION_LIMIT_MB``.
 
+Large per-state arrays (hidden and cell states, EP, distances, projections) are
+not pickled into these caches: :mod:`model.arrays` keeps them as memory-mapped
+folders under ``<cache>/arrays/``, sharing each cache's size limit.
+
 Keys are hashes of a JSON description (kind, inputs, schema version).  In demo
 mode the results cache is opened read-only (SQLite ``mode=ro``), so the app
 serves from a read-only volume; writes raise nothing and store nothing.  A
@@ -216,7 +220,7 @@ def put(key: str, value: Any, expire: float | None = None) -> None:
         store.set(key, value, expire=expire)
     except (OSError, sqlite3.Error) as error:
         _remove_partial_files(store)
-        raise CacheWriteError(_write_message(store, error)) from error
+        raise CacheWriteError(write_message(store, error)) from error
     if key not in store and not _fits(value, store.size_limit):
         raise CacheWriteError(
             f"The result is larger than the cache limit ({store.size_limit / 2**20:.0f} MB) and was "
@@ -236,7 +240,8 @@ def _fits(value: Any, limit: int) -> bool:
     return size is not None and size < limit
 
 
-def _write_message(store: diskcache.Cache, error: Exception) -> str:
+def write_message(store: diskcache.Cache, error: Exception) -> str:
+    """A user-facing message for a failed cache write (disk full, read-only folder, other)."""
     text = str(error).lower()
     if getattr(error, "errno", None) in (27, 28, 122) or "full" in text or "no space" in text:
         return f"The disk holding the cache ({store.directory}) is full: free space or move RNNX_CACHE_DIR."

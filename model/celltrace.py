@@ -16,6 +16,11 @@ a_t (and c_t), through all later steps and layers, computed with
 ``tf.GradientTape`` over an explicit unroll of the layer's own Keras cell: its
 norm per step shows how far back in time the error signal reaches.
 
+``rollout_trace`` follows the trainer's autoregressive prediction past the
+window: window k drops the oldest value and appends prediction k, and the
+model runs on it afresh (its states start at zero); the cell view shows each
+window's last time step, the one that reads the fed-back prediction.
+
 TensorFlow is imported lazily; the result is plain JSON-ready lists.
 """
 
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from model import cellmath
+from model import cellmath, signals
 
 # Keys of the per-step vectors shown for each cell type, in diagram order.
 PARTS: dict[str, tuple[str, ...]] = {
@@ -75,6 +80,110 @@ def numpy_layer_trace(cell_type: str, inputs: np.ndarray, weights: list[np.ndarr
     return {key: values[key] for key in PARTS[cell_type]}
 
 
+def _last_step_parts(cell_type: str, inputs: np.ndarray, run: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Part vectors at the last time step of each sequence of a batch (``run`` from cellmath)."""
+    values = {_CELLMATH_NAMES[name]: array[:, -1] for name, array in run.items()}
+    values["x"] = np.asarray(inputs, dtype=np.float64)[:, -1]
+    for part, state in (("a_prev", "h"), ("c_prev", "c")):
+        if state in run:
+            previous = run[state][:, -2] if run[state].shape[1] > 1 else np.zeros_like(run[state][:, -1])
+            values[part] = previous
+    return {key: values[key] for key in PARTS[cell_type]}
+
+
+_DENSE_ACTIVATIONS = {
+    "linear": lambda v: v,
+    "tanh": np.tanh,
+    "sigmoid": cellmath.sigmoid,
+    "relu": lambda v: np.maximum(v, 0.0),
+    "softmax": lambda v: (
+        np.exp(v - v.max(-1, keepdims=True)) / np.exp(v - v.max(-1, keepdims=True)).sum(-1, keepdims=True)
+    ),
+}
+
+
+def _numpy_plan(model: Any) -> list[tuple[str, Any, Any]]:
+    """Each layer of ``model`` as (kind, weights or layer, config) for :func:`_numpy_stack`."""
+    plan: list[tuple[str, Any, Any]] = []
+    for layer in model.layers:
+        cell_type = cell_type_of(layer)
+        kind = type(layer).__name__
+        if cell_type:
+            weights = [np.asarray(w, dtype=np.float64) for w in layer.get_weights()]
+            plan.append((cell_type, weights, (_layer_config(layer), layer.return_sequences)))
+        elif kind == "Dense" and layer.get_config().get("activation") in _DENSE_ACTIVATIONS:
+            kernel, *bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+            plan.append(("dense", (kernel, sum(bias)), layer.get_config()["activation"]))
+        elif kind != "InputLayer":
+            plan.append(("keras", layer, None))
+    return plan
+
+
+def _numpy_stack(
+    plan: list[tuple[str, Any, Any]], windows: np.ndarray
+) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """The model (as :func:`_numpy_plan`) on a batch of windows: output and each recurrent layer's
+    last-step parts.  Recurrent and Dense layers are recomputed from their weights in numpy (no
+    TensorFlow call per step of the rollout); any other layer is called through Keras."""
+    tensor = np.asarray(windows, dtype=np.float64)
+    parts = []
+    for kind, weights, config in plan:
+        if kind in cellmath.CELL_TYPES:
+            acts, sequences = config
+            run = cellmath.run_sequence(kind, tensor, weights, **acts)
+            parts.append(_last_step_parts(kind, tensor, run))
+            tensor = run["h"] if sequences else run["h"][:, -1]
+        elif kind == "dense":
+            tensor = _DENSE_ACTIVATIONS[config](tensor @ weights[0] + weights[1])
+        else:
+            tensor = np.asarray(weights(tensor.astype(np.float32), training=False), dtype=np.float64)
+    return (tensor[:, -1] if tensor.ndim == 3 else tensor), parts
+
+
+def rollout_windows(
+    model: Any, window: np.ndarray, horizon: int, one_hot: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sliding windows of the autoregressive rollout and the predictions they give.
+
+    As the trainer's rollout: window 0 is ``window``; window k drops the oldest
+    value and appends prediction k, the output of window k-1 (for text its
+    one-hot arg-max).  Returns windows 1..horizon, shape (horizon, steps,
+    features), and predictions 1..horizon+1, shape (horizon + 1, outputs).
+    """
+    plan = _numpy_plan(model)
+    current = np.asarray(window, dtype=np.float64)
+    windows, predictions = [], []
+    for _ in range(horizon):
+        y = _numpy_stack(plan, current[None])[0][0]
+        predictions.append(y)
+        fed = np.eye(y.shape[-1])[int(np.argmax(y))] if one_hot else y
+        current = np.concatenate([current[1:], fed[None]], axis=0)
+        windows.append(current)
+    if horizon:
+        predictions.append(_numpy_stack(plan, current[None])[0][0])
+    stacked = np.stack(windows) if windows else np.zeros((0, *current.shape))
+    return stacked, np.asarray(predictions, dtype=np.float64)
+
+
+def rollout_trace(model: Any, window: np.ndarray, horizon: int, one_hot: bool = False) -> dict[str, Any]:
+    """Every recurrent layer's parts at the last step of rollout windows 1..``horizon`` (numpy).
+
+    Predicted step k (1-based) is time step ``steps + k`` of the window and its
+    continuation: the cell reads prediction k (fed back) and, at the top of
+    the stack, yields prediction k+1.  Returns ``{"layers": [part -> (horizon,
+    units) array], "predictions": (horizon + 1, outputs)}``; prediction 1 is the
+    window's own, which :func:`trace_model` checks against Keras.
+    """
+    windows, predictions = rollout_windows(model, window, horizon, one_hot)
+    parts = _numpy_stack(_numpy_plan(model), windows)[1] if horizon else []
+    return {"layers": parts, "predictions": predictions}
+
+
+def default_horizon(loss: str) -> int:
+    """How far the trainer predicts ahead: characters for text (cross-entropy), else values."""
+    return signals.TEXT_HORIZON if loss == "crossentropy" else signals.HORIZON
+
+
 def _recurrent_indices(model: Any) -> list[int]:
     return [i for i, layer in enumerate(model.layers) if cell_type_of(layer)]
 
@@ -116,16 +225,24 @@ def _loss(prediction: Any, target: np.ndarray | None, loss: str) -> Any:
 
 
 def trace_model(
-    model: Any, inputs: np.ndarray, target: np.ndarray | None = None, loss: str = "mse"
+    model: Any,
+    inputs: np.ndarray,
+    target: np.ndarray | None = None,
+    loss: str = "mse",
+    horizon: int | None = None,
 ) -> dict[str, Any]:
     """Forward and backward trace of every recurrent layer of ``model`` on one window.
 
     ``inputs`` is (steps, features) or (1, steps, features); ``target`` the value
     (or one-hot character) that should follow the window; ``loss`` ``"mse"`` or
-    ``"crossentropy"``.  Returns ``{"layers": [...], "prediction", "loss",
-    "check_error"}`` where each layer holds ``cell_type``, ``units``, ``steps``,
-    ``values`` (part -> steps x units lists), ``grad_a``/``grad_c`` and
-    ``grad_norm`` (per step) and its own ``check_error``.
+    ``"crossentropy"`` (text: predictions are fed back one-hot); ``horizon``
+    the predicted steps past the window (default: the trainer's; none when the
+    output is no input, e.g. 2 features in, 1 value out).
+    Returns ``{"layers": [...], "prediction", "loss", "check_error",
+    "rollout_predictions"}`` where each layer holds ``cell_type``, ``units``,
+    ``steps``, ``values`` (part -> steps x units lists), ``rollout`` (part ->
+    horizon x units lists, see :func:`rollout_trace`), ``grad_a``/``grad_c``
+    and ``grad_norm`` (per step) and its own ``check_error``.
     """
     import tensorflow as tf
 
@@ -185,11 +302,21 @@ def trace_model(
             }
         )
     del tape
+    horizon = default_horizon(loss) if horizon is None else horizon
+    if prediction.shape[-1] != window.shape[-1]:  # the output cannot be fed back as the next input
+        horizon = 0
+    ahead = rollout_trace(model, window[0], horizon, one_hot=loss == "crossentropy")
+    # the numpy stack (recurrent and dense layers) that rolls out gives the window's own prediction
+    ahead_error = float(np.max(np.abs(ahead["predictions"][0] - prediction[0]))) if horizon else 0.0
+    for info, parts in zip(layers, ahead["layers"], strict=False):
+        info["rollout"] = {key: np.round(val, 6).tolist() for key, val in parts.items()}
+        info["check_error"] = max(info["check_error"], ahead_error)
     return {
         "layers": layers,
         "prediction": prediction[0].tolist(),
         "loss": float(loss_value.numpy()),
-        "check_error": worst,
+        "check_error": max(worst, ahead_error),
+        "rollout_predictions": np.round(ahead["predictions"], 6).tolist(),
     }
 
 
@@ -203,14 +330,16 @@ def forward_substeps() -> tuple[str, ...]:
     return ("input", "gates", "state", "output")
 
 
-PHASES = ("forward", "error", "backward")
+PHASES = ("forward", "error", "backward", "predict")
 
 
-def frames(steps: int) -> list[dict[str, Any]]:
-    """The step-through sequence of one window: forward sub-steps, error, backward in time.
+def frames(steps: int, predicted: int = 0) -> list[dict[str, Any]]:
+    """The step-through sequence of one window: forward sub-steps, error, backward, predict ahead.
 
     Forward: for each time step t = 0..steps-1 the four sub-steps; then one error
-    frame; then the backward pass from the last time step back to the first.
+    frame; then the backward pass from the last time step back to the first;
+    then one frame per predicted step, t = steps..steps+predicted-1 (the cell
+    reads prediction t-steps+1 and computes all four sub-steps).
     """
     sequence = [
         {"phase": "forward", "t": t, "sub": sub}
@@ -219,11 +348,12 @@ def frames(steps: int) -> list[dict[str, Any]]:
     ]
     sequence.append({"phase": "error", "t": steps - 1, "sub": 0})
     sequence += [{"phase": "backward", "t": t, "sub": 0} for t in reversed(range(steps))]
+    sequence += [{"phase": "predict", "t": steps + k, "sub": 3} for k in range(predicted)]
     return sequence
 
 
-def phase_start(steps: int, phase: str) -> int:
+def phase_start(steps: int, phase: str, predicted: int = 0) -> int:
     """Index into :func:`frames` where ``phase`` begins (the target of a phase jump)."""
-    if phase not in PHASES:
+    if phase not in PHASES or (phase == "predict" and not predicted):
         raise ValueError(f"unknown phase {phase!r}")
-    return {"forward": 0, "error": 4 * steps, "backward": 4 * steps + 1}[phase]
+    return {"forward": 0, "error": 4 * steps, "backward": 4 * steps + 1, "predict": 5 * steps + 1}[phase]

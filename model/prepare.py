@@ -13,6 +13,10 @@ With ``--json`` the last line of stdout is one JSON object with ``dataset``,
 ``classifier_source`` (``"pretrained"``: the shipped files of :mod:`model.pretrained`,
 ``"cache"`` or ``"trained"``); for an upload, ``rows_without_label``. A failure is
 one ``error: ...`` line on stderr and a non-zero exit code, never a traceback.
+
+The analysis, hidden and cell states and projections are stored as memory-mapped arrays
+(:mod:`model.storage`, :mod:`model.arrays`), extracted a chunk of sequences at a time; a
+smaller set of a dataset whose whole test split is prepared is copied from it.
 """
 
 from __future__ import annotations
@@ -21,16 +25,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from model import byo, cache, projection, textmodels
+from model import arrays, byo, cache, projection, storage, textmodels
 from model.artifacts import Analysis
-from model.progress import Stages, parse_line
+from model.prepare_run import PrepareError, Run
+from model.progress import parse_line
 
 DATASETS = {
     "imdb": {"label": "IMDB reviews (positive / negative)", "sequences": 1000},
@@ -43,15 +47,12 @@ STAGE_WEIGHTS_LOADED = {"dataset": 0.15, "train": 0.05, "extract": 0.6, "project
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
 ALL_SEQUENCES = "all"
+STORAGE_FORMAT = 1  # of the analysis, states and projection artefacts (model.storage)
 TRAIN_LABELS = {
     "cache": "Loading the classifier",
     "pretrained": "Loading the pretrained classifier",
     "trained": "Training the classifier",
 }
-
-
-class PrepareError(RuntimeError):
-    """Preparation failed; the message is meant for the user."""
 
 
 def profile() -> str:
@@ -84,6 +85,11 @@ def default_sequences(dataset: str) -> int:
     return QUICK_PROFILE["sequences"] if profile() == "quick" else DATASETS[base]["sequences"]
 
 
+def projection_seed(dataset: str) -> int:
+    """The seed of a dataset's projections: its classifier's seed (0 for an upload)."""
+    return 0 if byo.is_upload(dataset) else model_config(dataset).seed
+
+
 def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> dict[str, str]:
     # An upload's results live in the uploads cache (kinds prefixed "upload-"), so they never evict
     # prepared built-in models, states or projections.
@@ -96,10 +102,11 @@ def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> d
         classifier = textmodels.classifier_key(split_variant(dataset)[0], model_config(dataset))
         base = {"classifier": classifier, "n": n_sequences or default_sequences(dataset)}
         keys = {"classifier": classifier}
+    base["storage"] = STORAGE_FORMAT
     keys["analysis"] = cache.make_key(f"{prefix}analysis", **base)
     keys["states"] = cache.make_key(f"{prefix}states", **base)
     if method:
-        params = projection.params_for(method)
+        params = {**projection.params_for(method), "seed": projection_seed(dataset)}
         for kind in ("projection", "projector"):
             keys[kind] = cache.make_key(
                 f"{prefix}{kind}", states=keys["states"], method=method, params=params
@@ -108,13 +115,13 @@ def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> d
 
 
 def load_analysis(dataset: str, n_sequences: int | None = None) -> Analysis | None:
-    """The prepared analysis from the cache (no TensorFlow), or None if not prepared yet."""
-    return cache.get(_keys(dataset, n_sequences)["analysis"])
+    """The prepared analysis (per-state arrays memory-mapped; no TensorFlow), or None if not prepared."""
+    return storage.load_analysis(_keys(dataset, n_sequences)["analysis"])
 
 
 def load_projection(dataset: str, method: str, n_sequences: int | None = None) -> np.ndarray | None:
-    """(n_states, 2) positions of the prepared states, or None if not computed yet."""
-    return cache.get(_keys(dataset, n_sequences, method)["projection"])
+    """(n_states, 2) float32 positions of the prepared states (memory-mapped), or None if not computed."""
+    return storage.load_projection(_keys(dataset, n_sequences, method)["projection"])
 
 
 def load_projector(dataset: str, method: str, n_sequences: int | None = None) -> projection.Projector | None:
@@ -122,8 +129,8 @@ def load_projector(dataset: str, method: str, n_sequences: int | None = None) ->
 
 
 def load_states(dataset: str, n_sequences: int | None = None) -> dict | None:
-    """``{"hidden": (n_states, units), "cell": ... or None}`` of the prepared analysis."""
-    return cache.get(_keys(dataset, n_sequences)["states"])
+    """``{"hidden": (n_states, units), "cell": ... or None}`` (float16, memory-mapped) of the analysis."""
+    return storage.load_states(_keys(dataset, n_sequences)["states"])
 
 
 def load_classifier(dataset: str) -> textmodels.TrainedClassifier | None:
@@ -132,124 +139,17 @@ def load_classifier(dataset: str) -> textmodels.TrainedClassifier | None:
 
 def is_prepared(dataset: str, method: str, n_sequences: int | None = None) -> bool:
     keys = _keys(dataset, n_sequences, method)
-    return cache.contains(keys["analysis"]) and cache.contains(keys["projection"])
+    return arrays.contains(keys["analysis"]) and arrays.contains(keys["projection"])
 
 
-class _Run:
-    """One preparation: timed stages with progress, and whether each was a cache hit."""
+def _chunks(extractor, encode: Callable[[int, int], tuple]) -> Callable:
+    """``run_chunk(start, stop, on_batch)`` for :func:`model.storage.extract` over one extractor."""
 
-    def __init__(
-        self,
-        on_progress: Callable[[float, str], None] | None,
-        bars: bool,
-        force: bool = False,
-        weights: dict[str, float] = STAGE_WEIGHTS,
-    ) -> None:
-        self.stages = Stages(weights, on_progress, bars)
-        self.seconds: dict[str, float] = {}
-        self.hits: list[bool] = []
-        self.force = force  # recompute states and projection even when cached (after --retrain)
-        self.extra: dict = {}
+    def run_chunk(start: int, stop: int, on_batch) -> storage.Chunk:
+        ids, inputs, words = encode(start, stop)
+        return storage.chunk_from(extractor.run(ids, inputs, on_batch=on_batch), words)
 
-    def timed(self, name: str, label: str, total: int, work: Callable):
-        start = time.perf_counter()
-        with self.stages.stage(name, label, total) as update:
-            result = work(update)
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-        return result
-
-    def states(self, keys: dict[str, str], n: int, extract: Callable) -> dict:
-        """Hidden states (and the analysis), recomputed if either is missing from the cache."""
-
-        def cached() -> dict | None:
-            states = cache.get(keys["states"])
-            return states if states is not None and cache.contains(keys["analysis"]) else None
-
-        def work(update) -> dict:
-            states = None if self.force else cached()
-            if states is not None:
-                self.hits.append(True)
-                return states
-            if isinstance(cache.store_for(keys["analysis"]), cache.ReadOnlyCache):
-                return self._extract(keys, extract, update)
-            # One extraction at a time per analysis: a second preparation (the warm-up and a
-            # visitor's) waits for the first and then reads its result.
-            with cache.computing_lock(keys["analysis"]):
-                states = None if self.force else cached()
-                if states is not None:
-                    self.hits.append(True)
-                    return states
-                return self._extract(keys, extract, update)
-
-        return self.timed("extract", "Extracting hidden states", n, work)
-
-    def _extract(self, keys: dict[str, str], extract: Callable, update) -> dict:
-        analysis, states = extract(update)
-        cache.put(keys["analysis"], analysis)
-        cache.put(keys["states"], states)
-        self.hits.append(False)
-        return states
-
-    def project(self, keys: dict[str, str], hidden: np.ndarray, method: str, seed: int) -> None:
-        def compute() -> np.ndarray:
-            points, projector = projection.fit(hidden, method, seed=seed)
-            cache.put(keys["projector"], projector)
-            return points
-
-        def work(update) -> tuple[np.ndarray, bool]:
-            if self.force:
-                points = compute()
-                cache.put(keys["projection"], points)
-                return points, False
-            return cache.memoize(keys["projection"], compute)
-
-        _, hit = self.timed("project", f"Projecting with {projection.LABELS[method]}", 1, work)
-        self.hits.append(hit)
-
-    def summary(self, analysis: Analysis, method: str, accuracy: float) -> dict:
-        self.seconds["total"] = round(sum(self.seconds.values()), 3)
-        return {
-            "dataset": split_variant(analysis.dataset)[0],
-            "dataset_id": analysis.dataset,
-            "classes": analysis.class_names,
-            "test_accuracy": round(accuracy, 4),
-            "n_sequences": analysis.n_sequences,
-            "n_hidden_states": analysis.n_states,
-            "projection": method,
-            "seconds": self.seconds,
-            "cached": all(self.hits),
-            "cell_type": analysis.summary.get("cell_type"),
-            "units": analysis.summary.get("units"),
-            "profile": profile(),
-            **self.extra,
-        }
-
-
-def _analysis(
-    dataset: str, class_names: list[str], texts: list[str], words, labels, states, summary: dict
-) -> Analysis:
-    return Analysis(
-        dataset=dataset,
-        class_names=class_names,
-        texts=texts,
-        words=words,
-        labels=np.asarray(labels, dtype=np.int64),
-        predicted=states.predicted,
-        confidence=states.confidence,
-        offsets=states.offsets,
-        ep=states.ep,
-        distance=states.distance,
-        summary={
-            **summary,
-            "n_sequences": len(texts),
-            "n_hidden_states": int(states.offsets[-1]),
-            "analysis_accuracy": float(np.mean(states.predicted == np.asarray(labels)))
-            if len(texts)
-            else 0.0,
-            "max_distance": float(states.distance.max()) if len(states.distance) else 0.0,
-            "profile": profile(),
-        },
-    )
+    return run_chunk
 
 
 def prepare(
@@ -275,45 +175,51 @@ def prepare(
     config = model_config(dataset)
     plan = textmodels.classifier_plan(base, config, retrain)  # before a download: "trained"
     weights = STAGE_WEIGHTS if plan == "trained" else STAGE_WEIGHTS_LOADED
-    run = _Run(on_progress, bars, force=retrain, weights=weights)
-    try:
-        data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(base))
-    except datasets.DatasetError as error:
-        raise PrepareError(str(error)) from error
-    total = len(data.test.texts)
-    n = total if n_sequences == ALL_SEQUENCES else min(n_sequences or default_sequences(dataset), total)
-    keys = _keys(dataset, n, projection_method)
-    classifier, source = run.timed(
-        "train",
-        TRAIN_LABELS[plan],
-        1,
-        lambda update: textmodels.obtain_classifier(base, config, update, retrain=retrain),
-    )
-    run.hits.append(source != "trained")
-    run.extra["classifier_source"] = source
-
-    def extract(update) -> tuple[Analysis, dict]:
-        from model import extraction
-
-        texts = data.test.texts[:n]
-        ids, words = textmodels.encode(texts, classifier.vocabulary, config.max_len)
-        states = extraction.extract_states(classifier.keras_model(), ids, on_batch=update)
-        summary = {
-            "dataset": dataset,
-            "label": DATASETS[base]["label"] + (f" · {cell_type.upper()}" if cell_type else ""),
-            "cell_type": config.cell_type,
-            "units": config.units,
-            "test_accuracy": classifier.test_accuracy,
-            "config": config.as_dict(),
-        }
-        analysis = _analysis(
-            dataset, classifier.class_names, texts, words, data.test.labels[:n], states, summary
+    with Run(on_progress, bars, weights, force=retrain) as run:
+        try:
+            data = run.timed("dataset", "Reading the dataset", 1, lambda update: datasets.load(base))
+        except datasets.DatasetError as error:
+            raise PrepareError(str(error)) from error
+        total = len(data.test.texts)
+        n = total if n_sequences == ALL_SEQUENCES else min(n_sequences or default_sequences(dataset), total)
+        keys = _keys(dataset, n, projection_method)
+        classifier, source = run.timed(
+            "train",
+            TRAIN_LABELS[plan],
+            1,
+            lambda update: textmodels.obtain_classifier(base, config, update, retrain=retrain),
         )
-        return analysis, {"hidden": states.hidden, "cell": states.cell}
+        run.hits.append(source != "trained")
+        run.extra["classifier_source"] = source
+        texts, labels = data.test.texts[:n], np.asarray(data.test.labels[:n])
 
-    states = run.states(keys, n, extract)
-    run.project(keys, states["hidden"], projection_method, config.seed)
-    return run.summary(load_analysis(dataset, n), projection_method, classifier.test_accuracy)
+        def extract(update, scratch) -> None:
+            from model import extraction
+
+            def encode(start: int, stop: int) -> tuple:
+                ids, words = textmodels.encode(texts[start:stop], classifier.vocabulary, config.max_len)
+                return ids, None, words
+
+            summary = {
+                "dataset": dataset,
+                "label": DATASETS[base]["label"] + (f" · {cell_type.upper()}" if cell_type else ""),
+                "cell_type": config.cell_type,
+                "units": config.units,
+                "test_accuracy": classifier.test_accuracy,
+                "config": config.as_dict(),
+                "profile": profile(),
+            }
+            run_chunk = _chunks(extraction.StateExtractor(classifier.keras_model()), encode)
+            meta = {"dataset": dataset, "class_names": classifier.class_names}
+            storage.extract(
+                keys, n, run_chunk, texts, labels, meta, lambda predicted: summary, update, retrain, scratch
+            )
+
+        larger = _keys(dataset, total) if n < total else None  # the whole split, when prepared
+        run.states(keys, n, extract, prefix_of=larger)
+        run.project(keys, projection_method, config.seed)
+        analysis = load_analysis(dataset, n)
+        return run.summary(analysis, projection_method, classifier.test_accuracy, base, profile())
 
 
 def prepare_upload(
@@ -337,56 +243,75 @@ def prepare_upload(
     byo.check_size(csv_path.stat().st_size, "CSV file")
     vocabulary = byo.read_vocabulary(vocab_path) if vocab_path else None
     byo.check_model_file(model_path, layer_name, vocabulary)  # archive, layer name, inputs, vocabulary ids
-    run = _Run(on_progress, bars)
-    csv_bytes = csv_path.read_bytes()
-    data = run.timed(
-        "dataset",
-        "Reading the CSV",
-        1,
-        lambda update: byo.read_csv(csv_bytes, text_column, label_column, class_names),
-    )
-    options = json.dumps([data.text_column, data.label_column, data.class_names, layer_name]).encode()
-    parts = [model_path.read_bytes(), csv_bytes, vocab_path.read_bytes() if vocab_path else b"", options]
-    upload_id = byo.upload_id_for(*parts)
-    keys = _keys(upload_id, None, projection_method)
-    model = run.timed("train", "Loading the model", 1, lambda update: byo.load_model(model_path))
-    if byo.n_outputs(model) != len(data.class_names):
-        raise byo.InputError(
-            f"The CSV's labels have {len(data.class_names)} classes ({', '.join(data.class_names[:8])}) "
-            f"but the model has {byo.n_outputs(model)} outputs."
+    with Run(on_progress, bars, STAGE_WEIGHTS) as run:
+        csv_bytes = csv_path.read_bytes()
+        data = run.timed(
+            "dataset",
+            "Reading the CSV",
+            1,
+            lambda update: byo.read_csv(csv_bytes, text_column, label_column, class_names),
         )
-    kept_model, kept_vocab = byo.store_files(upload_id, model_path, vocab_path, session)
-    max_len = byo.model_max_len(model)
-    spec = byo.UploadSpec(
-        upload_id, str(kept_model), kept_vocab and str(kept_vocab), layer_name, data.class_names, max_len
-    )
-    cache.put(keys["classifier"], spec)
-    run.hits.append(True)
+        options = json.dumps([data.text_column, data.label_column, data.class_names, layer_name]).encode()
+        parts = [model_path.read_bytes(), csv_bytes, vocab_path.read_bytes() if vocab_path else b"", options]
+        upload_id = byo.upload_id_for(*parts)
+        keys = _keys(upload_id, None, projection_method)
+        model = run.timed("train", "Loading the model", 1, lambda update: byo.load_model(model_path))
+        if byo.n_outputs(model) != len(data.class_names):
+            raise byo.InputError(
+                f"The CSV's labels have {len(data.class_names)} classes ({', '.join(data.class_names[:8])}) "
+                f"but the model has {byo.n_outputs(model)} outputs."
+            )
+        kept_model, kept_vocab = byo.store_files(upload_id, model_path, vocab_path, session)
+        max_len = byo.model_max_len(model)
+        spec = byo.UploadSpec(
+            upload_id, str(kept_model), kept_vocab and str(kept_vocab), layer_name, data.class_names, max_len
+        )
+        cache.put(keys["classifier"], spec)
+        run.hits.append(True)
 
-    def extract(update) -> tuple[Analysis, dict]:
-        from model import extraction
+        def extract(update, scratch) -> None:
+            from model import extraction
 
-        inputs, ids, words = byo.encode_for_model(model, data.texts, vocabulary, max_len)
-        states = extraction.extract_states(model, ids, layer_name=layer_name, inputs=inputs, on_batch=update)
-        layer = extraction.find_recurrent_layer(model, layer_name)
-        accuracy = float(np.mean(states.predicted == data.labels))
-        summary = {
-            "dataset": upload_id,
-            "label": f"{model_path.name} on {csv_path.name}",
-            "cell_type": extraction.cell_type_of(layer),
-            "units": int(states.hidden.shape[1]) if states.hidden.size else 0,
-            "layer": layer.name,
-            "recurrent_layers": [lay.name for lay in extraction.recurrent_layers(model)],
-            "test_accuracy": accuracy,
-            "rows_without_label": data.rows_without_label,
-        }
-        analysis = _analysis(upload_id, data.class_names, data.texts, words, data.labels, states, summary)
-        return analysis, {"hidden": states.hidden, "cell": states.cell}
+            inputs, ids, words = byo.encode_for_model(model, data.texts, vocabulary, max_len)
+            extractor = extraction.StateExtractor(model, layer_name)
 
-    states = run.states(keys, len(data.texts), extract)
-    run.project(keys, states["hidden"], projection_method, seed=0)
-    analysis = load_analysis(upload_id)
-    summary = run.summary(analysis, projection_method, analysis.summary["test_accuracy"])
+            def describe(predicted: np.ndarray) -> dict:
+                return {
+                    "dataset": upload_id,
+                    "label": f"{model_path.name} on {csv_path.name}",
+                    "cell_type": extraction.cell_type_of(extractor.layer),
+                    "units": extractor.units,
+                    "layer": extractor.layer.name,
+                    "recurrent_layers": [lay.name for lay in extraction.recurrent_layers(model)],
+                    "test_accuracy": float(np.mean(predicted == data.labels)) if len(predicted) else 0.0,
+                    "rows_without_label": data.rows_without_label,
+                    "profile": profile(),
+                }
+
+            def encode(start: int, stop: int) -> tuple:
+                return ids[start:stop], inputs[start:stop], words[start:stop]
+
+            meta = {"dataset": upload_id, "class_names": data.class_names}
+            run_chunk = _chunks(extractor, encode)
+            storage.extract(
+                keys,
+                len(data.texts),
+                run_chunk,
+                data.texts,
+                data.labels,
+                meta,
+                describe,
+                update,
+                False,
+                scratch,
+            )
+
+        run.states(keys, len(data.texts), extract)
+        run.project(keys, projection_method, seed=projection_seed(upload_id))
+        analysis = load_analysis(upload_id)
+        summary = run.summary(
+            analysis, projection_method, analysis.summary["test_accuracy"], upload_id, profile()
+        )
     return {**summary, "rows_without_label": data.rows_without_label}
 
 

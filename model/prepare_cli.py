@@ -73,7 +73,8 @@ def _parser() -> _Parser:
         "--sequences",
         type=_sequences,
         default=None,
-        help="number of test sequences to analyse, or 'all' (a dataset's whole test split)",
+        help="number of test sequences to analyse, or 'all' (a dataset's whole test split; "
+        "an upload always analyses every CSV row)",
     )
     parser.add_argument(
         "--retrain",
@@ -187,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either --dataset, or --model with --csv")
     if args.model and (args.retrain or args.export_pretrained):
         parser.error("--retrain and --export-pretrained go with --dataset")
+    if args.model and args.sequences not in (None, prepare.ALL_SEQUENCES):
+        parser.error(
+            "an upload analyses every row of its CSV: --sequences N goes with --dataset (or use 'all')"
+        )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     try:

@@ -2,10 +2,10 @@
 
 Each browser tab owns one :class:`TrainerState` (settings, weights, optimizer
 slots, epoch, loss history, the last test window and its prediction), kept
-under the tab's key in a session store that the caller passes in (the page
-passes ``serving.sessions.session_store()``: Redis or the sessions disk
-cache), so any worker process can serve any request and two tabs never share
-a model. This module never imports ``serving``.
+under the tab's key in a session store that the caller passes in (the trainer
+service, :mod:`services.trainer`, is given the app's one store: Redis or the
+sessions disk cache), so any worker process can serve any request and two tabs
+never share a model.
 
 Compiled Keras models are reused from a per-process pool of engines: a request
 takes an idle engine of its architecture for itself (or builds one), loads the
@@ -14,7 +14,7 @@ returns the engine. No lock is shared between sessions, so learners with the
 same architecture train in parallel; only one tab's own requests queue, behind
 its session lock.
 
-Public functions used by the pages (and by the cell view):
+Public functions used by :mod:`services.trainer`:
 
 - :func:`load_session` / :func:`save_session` / :func:`session_lock` (each takes the store)
 - :func:`new_state`, :func:`update_settings`, :func:`train_epoch` (raises :class:`TrainingDiverged`)
@@ -42,7 +42,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 CELL_TYPES = ("lstm", "gru", "simplernn")
 CELL_LABELS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
 MIN_LAYERS, MAX_LAYERS, DEFAULT_LAYERS = 1, 7, 3
-ARCHITECTURE_FIELDS = ("data", "cell", "layers")
+MIN_UNITS, MAX_UNITS, DEFAULT_UNITS = 4, 64, UNITS
+ARCHITECTURE_FIELDS = ("data", "cell", "layers", "units")
+FIELD_NAMES = {"data": "data", "cell": "cell type", "layers": "layers", "units": "units per layer"}
 MAX_VIEWS = 8  # page views whose Step clicks a session remembers
 DIVERGED = (
     "Training diverged (the loss became infinite or NaN), so this epoch was not kept: the previous "
@@ -59,7 +61,7 @@ class ExampleUnavailable(LookupError):
 
 
 class Store(Protocol):
-    """A session store (``serving.sessions.SessionStore``): get, put and a per-key lock."""
+    """What this module needs of the session store (``serving.sessions.SessionStore``): get, put, lock."""
 
     def get(self, key: str) -> Any | None: ...
     def put(self, key: str, value: Any) -> None: ...
@@ -68,7 +70,10 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Settings:
-    """What the learner chose. Changing ``data``, ``cell`` or ``layers`` resets training."""
+    """What the learner chose. Changing ``data``, ``cell``, ``layers`` or ``units`` resets training.
+
+    ``units`` is the width of every recurrent layer (a state pickled before it existed reads the default).
+    """
 
     data: str = "sine"
     cell: str = "lstm"
@@ -77,6 +82,7 @@ class Settings:
     batch_size: int = 25
     noise: float = 0.0
     seed: int = 0
+    units: int = DEFAULT_UNITS
 
     def validated(self) -> Settings:
         """A copy with every field clipped into its allowed range (values are validated before this)."""
@@ -85,6 +91,7 @@ class Settings:
             data=self.data if self.data in signals.DATA_KEYS else "sine",
             cell=self.cell if self.cell in CELL_TYPES else "lstm",
             layers=int(np.clip(int(self.layers), MIN_LAYERS, MAX_LAYERS)),
+            units=int(np.clip(int(self.units), MIN_UNITS, MAX_UNITS)),
             learning_rate=float(np.clip(float(self.learning_rate), 1e-4, 1.0)),
             batch_size=int(np.clip(int(self.batch_size), 5, 50)),
             noise=float(np.clip(float(self.noise), 0.0, signals.MAX_NOISE)),
@@ -189,23 +196,24 @@ def initial_weights(settings: Settings) -> list[np.ndarray]:
     """
     rng = np.random.default_rng([settings.seed, 7919])
     _, features, outputs = data_shape(settings.data)
+    units = settings.units
     gates = {"lstm": 4, "gru": 3, "simplernn": 1}[settings.cell]
     weights: list[np.ndarray] = []
     inputs = features
     for _ in range(settings.layers):
-        kernel = _glorot(rng, (inputs, gates * UNITS))
+        kernel = _glorot(rng, (inputs, gates * units))
         recurrent = np.concatenate(
-            [_orthogonal(rng, (UNITS, UNITS)) for _ in range(gates)], axis=1
+            [_orthogonal(rng, (units, units)) for _ in range(gates)], axis=1
         )  # Keras initialises the whole (u, gates·u) matrix orthogonally; per gate is equivalent in spirit
         if settings.cell == "gru":
-            bias = np.zeros((2, gates * UNITS))
+            bias = np.zeros((2, gates * units))
         else:
-            bias = np.zeros(gates * UNITS)
+            bias = np.zeros(gates * units)
             if settings.cell == "lstm":
-                bias[UNITS : 2 * UNITS] = 1.0
+                bias[units : 2 * units] = 1.0
         weights += [kernel, recurrent, bias]
-        inputs = UNITS
-    weights += [_glorot(rng, (UNITS, outputs)), np.zeros(outputs)]
+        inputs = units
+    weights += [_glorot(rng, (units, outputs)), np.zeros(outputs)]
     return [w.astype(np.float32) for w in weights]
 
 
@@ -220,7 +228,7 @@ def build_model(state: TrainerState):
     ``state.test_inputs``.
     """
     s = state.settings
-    model = make_keras_model(s.cell, s.layers, s.data)
+    model = make_keras_model(s.cell, s.layers, s.data, s.units)
     model.set_weights(state.weights)
     return model
 
@@ -261,7 +269,7 @@ def new_state(sid: str, settings: Settings, notice: str = "") -> TrainerState:
 def update_settings(state: TrainerState, **changes: Any) -> tuple[TrainerState, bool]:
     """Apply setting changes; returns ``(state, was_reset)``.
 
-    Changing data, cell type or the number of layers starts training over
+    Changing data, cell type, the number of layers or their units starts training over
     (fresh weights, epoch 0) with a notice; learning rate, batch size and noise
     apply from the next epoch on.
     """
@@ -270,7 +278,7 @@ def update_settings(state: TrainerState, **changes: Any) -> tuple[TrainerState, 
         return state, False
     changed = [f for f in ARCHITECTURE_FIELDS if getattr(settings, f) != getattr(state.settings, f)]
     if changed:
-        what = ", ".join({"data": "data", "cell": "cell type", "layers": "layers"}[f] for f in changed)
+        what = ", ".join(FIELD_NAMES[f] for f in changed)
         fresh = new_state(state.sid, settings, notice=f"Training was reset because the {what} changed.")
         return carry_steps(fresh, state), True
     return replace(state, settings=settings, notice=""), False
@@ -329,11 +337,6 @@ def _finite(*values: Any) -> bool:
     return all(bool(np.isfinite(np.asarray(v, dtype=np.float64)).all()) for v in values)
 
 
-def session_summary(state: TrainerState) -> dict[str, Any]:
-    """Small JSON-able description of a state (for dcc.Store and logs)."""
-    return {"sid": state.sid, "epoch": state.epoch, "settings": asdict(state.settings)}
-
-
 # ---------------------------------------------------------------- pretrained examples
 
 EXAMPLE_EPOCHS = 25
@@ -357,7 +360,8 @@ def example_state(name: str) -> TrainerState:
     if name not in EXAMPLES:
         raise ExampleUnavailable(f"There is no pretrained example called {name!r}.")
     settings = replace(Settings(), **EXAMPLES[name][1]).validated()
-    key = cache.make_key("trainer-example", name=name, settings=asdict(settings), epochs=EXAMPLE_EPOCHS)
+    described = {k: v for k, v in asdict(settings).items() if k != "units"}  # the key from before units
+    key = cache.make_key("trainer-example", name=name, settings=described, epochs=EXAMPLE_EPOCHS)
     if cache.read_only():
         state = cache.get(key)
         if not isinstance(state, TrainerState):

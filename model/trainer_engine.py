@@ -1,7 +1,7 @@
 """Compiled Keras engines for the trainer, lent to one request at a time.
 
 An engine is one compiled model + RMSprop optimizer + ``tf.function`` s for one
-architecture (cell type, depth, data shape). A request borrows one with
+architecture (cell type, depth, data shape, units per layer). A request borrows one with
 ``with engine_for(settings) as engine:``, loads a session's weights and
 optimizer slots into it, runs, reads them back and returns it. Engines hold no
 session data between requests, and no lock is shared between sessions.
@@ -20,7 +20,7 @@ import numpy as np
 
 from model import signals
 
-UNITS = 16
+UNITS = 16  # units per recurrent layer unless the learner picks another width
 
 
 def data_shape(data: str) -> tuple[int, int, int]:
@@ -34,8 +34,8 @@ def data_shape(data: str) -> tuple[int, int, int]:
 # ---------------------------------------------------------------- Keras model
 
 
-def make_keras_model(cell: str, layers: int, data: str):
-    """A fresh (uncompiled) Keras model: ``layers`` recurrent layers of 16 units, then Dense.
+def make_keras_model(cell: str, layers: int, data: str, units: int = UNITS):
+    """A fresh (uncompiled) Keras model: ``layers`` recurrent layers of ``units`` units, then Dense.
 
     Layers are named ``rnn_0`` … ``rnn_{n-1}`` and ``output``; every recurrent
     layer but the last returns sequences.  The output is tanh for functions,
@@ -50,10 +50,10 @@ def make_keras_model(cell: str, layers: int, data: str):
     inputs = keras.Input((steps, features), name="inputs")
     x = inputs
     for i in range(layers):
-        x = layer_class(UNITS, return_sequences=i < layers - 1, name=f"rnn_{i}")(x)
+        x = layer_class(units, return_sequences=i < layers - 1, name=f"rnn_{i}")(x)
     activation = "softmax" if signals.is_text(data) else "tanh"
     output = keras.layers.Dense(outputs, activation=activation, name="output")(x)
-    return keras.Model(inputs, output, name=f"trainer_{cell}_{layers}")
+    return keras.Model(inputs, output, name=f"trainer_{cell}_{layers}x{units}")
 
 
 class Engine:
@@ -62,13 +62,13 @@ class Engine:
     Used by one request at a time (taken from :data:`_POOL`), so it needs no lock of its own.
     """
 
-    def __init__(self, cell: str, layers: int, data: str) -> None:
+    def __init__(self, cell: str, layers: int, data: str, units: int = UNITS) -> None:
         import keras
         import tensorflow as tf
 
         self.text = signals.is_text(data)
         steps, features, outputs = data_shape(data)
-        self.model = make_keras_model(cell, layers, data)
+        self.model = make_keras_model(cell, layers, data, units)
         self.optimizer = keras.optimizers.RMSprop(learning_rate=0.025)
         self.optimizer.build(self.model.trainable_variables)
         loss_fn = keras.losses.CategoricalCrossentropy() if self.text else keras.losses.MeanSquaredError()
@@ -137,10 +137,10 @@ class _EnginePool:
 
     def __init__(self, max_idle: int) -> None:
         self.max_idle = max_idle
-        self._idle: OrderedDict[tuple[str, int, str], list[Engine]] = OrderedDict()
+        self._idle: OrderedDict[tuple[str, int, str, int], list[Engine]] = OrderedDict()
         self._guard = threading.Lock()
 
-    def _take(self, key: tuple[str, int, str]) -> Engine | None:
+    def _take(self, key: tuple[str, int, str, int]) -> Engine | None:
         with self._guard:
             engines = self._idle.get(key)
             if not engines:
@@ -148,7 +148,7 @@ class _EnginePool:
             self._idle.move_to_end(key)
             return engines.pop()
 
-    def _give(self, key: tuple[str, int, str], engine: Engine) -> None:
+    def _give(self, key: tuple[str, int, str, int], engine: Engine) -> None:
         with self._guard:
             self._idle.setdefault(key, []).append(engine)
             self._idle.move_to_end(key)
@@ -163,7 +163,7 @@ class _EnginePool:
             return sum(len(v) for v in self._idle.values())
 
     @contextlib.contextmanager
-    def use(self, key: tuple[str, int, str]) -> Iterator[Engine]:
+    def use(self, key: tuple[str, int, str, int]) -> Iterator[Engine]:
         engine = self._take(key) or Engine(*key)
         try:
             yield engine
@@ -184,9 +184,9 @@ _POOL = _EnginePool(_max_idle_engines())
 def engine_for(settings: Any) -> contextlib.AbstractContextManager[Engine]:
     """Lend this request an engine for the architecture (``with engine_for(s) as engine:``).
 
-    All four functions share engines per cell type and depth (same shapes);
+    All four functions share engines per cell type, depth and width (same shapes);
     each text has its own (its vocabulary sets the input and output size). The
     engine is this request's alone until the ``with`` block ends.
     """
     shape_key = settings.data if signals.is_text(settings.data) else "sine"
-    return _POOL.use((settings.cell, settings.layers, shape_key))
+    return _POOL.use((settings.cell, settings.layers, shape_key, int(getattr(settings, "units", UNITS))))

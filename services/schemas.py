@@ -16,6 +16,7 @@ BATCH = Number("Batch size", 5, 50, integer=True, default=25)
 NOISE = Number("Noise", 0.0, 0.4, default=0.0)
 CLICKS = Number("Clicks", 0, 10**9, integer=True, default=0)
 LAYER_INDEX = Number("Layer", 0, 6, integer=True)
+UNITS = Number("Units per layer", 4, 64, integer=True, default=16)
 THRESHOLD = Number("Threshold", 0.0, 1.0)
 PROJECTION = Choice("Projection", ("pca", "umap", "tsne"), default="pca")
 DATASET = Text("Dataset", max_len=80, pattern=r"[a-z][a-z0-9_-]*(@[a-z_]+)?|upload-[0-9a-f]{8,64}")
@@ -57,6 +58,7 @@ TRAINER_TRIGGERS = (
     "trainer-session",
     "trainer-input-select",
     "cell-type",
+    "trainer-units",
     "add-layer",
     "reset-button",
     "step-button",
@@ -90,6 +92,7 @@ TRAINER_UPDATE = Schema(
         ),
         "data": Choice("Input", _trainer_data(), default="sine"),
         "cell": Choice("Cell type", _cell_types(), default="lstm"),
+        "units": UNITS,
         "lr_log": LR_LOG,
         "batch": BATCH,
         "noise": NOISE,

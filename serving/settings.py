@@ -93,11 +93,6 @@ def warmup_datasets() -> list[str]:
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 
-def launch_id() -> str:
-    """An id shared by every process of one launch (set by gunicorn.conf.py), else the code's."""
-    return os.environ.get("RNNX_LAUNCH_ID", "dev")
-
-
 def job_expire_seconds() -> int:
     """How long finished background-job results are kept (``RNNX_JOB_EXPIRE_S``, default 1 h)."""
     return int(os.environ.get("RNNX_JOB_EXPIRE_S", "3600"))

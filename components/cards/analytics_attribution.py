@@ -1,15 +1,271 @@
-"""Attributions (saliency) of the selected sequence and counterfactual edits in the what-if box."""
+"""Attributions (saliency) of the selected sequence and counterfactual edits in the what-if box.
+
+``saliency-mode`` chooses what colours the selected sequence's words: its EP (the
+default), each word's EP change, or its integrated-gradients attribution; the
+two scores are compared word by word in a bar chart and under each word.
+Attributions are computed here (TensorFlow, in this process as the BYO what-if
+does; cached on disk) and handed to the sequence card through ``saliency-store``.
+``counterfactual-button`` looks for a few deletions or substitutions that flip
+the prediction and puts the edited text into the what-if box, which draws its
+trajectory.
+"""
 
 from __future__ import annotations
 
-from dash import html
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components import analytics_overview as overview
+from components import analytics_sequence as sequence
+from components.cards.analytics_common import refuse
+from services import attribution as attribution_service
+from services.validation import validated
+
+HIDDEN = {"display": "none"}
+CONTEXT = 10  # words shown on each side of an edit
+MODE_OPTIONS = [
+    {"label": "EP", "value": "ep"},
+    {"label": "EP change", "value": "epchange"},
+    {"label": "Attribution (IG)", "value": "attribution"},
+]
+GUIDE_OPTIONS = [
+    {"label": "EP change", "value": "epchange"},
+    {"label": "attributions", "value": "attribution"},
+]
 
 
 def saliency_controls() -> html.Div:
     """The control above the sequence text choosing what colours the words (``saliency-mode``)."""
-    return html.Div(id="saliency-slot")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("Colour words by", className="small text-muted me-2"),
+                    dbc.RadioItems(
+                        id="saliency-mode",
+                        options=MODE_OPTIONS,
+                        value="ep",
+                        inline=True,
+                        className="small",
+                        inputClassName="me-1",
+                    ),
+                    html.Span(
+                        id="saliency-busy",
+                        className="spinner-border spinner-border-sm text-secondary ms-1",
+                        title="computing attributions…",
+                        style=HIDDEN,
+                    ),
+                ],
+                className="d-flex flex-wrap align-items-center",
+            ),
+            html.Div(id="saliency-note", className="small text-muted"),
+            html.Div(
+                dcc.Graph(
+                    id="saliency-graph",
+                    figure=overview.empty_figure("", 150),
+                    config={"displayModeBar": False},
+                    style={"height": 150},
+                ),
+                id="saliency-graph-wrap",
+                style=HIDDEN,
+            ),
+            dcc.Store(id="saliency-store"),
+        ],
+        id="saliency-slot",
+        className="mb-1",
+    )
 
 
 def counterfactual_controls() -> html.Div:
     """The what-if box's counterfactual button and its result (``counterfactual-button``)."""
-    return html.Div(id="counterfactual-slot")
+    return html.Div(
+        [
+            html.Hr(className="my-2"),
+            html.Div(
+                [
+                    dbc.Button(
+                        "Find a counterfactual",
+                        id="counterfactual-button",
+                        size="sm",
+                        color="primary",
+                        outline=True,
+                        title="A few word deletions or substitutions that flip the selected sequence's prediction",
+                    ),
+                    html.Span("guided by", className="small text-muted"),
+                    dbc.RadioItems(
+                        id="counterfactual-guide",
+                        options=GUIDE_OPTIONS,
+                        value="epchange",
+                        inline=True,
+                        className="small",
+                        inputClassName="me-1",
+                    ),
+                ],
+                className="d-flex flex-wrap align-items-center gap-2",
+            ),
+            dcc.Loading(
+                html.Div(id="counterfactual-result", className="small mt-2"), type="dot", delay_show=200
+            ),
+        ],
+        id="counterfactual-slot",
+    )
+
+
+def _note(text: str, color: str = "info") -> dbc.Alert:
+    return dbc.Alert(text, color=color, className="py-1 px-2 mb-1 small")
+
+
+# ---------------------------------------------------------------- attributions
+
+
+@callback(
+    output={
+        "store": Output("saliency-store", "data"),
+        "figure": Output("saliency-graph", "figure"),
+        "shown": Output("saliency-graph-wrap", "style"),
+        "note": Output("saliency-note", "children"),
+    },
+    inputs={
+        "mode": Input("saliency-mode", "value"),
+        "selection": Input("analytics-selection", "data"),
+        "dataset": State("analytics-dataset", "value"),
+    },
+    running=[(Output("saliency-busy", "style"), {"display": "inline-block"}, HIDDEN)],
+    prevent_initial_call=True,
+)
+@validated(attribution_service.SALIENCY, refuse)
+def compute_saliency(mode, selection, dataset):
+    """EP change (and in attribution mode, integrated gradients) of the selected sequence."""
+    if mode == "ep":
+        return {"store": no_update, "figure": no_update, "shown": HIDDEN, "note": None}
+    try:
+        found = attribution_service.saliency(dataset, selection, mode)
+    except attribution_service.Unavailable as error:
+        hint = "info" if "Select" in str(error) else "warning"
+        return {"store": None, "figure": no_update, "shown": HIDDEN, "note": _note(str(error), hint)}
+    from services import analysis as analysis_service
+
+    analysis, _dmax, _xy = analysis_service.load(dataset, None)
+    names = list(analysis.class_names)
+    figure = sequence.saliency_figure(found.words, found.ep_change, found.attribution, found.target, names)
+    store = (
+        {
+            "dataset": dataset,
+            "seq": found.seq,
+            "target": found.target,
+            "scores": np.round(found.attribution, 6).tolist(),
+        }
+        if found.attribution is not None
+        else no_update
+    )
+    return {"store": store, "figure": figure, "shown": {}, "note": _legend(found, names, mode)}
+
+
+def _legend(found: attribution_service.Saliency, names: list[str], mode: str) -> html.Span:
+    """What the colours mean, and how far the two scores agree."""
+    shown, other = ("attribution", "EP change") if mode == "attribution" else ("EP change", "attribution")
+    parts = [f"Toward {names[found.target]} (predicted): background = {shown}"]
+    if found.attribution is not None:
+        parts.append(f"bar under each word = {other}")
+        if found.agreement is not None:
+            parts.append(f"rank agreement {found.agreement:+.2f}")
+        parts.append(f"IG completeness gap {found.gap:+.1e}")
+    elif mode == "epchange":
+        parts.append("choose Attribution to compare")
+    return html.Span(" · ".join(parts) + ".", id="saliency-legend")
+
+
+# ---------------------------------------------------------------- counterfactuals
+
+
+@callback(
+    output={
+        "text": Output("analytics-whatif-text", "value", allow_duplicate=True),
+        "result": Output("counterfactual-result", "children"),
+    },
+    inputs={
+        "clicks": Input("counterfactual-button", "n_clicks"),
+        "selection": State("analytics-selection", "data"),
+        "dataset": State("analytics-dataset", "value"),
+        "guide": State("counterfactual-guide", "value"),
+    },
+    running=[(Output("counterfactual-button", "disabled"), True, False)],
+    prevent_initial_call=True,
+)
+@validated(attribution_service.COUNTERFACTUAL, refuse)
+def find_counterfactual(clicks, selection, dataset, guide):
+    """A few edits of the selected sequence that flip its prediction, into the what-if box."""
+    try:
+        found, used, note = attribution_service.counterfactual(dataset, selection, guide)
+    except attribution_service.Unavailable as error:
+        return {"text": no_update, "result": _note(str(error), "warning")}
+    from services import analysis as analysis_service
+
+    analysis, _dmax, _xy = analysis_service.load(dataset, None)
+    return {"text": found.text, "result": counterfactual_view(found, list(analysis.class_names), used, note)}
+
+
+def counterfactual_view(found, names: list[str], guide: str, note: str | None = None) -> html.Div:
+    """The edit as marked-up text (deleted words struck out, substitutes underlined) and its effect.
+
+    Only the words near an edit are shown; the rest stand as "…" (the whole text is in the box).
+    """
+    before, after = found.original_class, found.new_class
+    edits = {e.position: e for e in found.edits}
+    near = {i for p in edits for i in range(p - CONTEXT, p + CONTEXT + 1)} or set(range(len(found.words)))
+    marked: list = []
+    for i, word in enumerate(found.words):
+        edit = edits.get(i)
+        if i not in near:
+            if i - 1 in near or (i == 0 and edits):
+                marked.append(html.Span("…", className="text-muted"))
+                marked.append(" ")
+            continue
+        if edit is None:
+            marked.append(word)
+        elif edit.new is None:
+            marked.append(html.Del(word, className="rnnx-cf-del text-danger"))
+        else:
+            marked.extend(
+                [html.Del(word, className="text-danger"), " ", html.Ins(edit.new, className="rnnx-cf-sub")]
+            )
+        marked.append(" ")
+    n = len(found.edits)
+    summary = (
+        f"{n} edit{'s flip' if n != 1 else ' flips'} {names[before]} ({found.before[before]:.0%}) "
+        f"to {names[after]} ({found.after[after]:.0%})"
+        if found.flipped
+        else f"No flip within {n} edits: {names[before]} went from {found.before[before]:.0%} "
+        f"to {found.after[before]:.0%}"
+    )
+    guide_label = "EP change" if guide == "epchange" else "attributions"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Badge(
+                        "flipped" if found.flipped else "not flipped",
+                        color="success" if found.flipped else "secondary",
+                        className="me-2",
+                    ),
+                    html.Span(summary, id="counterfactual-summary"),
+                    html.Span(
+                        f" · guided by {guide_label} · {found.tried} candidates scored",
+                        className="text-muted",
+                    ),
+                ]
+            ),
+            _note(note, "secondary") if note else None,
+            html.Div(
+                marked,
+                id="counterfactual-diff",
+                className="rnnx-text mt-1",
+                style={"maxHeight": "140px"},
+            ),
+            html.Div(
+                "The edited words are in the box above; their path is drawn on the projection.",
+                className="text-muted mt-1",
+            ),
+        ]
+    )

@@ -37,12 +37,18 @@ INFO = {
     "placed in the final model's projection (same axes), so you see the hidden-state space organise itself. "
     "**Cell types**: trains the other cell (LSTM or GRU) on the same data and shows both projections with "
     "their test accuracies.",
-    "units": "The selected sequence's **hidden units** (rows) over its words (columns), as in LSTMVis. Select a "
-    "span of words and a threshold: the units that stay above it across the span are highlighted, and the "
-    "dataset is searched for other spans where the same units are on. Click a match to select it.",
+    "units": "The selected sequence's **hidden units** (rows) over its words (columns), as in LSTMVis: red is a "
+    "high value, blue a low one; switch to the **cell state** for an LSTM. Choose a **span** of words (the slider, "
+    "or click a word's column and then another) and a **threshold**: the units above it at every word of the span "
+    "are *on* and outlined (● in the unit labels; order *on-units first* puts them on top). The whole dataset is "
+    "then searched for other spans where all of them are on, ranked by **match** (1 = exactly these units on, "
+    "over a span of the same length). Click a match to select that sequence and step. Hover a cell to find its "
+    "word in the text, the trajectory and the bars.",
     "neighbors": "Click a state on the projection (or a word of the selected sequence): its nearest states in "
-    "the **full hidden space** (not the 2-D map) are listed with their word, sequence, EP and distance, and "
-    "ringed on the map.",
+    "the **full hidden space** (Euclidean over all hidden units, not the 2-D map) are listed with their word, "
+    "sequence, EP and distance, and ringed in purple on the map. A selected sequence without a clicked word "
+    "uses its last state. **Other sequences only** leaves out the states of the same sequence (consecutive "
+    "states are often each other's nearest; a purple bar marks them). Click a row or a ring to select it.",
     "slices": "Per-class precision, recall, F1 and support, and a **reliability diagram** (confidence against "
     "accuracy), recomputed for the current slice: the table's filters, a confusion-matrix cell or a lasso.",
     "table": "All analysed sequences. Sort and filter by column (e.g. `no` in *correct*), search the text, "

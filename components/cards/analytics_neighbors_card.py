@@ -1,13 +1,149 @@
-"""The nearest neighbours card: its layout (callbacks registered on import)."""
+"""The nearest neighbours card: its layout and callbacks (registered on import).
+
+The selected state (``analytics-selection``: a clicked point, a clicked word, or the last state of a
+selected sequence) is looked up in the full hidden space; its neighbours are listed and ringed on
+the projection (a Patch of the ring trace only). Clicking a listed neighbour or its ring selects it.
+"""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from components import analytics_neighbors as view
+from components import analytics_projection as projection
+from components.cards.analytics_common import as_index, refuse
 from components.cards.analytics_layout import card
+from services import analysis as analysis_service
+from services import neighbors as service
+from services.validation import InvalidInput, validated
 
 
 def layout() -> dbc.Card:
     """The card as the analytics page places it."""
-    return card("Nearest neighbours", "neighbors", [html.Div(id="neighbors-list")])
+    controls = html.Div(
+        [
+            html.Label("neighbours", htmlFor="neighbors-k", className="small text-muted mb-0"),
+            dbc.Select(
+                id="neighbors-k",
+                options=[{"label": str(k), "value": k} for k in service.K_OPTIONS],
+                value=service.DEFAULT_K,
+                size="sm",
+                style={"width": 80},
+            ),
+            dbc.Switch(
+                id="neighbors-other",
+                label="other sequences only",
+                value=False,
+                className="small mb-0 ms-2",
+            ),
+        ],
+        className="d-flex align-items-center gap-2 mb-2",
+    )
+    return card(
+        "Nearest neighbours",
+        "neighbors",
+        [
+            controls,
+            html.Div(view.hint(view.HINT), id="neighbors-list", className="rnnx-nb"),
+            # {"step", "t"} of the last clicked word of the selected sequence (assets/neighbors.js).
+            dcc.Store(id="neighbors-word-click"),
+        ],
+    )
+
+
+@callback(
+    output={
+        "listing": Output("neighbors-list", "children"),
+        "figure": Output("projection-graph", "figure", allow_duplicate=True),
+    },
+    inputs={
+        "selection": Input("analytics-selection", "data"),
+        "k": Input("neighbors-k", "value"),
+        "other_only": Input("neighbors-other", "value"),
+        "dataset": State("analytics-dataset", "value"),
+        "method": State("analytics-projection-method", "value"),
+    },
+    prevent_initial_call="initial_duplicate",
+)
+@validated(service.SHOW_NEIGHBORS, refuse)
+def show_neighbors(selection, k, other_only, dataset, method):
+    """The neighbours of the selected state: listed, and ringed on the projection."""
+    listing, found, analysis = view.answer(dataset, method, selection, k, other_only)
+    patch = Patch()
+    _a, _d, xy, _shown = analysis_service.load_shown(dataset, method)
+    if found is None or xy is None:
+        patch["data"][projection.NEIGHBORS_SLOT] = view.ring_trace()
+    else:
+        patch["data"][projection.NEIGHBORS_SLOT] = view.ring_trace(xy, found, analysis.words)
+    return {"listing": listing, "figure": patch}
+
+
+@callback(
+    Output("analytics-selection", "data", allow_duplicate=True),
+    inputs={
+        "clicks": Input({"type": view.ROW_TYPE, "seq": ALL, "step": ALL}, "n_clicks"),
+        "dataset": State("analytics-dataset", "value"),
+    },
+    prevent_initial_call=True,
+)
+def pick_neighbor(clicks, dataset):
+    """A click on a listed neighbour selects its sequence at its step."""
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update  # the rows were just drawn, nothing clicked
+    return _select(picked=trigger, clicks=clicks, dataset=dataset)
+
+
+@validated(service.PICK_NEIGHBOR, refuse)
+def _select(picked, clicks, dataset):
+    analysis, _dmax, _xy = analysis_service.load(dataset, None)
+    if picked is None or analysis is None:
+        return no_update
+    try:
+        step, _row = service.query_state(analysis, picked["seq"], picked["step"])
+    except InvalidInput as error:
+        return refuse(str(error))
+    return {"dataset": dataset, "seq": picked["seq"], "step": step}
+
+
+@callback(
+    Output("analytics-selection", "data", allow_duplicate=True),
+    inputs={
+        "click": Input("projection-graph", "clickData"),
+        "dataset": State("analytics-dataset", "value"),
+    },
+    prevent_initial_call=True,
+)
+def pick_ring(click, dataset):
+    """A click on a neighbour's ring on the projection selects it (other clicks: the sequence card)."""
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return no_update
+    point = points[0]
+    if point.get("curveNumber") != projection.NEIGHBORS_SLOT:
+        return no_update
+    custom = point.get("customdata")
+    if not isinstance(custom, list) or len(custom) < 4:
+        return no_update
+    seq, step = as_index(custom[2]), as_index(custom[3])
+    if seq is None or step is None:
+        return refuse("The clicked neighbour is malformed.")
+    return _select(picked={"type": view.ROW_TYPE, "seq": seq, "step": step}, clicks=[], dataset=dataset)
+
+
+# A click on a word of the selected sequence selects that step (assets/neighbors.js reports it).
+clientside_callback(
+    """function (word, selection) {
+        if (!word || !selection || selection.seq === null || selection.seq === undefined) {
+            return window.dash_clientside.no_update;
+        }
+        var step = Number(word.step);
+        if (!isFinite(step) || step < 0 || step === selection.step) { return window.dash_clientside.no_update; }
+        return Object.assign({}, selection, {step: step});
+    }""",
+    Output("analytics-selection", "data", allow_duplicate=True),
+    Input("neighbors-word-click", "data"),
+    State("analytics-selection", "data"),
+    prevent_initial_call=True,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from dash import Input, Output, State, callback
 
+from components import analytics_neighbors as neighbors_view
 from components import analytics_projection as projection
 from components import analytics_view as view
 from components.cards.analytics_common import (
@@ -16,8 +17,19 @@ from components.cards.analytics_common import (
     whatif_traces,
 )
 from services import analysis as analysis_service
+from services import neighbors as neighbors_service
 from services import schemas
-from services.validation import validated
+from services.validation import Schema, validated
+
+# The figure also carries the neighbour rings of the selected state (the neighbours card's settings).
+PROJECTION_FIGURE = Schema(
+    schemas.PROJECTION_FIGURE.name,
+    {
+        **schemas.PROJECTION_FIGURE.fields,
+        "nb_k": neighbors_service.NEIGHBOR_COUNT,
+        "nb_other": neighbors_service.OTHER_ONLY,
+    },
+)
 
 
 @callback(
@@ -36,8 +48,10 @@ from services.validation import validated
     State("analytics-whatif-text", "value"),
     State("analytics-whatif-pin-store", "data"),
     State("analytics-jump-auto", "value"),
+    State("neighbors-k", "value"),
+    State("neighbors-other", "value"),
 )
-@validated(schemas.PROJECTION_FIGURE, refuse)
+@validated(PROJECTION_FIGURE, refuse)
 def draw_projection(
     dataset,
     method,
@@ -53,6 +67,8 @@ def draw_projection(
     typed=None,
     pinned=None,
     jump_auto=False,
+    nb_k=None,
+    nb_other=False,
 ):
     """The full projection figure (sent when dataset, method or colouring change, not on selection).
 
@@ -87,6 +103,7 @@ def draw_projection(
         note,
         whatif=whatif,
         hover=view.cloud_hover(analysis, bool(final_only), marker, color_mode or "ep"),
+        neighbors=neighbors_view.rings(dataset, method, selection, nb_k, nb_other),
     )
 
 

@@ -7,6 +7,7 @@ from dash import Input, Output, Patch, State, callback, ctx, no_update
 
 from components import analytics_overview as overview
 from components import analytics_projection as projection
+from components import analytics_sequence as sequence
 from components import analytics_view as view
 from components.cards.analytics_common import (
     as_index,
@@ -17,6 +18,7 @@ from components.cards.analytics_common import (
     selected,
 )
 from services import analysis as analysis_service
+from services import attribution as attribution_service
 from services import schemas
 from services.validation import validated
 
@@ -78,9 +80,12 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only, 
     State("analytics-faded", "data"),
     State("analytics-color-mode", "value"),
     Input("analytics-jump-auto", "value"),
+    Input("saliency-mode", "value"),
+    Input("saliency-store", "data"),
     prevent_initial_call="initial_duplicate",
 )
 @validated(schemas.SHOW_SELECTION, refuse)
+@validated(attribution_service.SALIENCY_TEXT, refuse)
 def show_selection(
     selection,
     rules,
@@ -94,8 +99,14 @@ def show_selection(
     faded=False,
     color_mode="ep",
     jump_auto=False,
+    saliency_mode="ep",
+    saliency=None,
 ):
-    """Every view of the selected sequence; the projection gets a Patch of its overlay only."""
+    """Every view of the selected sequence; the projection gets a Patch of its overlay only.
+
+    ``saliency_mode`` colours the words by EP (default), EP change or attribution (the scores in
+    ``saliency``, the store the attribution card fills, when they are this sequence's).
+    """
     analysis, dmax, xy, _shown = analysis_service.load_shown(dataset, method)
     patch = Patch()
     k = selected(selection, dataset, analysis) if analysis is not None else None
@@ -121,4 +132,28 @@ def show_selection(
     if not faded:
         for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
             patch["data"][slot]["marker"]["opacity"] = projection.SELECTION_FADE
-    return patch, sel.text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
+    text = sel.text
+    if saliency_mode in ("epchange", "attribution"):
+        text = _saliency_text(analysis, dataset, k, sel.labelled, saliency_mode, saliency)
+    return patch, text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
+
+
+def _saliency_text(analysis, dataset: str, k: int, labelled, mode: str, stored: dict | None) -> list:
+    """The words coloured by EP change or attribution, the other score drawn under each word."""
+    change, target = attribution_service.ep_change_of(analysis, k)
+    words = list(analysis.words[k])
+    names = list(analysis.class_names)
+    ours = (
+        stored
+        and stored.get("dataset") == dataset
+        and stored.get("seq") == k
+        and stored.get("target") == target
+        and len(stored.get("scores") or []) == len(words)
+    )
+    scores = np.asarray(stored["scores"], dtype=float) if ours else None
+    if mode == "attribution" and scores is not None:
+        return sequence.saliency_text(
+            words, scores, target, names, labelled, "attribution", change, "epchange"
+        )
+    other_kind = "attribution" if scores is not None else None
+    return sequence.saliency_text(words, change, target, names, labelled, "epchange", scores, other_kind)

@@ -1,13 +1,343 @@
-"""The hidden units card: its layout (callbacks registered on import)."""
+"""The hidden units card (LSTMVis): its layout and callbacks (registered on import).
+
+The selected sequence's hidden (or cell) states as a units × words heatmap. A span of words
+(the range slider, or two clicks on the heatmap) and a threshold give the on-units: those above
+the threshold at every step of the span. They are outlined, and the dataset is searched for other
+spans where they are all on; clicking a match selects its sequence and step, with its span.
+"""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
-from dash import html
+import time
 
-from components.cards.analytics_layout import card
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from components import analytics_overview as overview
+from components import analytics_units as view
+from components.cards.analytics_common import refuse, selected
+from components.cards.analytics_layout import card, graph
+from model import units as core
+from services import units as service
+from services.validation import InvalidInput, validated
+
+HINT = "Select a sequence (a row of the table or a point of the projection) to see its hidden units."
+CLICK_HINT = (
+    "Span: drag the slider, or click a word's column on the heatmap, then another to end the span. "
+    "Hover a cell to find its word in the text."
+)
 
 
 def layout() -> dbc.Card:
     """The card as the analytics page places it."""
-    return card("Hidden units", "units", [html.Div(id="unit-heatmap")])
+    controls = html.Div(
+        [
+            dbc.RadioItems(
+                id="unit-state",
+                options=[{"label": label, "value": kind} for kind, label in service.KIND_LABELS.items()],
+                value="hidden",
+                inline=True,
+                className="small me-3",
+            ),
+            html.Label("order", htmlFor="unit-sort", className="small text-muted mb-0 me-1"),
+            dbc.Select(
+                id="unit-sort",
+                options=[{"label": label, "value": key} for key, label in service.SORT_LABELS.items()],
+                value="selected",
+                size="sm",
+                style={"width": 170},
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center gap-1 mb-1",
+    )
+    span = html.Div(
+        [
+            html.Label("span of words", htmlFor="unit-span", className="small text-muted mb-0"),
+            dcc.RangeSlider(
+                id="unit-span",
+                min=0,
+                max=1,
+                step=1,
+                value=[0, 0],
+                marks=None,
+                allowCross=False,
+                tooltip={"placement": "bottom", "always_visible": False},
+                updatemode="mouseup",
+            ),
+        ],
+        className="rnnx-unit-slider",
+    )
+    threshold = html.Div(
+        [
+            html.Label(
+                "threshold (on: above it)", htmlFor="unit-threshold", className="small text-muted mb-0"
+            ),
+            dcc.Slider(
+                id="unit-threshold",
+                min=0,
+                max=1,
+                step=0.01,
+                value=0.5,
+                marks=None,
+                tooltip={"placement": "bottom", "always_visible": False},
+                updatemode="mouseup",
+            ),
+        ],
+        className="rnnx-unit-slider",
+    )
+    body = [
+        controls,
+        html.Div(HINT, id="unit-summary", className="small mb-1"),
+        dcc.Loading(
+            graph("unit-heatmap", overview.empty_figure(HINT, 160), clear_on_unhover=True),
+            type="circle",
+            delay_show=400,
+        ),
+        dbc.Row([dbc.Col(span, md=7), dbc.Col(threshold, md=5)], className="g-2"),
+        html.Div(CLICK_HINT, className="text-muted small mb-2"),
+        html.Div("Matches: other spans with the same units on", className="rnnx-subhead"),
+        html.Div(_matches_hint(), id="unit-matches", className="rnnx-unit-matches"),
+        # What the heatmap draws now ({"key": [dataset, seq, kind, sort], "order": [...]}), so a new
+        # span or threshold patches the highlights instead of redrawing it.
+        dcc.Store(id="unit-drawn"),
+        # The span a clicked match asks its sequence to show once selected.
+        dcc.Store(id="unit-pending"),
+    ]
+    return card("Hidden units", "units", body)
+
+
+def _matches_hint() -> html.Div:
+    return view.hint("Choose a span: the units on across it are searched for in the whole dataset.")
+
+
+def _message(text: str) -> object:
+    return overview.empty_figure(text, 160)
+
+
+# ---------------------------------------------------------------- threshold range and span
+
+
+@callback(
+    output={
+        "max": Output("unit-threshold", "max"),
+        "marks": Output("unit-threshold", "marks"),
+        "value": Output("unit-threshold", "value"),
+        "options": Output("unit-state", "options"),
+        "kind": Output("unit-state", "value"),
+    },
+    inputs={"dataset": Input("analytics-dataset", "value"), "kind": Input("unit-state", "value")},
+)
+@validated(service.SET_SCALE, refuse)
+def set_unit_scale(dataset, kind):
+    """The threshold slider's range for the state's values; no cell state option (nor choice) without one."""
+    found = service.data(dataset)
+    if found is None:
+        return {"max": 1, "marks": None, "value": 0.5, "options": no_update, "kind": no_update}
+    _analysis, states = found
+    shown = kind if kind in states.kinds else "hidden"
+    kind_out = no_update if shown == kind else shown
+    kind = shown
+    scale = states.scales[kind]
+    marks = {round(scale * i / 4, 2): f"{scale * i / 4:g}" for i in range(5)}
+    options = [
+        {"label": label, "value": k, "disabled": k not in states.kinds}
+        for k, label in service.KIND_LABELS.items()
+    ]
+    return {
+        "max": scale,
+        "marks": marks,
+        "value": states.defaults[kind],
+        "options": options,
+        "kind": kind_out,
+    }
+
+
+@callback(
+    output={
+        "max": Output("unit-span", "max"),
+        "marks": Output("unit-span", "marks"),
+        "value": Output("unit-span", "value"),
+    },
+    inputs={
+        "selection": Input("analytics-selection", "data"),
+        "click": Input("unit-heatmap", "clickData"),
+        "span": State("unit-span", "value"),
+        "pending": State("unit-pending", "data"),
+        "dataset": State("analytics-dataset", "value"),
+    },
+)
+@validated(service.SET_SPAN, refuse)
+def set_unit_span(selection, click, span, pending, dataset):
+    """The span slider over the selected sequence's steps: a new selection or a click on the heatmap."""
+    found = service.data(dataset)
+    k = selected(selection, dataset, found[0]) if found else None
+    if k is None:
+        return {"max": 1, "marks": None, "value": [0, 0]}
+    analysis = found[0]
+    words = analysis.words[k]
+    n_steps = len(words)
+    top = max(n_steps - 1, 1)
+    marks = {t: {"label": str(t)} for t in range(0, n_steps, max(1, n_steps // 8))}
+    if ctx.triggered_id == "unit-heatmap":
+        step = _clicked_step(click)
+        if step is None:
+            return {"max": no_update, "marks": no_update, "value": no_update}
+        try:
+            lo, hi = service.extend_span(span, step, n_steps)
+        except InvalidInput as error:
+            return refuse(str(error))
+        return {"max": no_update, "marks": no_update, "value": [lo, hi]}
+    wanted = (
+        pending.get("span") if pending and pending["dataset"] == dataset and pending["seq"] == k else None
+    )
+    if wanted is None or wanted[1] >= n_steps:
+        wanted = service.default_span(analysis, k, selection.get("step"))
+    return {"max": top, "marks": marks, "value": list(wanted)}
+
+
+def _clicked_step(click) -> int | None:
+    points = click.get("points") if isinstance(click, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return None
+    x = points[0].get("x")
+    if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x < service.MAX_STEP:
+        return None
+    return int(round(x))
+
+
+# ---------------------------------------------------------------- the heatmap
+
+
+def _view(dataset, selection, span, threshold, kind):
+    """(analysis, states, query, matrix, on-units) of the request, or a message string."""
+    found = service.data(dataset)
+    if found is None:
+        return "The dataset is not prepared yet (or its hidden states are not available)."
+    analysis, states = found
+    k = selected(selection, dataset, analysis)
+    if k is None:
+        return HINT
+    try:
+        query = service.check_query(analysis, states, k, kind, span, threshold)
+    except InvalidInput as error:
+        return str(error)
+    values = service.matrix(analysis, states, query)
+    on = core.on_units(values, query.start, query.end, query.threshold)
+    return analysis, states, query, values, on
+
+
+@callback(
+    output={
+        "figure": Output("unit-heatmap", "figure"),
+        "summary": Output("unit-summary", "children"),
+        "drawn": Output("unit-drawn", "data"),
+    },
+    inputs={
+        "selection": Input("analytics-selection", "data"),
+        "span": Input("unit-span", "value"),
+        "threshold": Input("unit-threshold", "value"),
+        "kind": Input("unit-state", "value"),
+        "sort": Input("unit-sort", "value"),
+        "dataset": State("analytics-dataset", "value"),
+        "drawn": State("unit-drawn", "data"),
+    },
+)
+@validated(service.SHOW_UNITS, refuse)
+def show_units(selection, span, threshold, kind, sort, dataset, drawn):
+    """The heatmap of the selected sequence; a new span or threshold patches only its highlights."""
+    got = _view(dataset, selection, span, threshold, kind)
+    if isinstance(got, str):
+        return {"figure": _message(got), "summary": got, "drawn": None}
+    analysis, states, query, values, on = got
+    key = [dataset, query.seq, query.kind, sort]
+    span_t = (query.start, query.end)
+    on_set = {int(u) for u in on}
+    words = analysis.words[query.seq]
+    if sort == "selected":
+        order = view.drawn_order(core.unit_order(values, sort, span_t, on))
+    else:
+        order = view.drawn_order(core.unit_order(values, sort))
+    summary = view.summary(words, span_t, query.threshold, on, states.n_units, len(order))
+    same_rows = isinstance(drawn, dict) and drawn.get("key") == key and drawn.get("order") == order
+    if same_rows:
+        parts = view.highlight_parts(order, on_set, span_t)
+        patch = Patch()
+        patch["layout"]["yaxis"]["tickvals"] = parts["tickvals"]
+        patch["layout"]["yaxis"]["ticktext"] = parts["ticktext"]
+        patch["layout"]["shapes"][view.SPAN_SHAPE] = parts["span"]
+        patch["data"][view.OUTLINE_SLOT] = parts["outline"]
+        return {"figure": patch, "summary": summary, "drawn": no_update}
+    label = service.KIND_LABELS[query.kind]
+    figure = view.units_figure(values, order, words, on_set, span_t, states.scales[query.kind], label)
+    return {"figure": figure, "summary": summary, "drawn": {"key": key, "order": order}}
+
+
+# ---------------------------------------------------------------- the dataset search
+
+
+@callback(
+    Output("unit-matches", "children"),
+    inputs={
+        "selection": Input("analytics-selection", "data"),
+        "span": Input("unit-span", "value"),
+        "threshold": Input("unit-threshold", "value"),
+        "kind": Input("unit-state", "value"),
+        "dataset": State("analytics-dataset", "value"),
+    },
+)
+@validated(service.FIND_MATCHES, refuse)
+def find_unit_matches(selection, span, threshold, kind, dataset):
+    """Other spans of the dataset where the span's on-units are all on, ranked by match."""
+    got = _view(dataset, selection, span, threshold, kind)
+    if isinstance(got, str):
+        return view.hint(got if got != HINT else "Select a sequence and a span to search the dataset.")
+    analysis, states, query, _values, on = got
+    if len(on) == 0:
+        return view.hint("No unit stays above the threshold across the span: nothing to search for.")
+    start = time.perf_counter()
+    found = service.search(dataset, query, on)
+    return view.match_list(found, analysis, len(on), time.perf_counter() - start)
+
+
+@callback(
+    output={
+        "selection": Output("analytics-selection", "data", allow_duplicate=True),
+        "pending": Output("unit-pending", "data"),
+    },
+    inputs={
+        "clicks": Input({"type": view.MATCH_TYPE, "seq": ALL, "start": ALL, "end": ALL}, "n_clicks"),
+        "dataset": State("analytics-dataset", "value"),
+    },
+    prevent_initial_call=True,
+)
+def pick_unit_match(clicks, dataset):
+    """A click on a match selects its sequence at the match's first step, with the match as span."""
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        return {"selection": no_update, "pending": no_update}  # the list was just drawn
+    return _pick(picked=ctx.triggered_id, dataset=dataset)
+
+
+@validated(service.PICK_MATCH, refuse)
+def _pick(picked, dataset):
+    found = service.data(dataset)
+    if picked is None or found is None:
+        return {"selection": no_update, "pending": no_update}
+    analysis = found[0]
+    seq, start, end = picked["seq"], picked["start"], picked["end"]
+    if seq >= analysis.n_sequences or end >= len(analysis.words[seq]):
+        return refuse("The clicked match is not in this dataset.")
+    return {
+        "selection": {"dataset": dataset, "seq": seq, "step": start},
+        "pending": {"dataset": dataset, "seq": seq, "span": [start, end]},
+    }
+
+
+# Hovering the heatmap highlights the step in every view (assets/analytics.js).
+clientside_callback(
+    """function (hover) {
+        return window.dash_clientside.analytics.onUnitHover(hover);
+    }""",
+    Output("analytics-hover", "data", allow_duplicate=True),
+    Input("unit-heatmap", "hoverData"),
+    prevent_initial_call=True,
+)

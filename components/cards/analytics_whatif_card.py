@@ -248,14 +248,12 @@ def prepare_other_cell(set_progress, _clicks, dataset, method):
 
     if settings.demo_mode():
         return no_update, dbc.Alert(DEMO_REFUSED, color="warning", className="py-2")
-    prepare = analysis_service.prepare_module()
-    analysis = prepare.load_analysis(dataset) if prepare else None
+    analysis, _dmax, _xy = analysis_service.load(dataset, method)
     if analysis is None or byo.is_upload(dataset):
         note = "Cell types can be compared on the built-in datasets once they are prepared."
         return no_update, dbc.Alert(note, color="info", className="py-2")
     _cell, other = _cells(dataset, analysis)
-    is_prepared = getattr(prepare, "is_prepared", None)
-    if not (is_prepared and is_prepared(other, method)):
+    if not analysis_service.is_prepared(other, method):
 
         def on_progress(fraction: float, stage: str) -> None:
 
@@ -263,12 +261,12 @@ def prepare_other_cell(set_progress, _clicks, dataset, method):
 
         set_progress((1, "starting…"))
         try:
-            prepare.run_prepare_subprocess(other, method, None, on_progress)
+            analysis_service.run_preparation(other, method, on_progress)
         except Exception as error:  # noqa: BLE001 - PrepareError and the unexpected: a message
             return no_update, dbc.Alert(
                 f"Preparing {other} failed: {error}", color="danger", dismissable=True
             )
-        if not is_prepared(other, method):
+        if not analysis_service.is_prepared(other, method):
             note = f"Preparation finished but {other} is still not in the cache; try again or use the CLI."
             return no_update, dbc.Alert(note, color="warning", dismissable=True)
     return {"a": dataset, "b": other, "method": method, "at": time.time()}, None
@@ -297,18 +295,15 @@ def show_cells(ready, dataset, method, tab):
         return overview.empty_figure(
             "Trains the other cell type on the same data, then shows both", 300
         ), None
-    prepare = analysis_service.prepare_module()
     panels, stats = [], []
     try:
         pair = [schemas.DATASET_ID.clean(ready.get(key)) for key in ("a", "b")]
     except InvalidInput as error:
         return overview.empty_figure(str(error), 300), None
     for dataset_id in pair:
-        analysis = prepare.load_analysis(dataset_id)
-        raw = prepare.load_projection(dataset_id, method)
-        if analysis is None or raw is None:
+        analysis, _dmax, xy = analysis_service.load(dataset_id, method)
+        if analysis is None or xy is None:
             return overview.empty_figure(f"{dataset_id} is not prepared", 300), None
-        xy = projection.to_view_coordinates(raw)
         rows = compare_fig.subsample(len(xy), SIDE_POINTS)
         state_labels = np.repeat(np.asarray(analysis.labels), np.diff(analysis.offsets))
         marker = projection.base_colors(analysis.ep, state_labels, list(analysis.class_names), "ep")

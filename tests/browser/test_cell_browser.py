@@ -15,6 +15,10 @@ const out = {};
 gd.data.forEach(t => { if (t.meta && t.meta.role === 'strip') out[t.meta.part] = t.z[0]; });
 return out;
 """
+JUMP_COLOUR_JS = """
+const on = Array.from(document.querySelectorAll('#cell-phase label')).find(l => l.classList.contains('active'));
+return on ? getComputedStyle(on).backgroundColor : null;
+"""
 TRAINED_JS = """
 const gd = document.querySelector('#prediction-graph .js-plotly-plot');
 return !!(gd && gd.data && gd.data.some(t => t.y && t.y.length > 0));
@@ -45,6 +49,11 @@ def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> N
     _wait(browser, lambda d: d.find_element(By.ID, "cell-view").is_displayed())
     _wait(browser, lambda d: _label(d).startswith("Forward · time step 1 of 15 · 1."))
     assert "layer 2 of 3" in browser.find_element(By.ID, "cell-diagram").text
+    # the strips' two colour scales (gates, values) are drawn; the active "Jump to" stays orange; the empty gradient
+    # chart says why it is empty
+    assert browser.execute_script("return document.querySelectorAll('#cell-diagram .colorbar').length") == 2
+    assert browser.execute_script(JUMP_COLOUR_JS) == "rgb(255, 152, 0)"
+    assert "backward phase" in browser.find_element(By.ID, "cell-grad-graph").text
 
     seen = [browser.execute_script(STRIPS_JS)]
     labels = [_label(browser)]
@@ -79,6 +88,18 @@ def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> N
         "Array.from(document.querySelectorAll('#cell-phase label')).find(l => l.textContent === 'Backward').click()"
     )
     _wait(browser, lambda d: _label(d).startswith("Backward through time · step 15 of 15"))
+
+    # then past the window: the 32 predicted steps, each reading the prediction fed back
+    browser.execute_script(
+        "Array.from(document.querySelectorAll('#cell-phase label')).find(l => l.textContent === 'Predict').click()"
+    )
+    _wait(browser, lambda d: _label(d).startswith("Predict ahead · time step 16 · "))
+    _wait(browser, lambda d: "predicted 1 of 32" in d.find_element(By.ID, "cell-diagram").text)
+    assert "active" in browser.find_element(By.ID, "cell-phase-label-predict").get_attribute("class")
+    assert browser.execute_script(JUMP_COLOUR_JS) == "rgb(255, 152, 0)"
+    step.click()
+    _wait(browser, lambda d: _label(d).startswith("Predict ahead · time step 17 · "))
+    assert "no gradient" in browser.find_element(By.ID, "cell-grad-graph").text
 
     browser.find_element(By.ID, "cell-back").click()
     _wait(browser, lambda d: not d.find_element(By.ID, "cell-view").is_displayed())

@@ -11,17 +11,20 @@ import pytest
 
 from components import trainer_figures as figs
 from model import signals, trainer
+from services import trainer as service
 from serving import sessions
 
 STORE = sessions.DiskSessionStore()
+SERVICE = service.TrainerService(STORE)
 
 
 @pytest.fixture(scope="module")
 def page():
+    """The trainer's session callbacks (the app imported first, so every card is registered)."""
     import app  # noqa: F401  (registers the pages)
-    from pages import trainer as trainer_page
+    from components.cards import trainer_session
 
-    return trainer_page
+    return trainer_session
 
 
 def _layers_in(component) -> int:
@@ -60,16 +63,16 @@ ARGS = ("sine", "lstm", np.log10(0.025), 25, 0.0)
 
 def test_step_play_and_fast_train_the_session(page) -> None:
     sid = "page-steps"
-    state, notice, animate = page.handle("trainer-session", sid, *ARGS)
+    state, notice, animate = SERVICE.handle("trainer-session", sid, *ARGS)
     assert state.epoch == 0 and not animate and notice == ""
-    state, _, animate = page.handle("step-button", sid, *ARGS)
+    state, _, animate = SERVICE.handle("step-button", sid, *ARGS)
     assert state.epoch == 1 and not animate  # a step shows its result at once
-    state, _, animate = page.handle("trainer-request", sid, *ARGS, fast=False)
+    state, _, animate = SERVICE.handle("trainer-request", sid, *ARGS, fast=False)
     assert state.epoch == 2 and animate  # a play tick is animated in the browser
-    state, _, animate = page.handle("trainer-request", sid, *ARGS, fast=True)
+    state, _, animate = SERVICE.handle("trainer-request", sid, *ARGS, fast=True)
     assert state.epoch >= 3 and not animate
     assert trainer.load_session(STORE, sid).epoch == state.epoch
-    views = page._views(state, "", False)
+    views = page.views(state, "", False)
     diagram, result, loss, counter = views["diagram"], views["result"], views["loss"], views["epoch"]
     assert counter == str(state.epoch)
     assert len(loss["data"][0]["y"]) == state.epoch
@@ -80,8 +83,8 @@ def test_step_play_and_fast_train_the_session(page) -> None:
 
 def test_slider_values_apply_without_reset(page) -> None:
     sid = "page-knobs"
-    page.handle("trainer-session", sid, *ARGS)
-    state, _, _ = page.handle("step-button", sid, "sine", "lstm", -1.0, 10, 0.2)
+    SERVICE.handle("trainer-session", sid, *ARGS)
+    state, _, _ = SERVICE.handle("step-button", sid, "sine", "lstm", -1.0, 10, 0.2)
     assert state.epoch == 1
     assert state.settings.learning_rate == pytest.approx(0.1)
     assert (state.settings.batch_size, state.settings.noise) == (10, 0.2)
@@ -90,43 +93,80 @@ def test_slider_values_apply_without_reset(page) -> None:
 def test_layers_cell_type_data_and_reset_button_reset_training(page) -> None:
     sid = "page-layers"
     trainer.save_session(STORE, trainer.new_state(sid, trainer.Settings(layers=2)))
-    page.handle("step-button", sid, *ARGS)
-    state, notice, _ = page.handle("add-layer", sid, *ARGS)
+    SERVICE.handle("step-button", sid, *ARGS)
+    state, notice, _ = SERVICE.handle("add-layer", sid, *ARGS)
     assert state.settings.layers == 3 and state.epoch == 0 and "reset" in notice
-    page.handle("step-button", sid, *ARGS)
-    state, notice, _ = page.handle({"type": "trainer-remove-layer", "index": 0}, sid, *ARGS)
+    SERVICE.handle("step-button", sid, *ARGS)
+    state, notice, _ = SERVICE.handle({"type": "trainer-remove-layer", "index": 0}, sid, *ARGS)
     assert state.settings.layers == 2 and state.epoch == 0 and "reset" in notice
-    assert _layers_in(page._views(state, notice, False)["diagram"]) == 2
-    state, _, _ = page.handle({"type": "trainer-insert-layer", "index": 1}, sid, *ARGS)
+    assert _layers_in(page.views(state, notice, False)["diagram"]) == 2
+    state, _, _ = SERVICE.handle({"type": "trainer-insert-layer", "index": 1}, sid, *ARGS)
     assert state.settings.layers == 3
-    page.handle("step-button", sid, *ARGS)
-    state, notice, _ = page.handle("cell-type", sid, "sine", "gru", *ARGS[2:])
+    SERVICE.handle("step-button", sid, *ARGS)
+    state, notice, _ = SERVICE.handle("cell-type", sid, "sine", "gru", *ARGS[2:])
     assert state.settings.cell == "gru" and state.epoch == 0 and "cell type" in notice
-    page.handle("step-button", sid, "sine", "gru", *ARGS[2:])
-    state, notice, _ = page.handle("trainer-input-select", sid, "sawtooth", "gru", *ARGS[2:])
+    SERVICE.handle("step-button", sid, "sine", "gru", *ARGS[2:])
+    state, notice, _ = SERVICE.handle("trainer-input-select", sid, "sawtooth", "gru", *ARGS[2:])
     assert state.settings.data == "sawtooth" and state.epoch == 0 and "data" in notice
-    page.handle("step-button", sid, "sawtooth", "gru", *ARGS[2:])
-    state, notice, _ = page.handle("reset-button", sid, "sawtooth", "gru", *ARGS[2:])
+    SERVICE.handle("step-button", sid, "sawtooth", "gru", *ARGS[2:])
+    state, notice, _ = SERVICE.handle("reset-button", sid, "sawtooth", "gru", *ARGS[2:])
     assert state.epoch == 0 and state.settings.layers == 3 and notice
 
 
 def test_layer_count_stays_within_one_to_seven(page) -> None:
     args = ("sine", "simplernn", *ARGS[2:])
     trainer.save_session(STORE, trainer.new_state("page-max", trainer.Settings(cell="simplernn", layers=7)))
-    state, notice, _ = page.handle("add-layer", "page-max", *args)
+    state, notice, _ = SERVICE.handle("add-layer", "page-max", *args)
     assert state.settings.layers == 7 and "At most 7" in notice
     trainer.save_session(STORE, trainer.new_state("page-min", trainer.Settings(cell="simplernn", layers=1)))
-    state, _, _ = page.handle({"type": "trainer-remove-layer", "index": 0}, "page-min", *args)
+    state, _, _ = SERVICE.handle({"type": "trainer-remove-layer", "index": 0}, "page-min", *args)
     assert state.settings.layers == 1
 
 
+def test_units_per_layer_rebuild_the_model_and_show_everywhere(page) -> None:
+    sid = "page-units"
+    SERVICE.handle("trainer-session", sid, *ARGS)
+    SERVICE.handle("step-button", sid, *ARGS)
+    outcome = SERVICE.handle("trainer-units", sid, *ARGS, units=32)
+    state, notice, _ = outcome
+    assert outcome.rebuilt and state.settings.units == 32 and state.epoch == 0 and "units per layer" in notice
+    assert state.weights[1].shape == (32, 4 * 32)  # the first LSTM layer's recurrent kernel
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS, units=32)
+    assert state.epoch == 1 and state.settings.units == 32
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS)  # no units given: the session's width stays
+    assert state.epoch == 2 and state.settings.units == 32
+    views = page.views(state, "", False)
+    assert "× 32 units" in views["layers"] and "32 units" in json.dumps(
+        views["diagram"].to_plotly_json(), default=str
+    )
+    trace, traced = SERVICE.layer_trace(sid)
+    assert traced.epoch == 2 and len(trace["layers"][0]["values"]["a"][0]) == 32
+    state, *_ = SERVICE.handle("trainer-session", sid, *ARGS, units=4)  # a pending change comes first
+    assert state.settings.units == 4 and state.epoch == 0
+
+
+def test_units_are_bounded_by_the_schema() -> None:
+    from services import schemas
+    from services.validation import InvalidInput
+
+    fields = {"tab": None, "view": None, "trigger": "trainer-units"}
+    assert schemas.TRAINER_UPDATE.check(**fields, units=None)["units"] == 16
+    assert schemas.TRAINER_UPDATE.check(**fields, units=64)["units"] == 64
+    for bad in (3, 65, 16.5, "many", True, float("nan")):
+        with pytest.raises(InvalidInput, match="Units per layer"):
+            schemas.TRAINER_UPDATE.check(**fields, units=bad)
+    assert trainer.Settings(units=1000).validated().units == service.MAX_UNITS
+
+
 def test_slider_labels_hide_noise_for_text(page) -> None:
-    out = page.slider_labels(lr_log=-2.0, batch=25, noise=0.1, data="sine")
+    from components.cards.trainer_training_card import slider_labels
+
+    out = slider_labels(lr_log=-2.0, batch=25, noise=0.1, data="sine")
     assert (out["lr"], out["batch"], out["noise"], out["noise_style"]) == ("0.01", "25", "± 0.10", {})
-    assert page.slider_labels(lr_log=-2.0, batch=25, noise=0.1, data="text-ab")["noise_style"] == {
+    assert slider_labels(lr_log=-2.0, batch=25, noise=0.1, data="text-ab")["noise_style"] == {
         "display": "none"
     }
-    refused = page.slider_labels(lr_log=100000000, batch=25, noise=0.1, data="sine")
+    refused = slider_labels(lr_log=100000000, batch=25, noise=0.1, data="sine")
     assert refused["notice_open"] and "Learning rate" in refused["notice"] and refused["lr"] == "?"
 
 
@@ -190,8 +230,9 @@ def test_layout_renders_and_an_example_loads_into_the_session(page) -> None:
     import flask
 
     import app
+    from pages import trainer as trainer_page
 
-    layout = page.layout()
+    layout = trainer_page.layout()
     text = json.dumps(layout.to_plotly_json(), default=str)
     assert "trainer-example" in text and "trainer-view" in text
     tab = "ab" * 16
@@ -215,29 +256,29 @@ def test_layout_renders_and_an_example_loads_into_the_session(page) -> None:
 
 def test_step_clicks_are_counted_per_page_view_so_none_is_lost_or_trained_twice(page) -> None:
     sid, view, reload = "page-clicks", "1" * 32, "2" * 32
-    page.handle("trainer-session", sid, *ARGS, clicks=0, view=view)
-    state, *_ = page.handle("step-button", sid, *ARGS, clicks=3, view=view)  # requests 1, 2 superseded
+    SERVICE.handle("trainer-session", sid, *ARGS, clicks=0, view=view)
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS, clicks=3, view=view)  # requests 1, 2 superseded
     assert state.epoch == 3
-    state, *_ = page.handle("step-button", sid, *ARGS, clicks=2, view=view)  # a late, older request
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS, clicks=2, view=view)  # a late, older request
     assert state.epoch == 3
     # a click made before "add layer" whose own request never came: trained first, then the reset
-    state, notice, _ = page.handle("add-layer", sid, *ARGS, clicks=4, view=view)
+    state, notice, _ = SERVICE.handle("add-layer", sid, *ARGS, clicks=4, view=view)
     assert state.settings.layers == 4 and state.epoch == 0 and "reset" in notice
-    state, *_ = page.handle("trainer-session", sid, *ARGS, clicks=None, view=reload)  # a reloaded page
+    state, *_ = SERVICE.handle("trainer-session", sid, *ARGS, clicks=None, view=reload)  # a reloaded page
     assert state.epoch == 0
-    state, *_ = page.handle("step-button", sid, *ARGS, clicks=1, view=reload)
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS, clicks=1, view=reload)
     assert state.epoch == 1
-    state, *_ = page.handle("step-button", sid, *ARGS, clicks=10**9, view=reload)  # bounded catch-up
-    assert state.epoch == 1 + page.MAX_CATCH_UP
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS, clicks=10**9, view=reload)  # bounded catch-up
+    assert state.epoch == 1 + service.MAX_CATCH_UP
     assert trainer.load_session(STORE, sid).epoch == state.epoch
 
 
 def test_demo_mode_never_trains(page, monkeypatch) -> None:
     sid = "page-demo"
-    page.handle("trainer-session", sid, *ARGS)
+    SERVICE.handle("trainer-session", sid, *ARGS)
     monkeypatch.setenv("RNNX_DEMO_MODE", "1")
     for trigger, fast in (("step-button", False), ("trainer-request", False), ("trainer-request", True)):
-        outcome = page.handle(trigger, sid, *ARGS, fast=fast, clicks=5, view="3" * 32)
+        outcome = SERVICE.handle(trigger, sid, *ARGS, fast=fast, clicks=5, view="3" * 32)
         state, notice, animate = outcome
         assert state.epoch == 0 and not animate
         assert notice.startswith("This is a read-only demo: load a pretrained example")
@@ -247,13 +288,13 @@ def test_demo_mode_never_trains(page, monkeypatch) -> None:
 
 def test_a_diverged_epoch_keeps_the_previous_weights(page) -> None:
     sid = "page-diverge"
-    state, *_ = page.handle("trainer-session", sid, *ARGS)
-    state, *_ = page.handle("step-button", sid, *ARGS)
+    state, *_ = SERVICE.handle("trainer-session", sid, *ARGS)
+    state, *_ = SERVICE.handle("step-button", sid, *ARGS)
     broken = [np.full_like(v, np.nan) if v.ndim == 2 else v for v in state.optimizer]  # corrupt RMSprop slots
     trainer.save_session(STORE, trainer.carry_steps(replace(state, optimizer=broken), state))
     with pytest.raises(trainer.TrainingDiverged):
         trainer.train_epoch(replace(state, optimizer=broken))
-    outcome = page.handle("step-button", sid, *ARGS)
+    outcome = SERVICE.handle("step-button", sid, *ARGS)
     after, notice, _ = outcome
     assert after.epoch == 1 and "diverged" in notice and "learning rate" in notice and outcome.halt
     saved = trainer.load_session(STORE, sid)
@@ -264,13 +305,12 @@ def test_a_diverged_epoch_keeps_the_previous_weights(page) -> None:
 
 def test_sessions_and_cell_traces_live_in_the_sessions_cache_never_among_results(page) -> None:
     from model import cache
-    from pages import trainer_cell
 
     results = len(cache.get_cache())
     key = "ef" * 16 + "-" + "01" * 16
-    state, *_ = page.handle("trainer-session", key, *ARGS, store=STORE)
+    state, *_ = SERVICE.handle("trainer-session", key, *ARGS)
     assert cache.sessions_cache().get(sessions.PREFIX + key) is not None
-    trace, traced = trainer_cell.layer_trace(STORE, key)
+    trace, traced = SERVICE.layer_trace(key)
     assert traced.epoch == state.epoch and len(trace["layers"]) == 3
     assert len(cache.get_cache()) == results  # nothing per-session among the prepared results
 

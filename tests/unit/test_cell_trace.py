@@ -179,9 +179,75 @@ def test_frames_follow_the_sub_step_order_and_phases_jump() -> None:
     assert [(f["t"], f["sub"]) for f in forward] == [(t, s) for t in range(steps) for s in range(4)]
     assert [f["phase"] for f in frames] == ["forward"] * 12 + ["error"] + ["backward"] * 3
     assert [f["t"] for f in frames if f["phase"] == "backward"] == [2, 1, 0]  # back through time
+    with_ahead = celltrace.frames(steps, predicted=2)
+    assert with_ahead[: len(frames)] == frames
+    assert with_ahead[len(frames) :] == [{"phase": "predict", "t": t, "sub": 3} for t in (3, 4)]
     for phase in celltrace.PHASES:
-        start = celltrace.phase_start(steps, phase)
-        assert frames[start]["phase"] == phase
-        assert start == 0 or frames[start - 1]["phase"] != phase
+        start = celltrace.phase_start(steps, phase, predicted=2)
+        assert with_ahead[start]["phase"] == phase
+        assert start == 0 or with_ahead[start - 1]["phase"] != phase
     with pytest.raises(ValueError):
         celltrace.phase_start(steps, "sideways")
+    with pytest.raises(ValueError):
+        celltrace.phase_start(steps, "predict")  # nothing predicted ahead
+
+
+def test_frames_cover_the_window_and_every_predicted_step() -> None:
+    steps, ahead = 15, 32
+    frames = celltrace.frames(steps, ahead)
+    shown = {f["t"] for f in frames if f["phase"] in ("forward", "predict")}
+    assert shown == set(range(steps + ahead))
+    assert sum(f["phase"] == "predict" for f in frames) == ahead
+    assert celltrace.default_horizon("mse") == ahead and celltrace.default_horizon("crossentropy") == 5
+
+
+def _keras_rollout(model, window: np.ndarray, horizon: int, one_hot: bool) -> tuple[list, list]:
+    """The trainer's rollout written out with Keras: slide the window, append the prediction."""
+    windows, predictions, current = [], [], window.astype("float32")
+    for _ in range(horizon + 1):
+        y = model.predict(current[None], verbose=0)[0]
+        predictions.append(y)
+        fed = np.eye(len(y))[int(np.argmax(y))] if one_hot else y
+        current = np.concatenate([current[1:], fed[None]]).astype("float32")
+        windows.append(current)
+    return windows[:horizon], predictions
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_rollout_is_the_models_own_prediction_past_the_window(kind: str) -> None:
+    horizon = 4
+    model = _model(kind, layers=2)
+    window = _window()
+    trace = celltrace.trace_model(model, window, target=np.array([0.3]), horizon=horizon)
+    windows, predictions = _keras_rollout(model, window, horizon, one_hot=False)
+    np.testing.assert_allclose(trace["rollout_predictions"], predictions, atol=1e-5)
+    assert trace["check_error"] < 1e-5
+    recurrent = [layer for layer in model.layers if celltrace.cell_type_of(layer)]
+    for k, slid in enumerate(windows):  # predicted step k + 1: the last step of window k + 1
+        layer_input = slid
+        for layer, info in zip(recurrent, trace["layers"], strict=True):
+            ahead = {key: np.array(val) for key, val in info["rollout"].items()}
+            assert set(ahead) == set(celltrace.PARTS[kind.lower()]) and len(ahead["a"]) == horizon
+            full = celltrace.numpy_layer_trace(kind.lower(), layer_input, layer.get_weights())
+            for key, val in full.items():
+                np.testing.assert_allclose(ahead[key][k], val[-1], atol=1e-5, err_msg=f"{key} step {k}")
+            layer_input = full["a"]
+        # the network's input at predicted step k + 1 is prediction k + 1, fed back
+        np.testing.assert_allclose(trace["layers"][0]["rollout"]["x"][k], predictions[k], atol=1e-5)
+
+
+def test_text_rollout_feeds_back_the_arg_max_one_hot() -> None:
+    import keras
+
+    keras.utils.set_random_seed(2)
+    chars = 5
+    model = keras.Sequential(
+        [keras.Input((STEPS, chars)), keras.layers.LSTM(16), keras.layers.Dense(chars, activation="softmax")]
+    )
+    window = np.eye(chars)[np.arange(STEPS) % 3]
+    trace = celltrace.trace_model(model, window, target=np.eye(chars)[0], loss="crossentropy")
+    _, predictions = _keras_rollout(model, window, 5, one_hot=True)
+    np.testing.assert_allclose(trace["rollout_predictions"], predictions, atol=1e-5)
+    fed = np.array(trace["layers"][0]["rollout"]["x"])
+    assert fed.shape == (5, chars)  # the text horizon by default
+    np.testing.assert_array_equal(fed, np.eye(chars)[np.argmax(predictions[:5], axis=1)])

@@ -23,12 +23,6 @@ FORBIDDEN = {
 # (file, imported top-level package) pairs that break the rule today, each with its reason.
 # Remove an entry once its module is fixed.
 KNOWN_EXCEPTIONS = {
-    # The trainer pages still call the numeric core directly and share code through a page module;
-    # they are being moved onto a trainer service and cards (issue 11) by another change.
-    ("pages/trainer.py", "model"),
-    ("pages/trainer.py", "pages"),
-    ("pages/trainer_actions.py", "model"),
-    ("pages/trainer_cell.py", "model"),
     # The session id of a background job is read from Dash's callback context (a lazy import).
     ("services/identity.py", "dash"),
 }

@@ -40,3 +40,54 @@ def test_same_seed_same_points() -> None:
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown projection"):
         projection.fit(np.zeros((3, 2)), "mds", seed=0)
+
+
+def test_chunked_pca_equals_pca_fitted_on_the_same_sample(monkeypatch) -> None:
+    from sklearn.decomposition import PCA
+
+    hidden, _ = clusters(400)  # 1,200 states
+    monkeypatch.setattr(projection, "CHUNK_ROWS", 128)
+    points, projector = projection.fit(hidden, "pca", seed=4, params={"max_points": 500})
+    sample = projection.sample_indices(len(hidden), 500, seed=4)
+    assert len(sample) == 500 and np.all(np.diff(sample) > 0)
+    full = PCA(n_components=2, random_state=4).fit(hidden[sample]).transform(hidden)
+    np.testing.assert_allclose(points, full, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(projector.place(hidden[:7]), full[:7], rtol=1e-5, atol=1e-5)
+    # Up to max_points states, every state is fitted: today's default sizes keep today's PCA.
+    everything, _ = projection.fit(hidden, "pca", seed=4)
+    np.testing.assert_allclose(everything, PCA(n_components=2).fit(hidden).transform(hidden), atol=1e-5)
+
+
+def test_memory_mapped_float16_states_are_projected_a_chunk_at_a_time(tmp_path, monkeypatch) -> None:
+    hidden, labels = clusters(200)
+    np.save(tmp_path / "hidden.npy", hidden.astype(np.float16))
+    mapped = np.load(tmp_path / "hidden.npy", mmap_mode="r")
+    monkeypatch.setattr(projection, "CHUNK_ROWS", 100)
+    seen: list[tuple[int, int]] = []
+    points, _ = projection.fit(mapped, "pca", seed=0, on_progress=lambda d, t: seen.append((d, t)))
+    exact, _ = projection.fit(hidden, "pca", seed=0)
+    assert np.abs(points - exact).max() < 0.01  # float16 states: invisible differences
+    assert seen[-1] == (len(hidden), len(hidden)) and len(seen) == 6
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_sampled_fits_place_every_other_state_by_its_neighbours_repeatably(method: str, monkeypatch) -> None:
+    hidden, labels = clusters(200)  # 600 states, 150 fitted, 450 placed by pynndescent
+    monkeypatch.setattr(projection, "EXACT_PLACE_MAX", 10)
+    monkeypatch.setattr(projection, "CHUNK_ROWS", 200)
+    params = {"max_points": 150}
+    a, projector = projection.fit(hidden, method, seed=5, params=params)
+    b, _ = projection.fit(hidden, method, seed=5, params=params)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (600, 2) and np.isfinite(a).all()
+    sample = projection.sample_indices(600, 150, seed=5)
+    np.testing.assert_array_equal(a[sample], projector.anchor_points)
+    assert projector.anchors.shape == (150, 6)
+    # A placed state lands with its own cluster's fitted states.
+    rest = np.setdiff1d(np.arange(600), sample)
+    centres = np.array([projector.anchor_points[labels[sample] == c].mean(axis=0) for c in range(3)])
+    nearest = np.linalg.norm(a[rest][:, None, :] - centres[None], axis=2).argmin(axis=1)
+    assert np.mean(nearest == labels[rest]) > 0.95
+    # A few new states are placed exactly, many in bulk: the same places.
+    monkeypatch.setattr(projection, "EXACT_PLACE_MAX", 1000)
+    np.testing.assert_allclose(projector.place(hidden[rest[:20]]), a[rest[:20]], atol=1e-4)

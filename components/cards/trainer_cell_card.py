@@ -1,34 +1,32 @@
-"""Callbacks of the trainer's cell view (no page of its own).
-
-Dash's pages loader only imports modules of ``pages/`` whose source contains
-the text "register_page"; this module mentions it here on purpose so that it
-is imported (and its callbacks registered) while it does not register a page.
-The layout goes into the trainer page's empty ``cell-view-container``.
+"""The trainer's cell view card: the real cell of a selected layer, step by step (hidden until a layer is clicked).
 
 Every callback checks its inputs against its schema (``services.schemas``)
 first; a problem becomes a message in the cell view's heading (opening the
 cell view) or, for its buttons, in the page's ``trainer-notice``. The traced
-model is memoised per tab in the sessions cache.
+model comes from the trainer service, memoised per tab in the sessions cache.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 # Imported eagerly on purpose: TensorFlow/Keras import pandas lazily inside a request, and
 # plotly's JSON encoder in a concurrent request then sees a half-initialised pandas
 # ("partially initialized module 'pandas' has no attribute 'NaT'").
 import pandas  # noqa: F401
-from dash import Input, Output, State, callback, clientside_callback, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html, no_update
 
 from components import cell_view
 from components import explanations as ex
-from model import cache, celltrace, trainer
-from services import identity, schemas
+from components.cards.trainer_common import notice_outputs, service
+from services import schemas
+from services import trainer as trainer_service
 from services.validation import InvalidInput
-from serving import sessions
+
+
+def layout() -> html.Div:
+    """The (empty) container the cell view is put into once the page is shown."""
+    return html.Div(id="cell-view-container")
 
 
 @callback(
@@ -40,55 +38,6 @@ def fill_container(_id: str) -> list:
     return [cell_view.cell_view_layout()]
 
 
-def _window_data(state: Any) -> dict[str, Any]:
-    """The network data beside the cell: the window, its next target and the ground truth."""
-    test = state.test
-    if state.is_text:
-        return {
-            "kind": "text",
-            "inputs": list(test["input_text"]),
-            "target": test["target_text"][0],
-        }
-    x = np.asarray(test["x"], dtype=float)
-    steps = len(test["inputs"])
-    truth = np.concatenate(
-        [np.asarray(test.get("clean_inputs", test["inputs"])), np.asarray(test["targets"])]
-    )
-    return {
-        "kind": "function",
-        "x": np.round(x[: steps + 1], 4).tolist(),
-        "inputs": np.round(np.asarray(test["inputs"], dtype=float), 5).tolist(),
-        "target": float(test["targets"][0]),
-        "truth_x": np.round(x[: steps + 8], 4).tolist(),
-        "truth": np.round(truth[: steps + 8], 5).tolist(),
-    }
-
-
-def layer_trace(store: sessions.SessionStore, key: str) -> tuple[dict[str, Any], Any] | None:
-    """The session's model traced on its current test window (memoised per session and epoch)."""
-    state = trainer.load_session(store, key)
-    if state is None or not state.weights:
-        return None
-
-    def compute() -> dict[str, Any]:
-        model = trainer.build_model(state)
-        if state.is_text:
-            vocab = trainer.signals.vocabulary(state.settings.data)
-            target = np.eye(len(vocab))[vocab.index(state.test["target_text"][0])]
-            return celltrace.trace_model(model, state.test_inputs, target, loss="crossentropy")
-        return celltrace.trace_model(model, state.test_inputs, np.array([state.test["targets"][0]]))
-
-    memo = cache.make_key(  # a "session…" kind: kept in the sessions cache, never among the results
-        "session-celltrace",
-        key=key,
-        epoch=state.epoch,
-        settings=repr(state.settings),
-        window=repr(state.test_inputs.tobytes()[:64]),
-    )
-    trace, _ = cache.memoize(memo, compute, lock_seconds=120)
-    return trace, state
-
-
 CELL_OUT = {
     "hidden": Output("cell-view", "hidden"),
     "payload": Output("cell-payload", "data"),
@@ -97,7 +46,6 @@ CELL_OUT = {
     "check": Output("cell-check", "children"),
     "heading": Output("cell-heading", "children"),
 }
-USER_ERRORS = (InvalidInput, identity.SessionError, sessions.SessionUnavailable, cache.CacheWriteError)
 
 
 def _answer(**values: Any) -> dict[str, Any]:
@@ -117,8 +65,11 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
         v = schemas.CELL_VIEW.check(tab=tab, layer=layer, refresh=refresh)
         if v["layer"] is None or not v["tab"]:
             return _answer(hidden=True)
-        traced = layer_trace(sessions.session_store(), identity.tab_key(v["tab"]))
-    except USER_ERRORS as error:  # shown in the cell view's own heading (every output lives in the view)
+        trainer = service()
+        traced = trainer.layer_trace(trainer.tab_key(v["tab"]))
+    except (
+        trainer_service.USER_ERRORS
+    ) as error:  # shown in the cell view's own heading (every output lives in the view)
         return _answer(hidden=False, heading="Cell view", check=str(error))
     if traced is None:
         return _answer(hidden=True)
@@ -126,16 +77,17 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
     layer = min(v["layer"], len(trace["layers"]) - 1)
     info = trace["layers"][layer]
     steps = info["steps"]
-    frames = celltrace.frames(steps)
-    payload = cell_view.payload(trace, layer, frames, _window_data(state))
+    payload = cell_view.payload(
+        trace, layer, trainer_service.frames(steps), trainer_service.window_data(state)
+    )
     payload["prediction"] = trace["prediction"]
     if state.is_text:
-        vocab = trainer.signals.vocabulary(state.settings.data)
-        payload["data"]["predicted"] = vocab[int(np.argmax(trace["prediction"]))]
+        payload["data"]["predicted"] = trainer_service.predicted_character(state, trace["prediction"])
     fig = cell_view.cell_figure(
         info["cell_type"], layer, len(trace["layers"]), "text" if state.is_text else "input"
     )
-    fig = cell_view.set_strip_widths(fig, {"x": len(info["values"]["x"][0])})
+    # every strip as wide as its vector (the input x, and each part when the layers are not 16 wide)
+    fig = cell_view.set_strip_widths(fig, {part: len(values[0]) for part, values in info["values"].items()})
     check = f"epoch {state.epoch} · recomputed from the weights, max |Δ| vs Keras {info['check_error']:.0e}"
     heading = [cell_view.CELL_TITLES[info["cell_type"]], ex.info("cell", "info-cell-heading")]
     return _answer(
@@ -148,11 +100,7 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
     )
 
 
-NOTICE_OUT = {
-    "notice": Output("trainer-notice", "children", allow_duplicate=True),
-    "notice_open": Output("trainer-notice", "is_open", allow_duplicate=True),
-    "notice_color": Output("trainer-notice", "color", allow_duplicate=True),
-}
+NOTICE_OUT = notice_outputs()
 CLOSE_OUT = {"selected": Output("trainer-selected-layer", "data", allow_duplicate=True), **NOTICE_OUT}
 EXPLAIN_OUT = {
     "open": Output("cell-explain", "is_open"),
@@ -225,25 +173,50 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
+# rnnxCell.render answers an array: the outputs below, in this order.
+RENDER_OUT = {
+    "diagram": Output("cell-diagram", "figure", allow_duplicate=True),
+    "data": Output("cell-data-graph", "figure"),
+    "grads": Output("cell-grad-graph", "figure", allow_duplicate=True),
+    "substep": Output("cell-substep-label", "children"),
+    **{f"sub_{i}": Output(f"cell-sub-{i}", "className") for i in range(4)},
+    **{
+        f"phase_{p}": Output(f"cell-phase-label-{p}", "className")
+        for p in ("forward", "error", "backward", "predict")
+    },
+}
 clientside_callback(
     """function(position, payload, diagram, data, grad) {
         return window.rnnxCell.render(position, payload, diagram, data, grad);
     }""",
-    Output("cell-diagram", "figure", allow_duplicate=True),
-    Output("cell-data-graph", "figure"),
-    Output("cell-grad-graph", "figure", allow_duplicate=True),
-    Output("cell-substep-label", "children"),
-    Output("cell-sub-0", "className"),
-    Output("cell-sub-1", "className"),
-    Output("cell-sub-2", "className"),
-    Output("cell-sub-3", "className"),
-    Output("cell-phase-label-forward", "className"),
-    Output("cell-phase-label-error", "className"),
-    Output("cell-phase-label-backward", "className"),
-    Input("cell-position", "data"),
-    Input("cell-payload", "data"),
-    State("cell-diagram", "figure"),
-    State("cell-data-graph", "figure"),
-    State("cell-grad-graph", "figure"),
+    output=list(RENDER_OUT.values()),
+    inputs=[Input("cell-position", "data"), Input("cell-payload", "data")],
+    state=[
+        State("cell-diagram", "figure"),
+        State("cell-data-graph", "figure"),
+        State("cell-grad-graph", "figure"),
+    ],
+    prevent_initial_call=True,
+)
+
+# ---------------------------------------------------------------- the play loop meets the cell view
+
+clientside_callback(
+    ClientsideFunction("trainer", "pauseForCell"),
+    output=[
+        Output("trainer-playing", "data", allow_duplicate=True),
+        Output("trainer-clock", "disabled", allow_duplicate=True),
+        Output("trainer-play-icon", "className", allow_duplicate=True),
+        Output("trainer-play-label", "children", allow_duplicate=True),
+    ],
+    inputs=[Input("trainer-selected-layer", "data")],
+    state=[State("trainer-playing", "data")],
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("trainer", "refreshCell"),
+    Output("cell-refresh", "data"),
+    Input("epoch-counter", "children"),
+    State("trainer-selected-layer", "data"),
     prevent_initial_call=True,
 )

@@ -1,0 +1,114 @@
+"""The trainer's Network card: the layer stack (add, insert, remove, select a layer), cell type, units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, callback, dcc, html
+
+from components import trainer_figures as figs
+from components.cards.trainer_common import card, notice, notice_outputs, reply, triggered
+from services import schemas
+from services import trainer as service
+from services.validation import InvalidInput
+
+INFO = (
+    "A stack of recurrent layers (16 units each unless you choose another width). A recurrent layer "
+    "reads the window one time step at a time and feeds its own output back to itself (the loop), so "
+    "it can remember what came before. A dense layer turns the last state into the prediction. Use "
+    "**+** to add a layer, hover a layer and click **×** to remove it, click it to open its cell view. "
+    "Keys: **+** adds a layer, **−** removes the last one."
+)
+
+
+def diagram(layers: int, cell: str, data: str, units: int = service.DEFAULT_UNITS) -> Any:
+    """The network diagram of ``layers`` layers of ``units`` units each."""
+    drawn = figs.network_diagram(layers, cell, data, max_layers=service.MAX_LAYERS)
+    stack = [drawn]
+    while stack:  # the figure module writes the default width on every layer: write the chosen one
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+        elif node is not None and not isinstance(node, str):
+            if "net-layer-units" in (getattr(node, "className", "") or "").split():
+                node.children = f"{units} units"
+            stack.append(getattr(node, "children", None))
+    return drawn
+
+
+def _units_control(settings: service.Settings) -> html.Div:
+    slider = dcc.Slider(
+        id="trainer-units",
+        min=service.MIN_UNITS,
+        max=service.MAX_UNITS,
+        step=4,
+        value=settings.units,
+        marks={v: str(v) for v in (service.MIN_UNITS, 16, 32, service.MAX_UNITS)},
+        allow_direct_input=False,
+        persistence=True,
+        persistence_type="session",
+    )
+    label = html.Label("Units per layer", htmlFor="trainer-units", className="fw-semibold small mb-0 me-2")
+    return html.Div([label, html.Div(slider, className="flex-grow-1")], className="trainer-units d-flex mt-2")
+
+
+def layout(settings: service.Settings) -> dbc.Card:
+    """The card, drawn for ``settings`` until the session's state arrives."""
+    cell = dbc.RadioItems(
+        id="cell-type",
+        options=[{"label": service.CELL_LABELS[c], "value": c} for c in service.CELL_TYPES],
+        value=settings.cell,
+        inline=True,
+        className="btn-group btn-group-sm trainer-cell-type",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-primary",
+        labelCheckedClassName="active",
+        persistence=True,
+        persistence_type="session",
+    )
+    body = [
+        html.Div(
+            html.Div(
+                diagram(settings.layers, settings.cell, settings.data, settings.units), id="network-diagram"
+            ),
+            id="trainer-network-wrap",
+            className="trainer-network-wrap",
+        ),
+        html.Div(
+            [
+                dbc.Button(
+                    [html.I(className="bi bi-plus-lg me-1"), "Add layer"],
+                    id="add-layer",
+                    color="primary",
+                    outline=True,
+                    size="sm",
+                    title="Add a layer (+); remove the last one with −",
+                ),
+                html.Span(id="trainer-layer-count", className="text-muted small ms-2"),
+            ],
+            className="d-flex align-items-center mt-2",
+        ),
+        _units_control(settings),
+    ]
+    return card("Network", "trainer-info-network", INFO, body, extra=cell)
+
+
+SELECT_OUT = {"selected": Output("trainer-selected-layer", "data"), **notice_outputs()}
+
+
+@callback(
+    output=SELECT_OUT,
+    inputs={"clicks": Input({"type": "trainer-layer", "index": ALL}, "n_clicks")},
+    prevent_initial_call=True,
+)
+def select_layer(clicks: Any) -> dict[str, Any]:
+    """Clicking a layer selects it (0-based index) for the cell view."""
+    trigger, value = triggered()
+    try:
+        v = schemas.TRAINER_SELECT.check(clicks=clicks, trigger=trigger, value=value)
+    except InvalidInput as error:
+        return reply(SELECT_OUT, **notice(str(error)))
+    if not isinstance(v["trigger"], dict) or not v["value"]:
+        return reply(SELECT_OUT)  # a freshly drawn diagram, not a click
+    return reply(SELECT_OUT, selected=v["trigger"]["index"])

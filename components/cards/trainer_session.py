@@ -1,0 +1,230 @@
+"""The trainer's session: the page's stores and notice, and the server actions that change the model.
+
+Nothing from the browser is trusted: every callback checks its inputs against
+its schema in :mod:`services.schemas` first, and any problem (a value out of
+bounds, a malformed or foreign tab id, an unavailable session store, a
+diverged epoch, demo mode) becomes a message in the ``trainer-notice`` alert.
+Each tab's state lives in the session store under ``identity.tab_key(tab)``,
+bound to the browser's signed session cookie; what an action does to it is
+:meth:`services.trainer.TrainerService.handle`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, dcc
+
+from components import trainer_figures as figs
+from components.cards.trainer_common import EXPIRED, notice, notice_outputs, reply, service, triggered
+from components.cards.trainer_network_card import diagram
+from services import schemas
+from services import trainer as trainer_service
+from services.validation import InvalidInput
+
+
+def layout(view: str) -> list[Any]:
+    """The stores of one page view (``view``: a fresh id, so its Step clicks count from 0) and the notice."""
+    return [
+        dcc.Store(id="trainer-session", storage_type="session"),
+        dcc.Store(id="trainer-view", data=view),
+        dcc.Store(id="trainer-result"),
+        dcc.Store(id="trainer-request", data=0),
+        dcc.Store(id="trainer-anim", data={"done": True}),
+        dcc.Store(id="trainer-playing", data=False),
+        dcc.Store(id="trainer-selected-layer", data=None),
+        dcc.Store(id="cell-refresh"),  # the epoch to show again in an open cell view
+        dcc.Interval(id="trainer-clock", interval=80, disabled=True),
+    ]
+
+
+def notice_alert() -> dbc.Alert:
+    """The page's one alert for notices and refused values."""
+    return dbc.Alert(id="trainer-notice", is_open=False, color="info", dismissable=True, duration=6000)
+
+
+def paused() -> dict[str, Any]:
+    """The play controls back to "Play" (demo mode, a diverged epoch, an error during play)."""
+    return {"playing": False, "clock_off": True, "play_icon": "bi bi-play-fill", "play_label": "Play"}
+
+
+# ---------------------------------------------------------------- the session of a tab
+
+INIT_OUT = {"tab": Output("trainer-session", "data"), **notice_outputs()}
+
+
+@callback(
+    output=INIT_OUT,
+    inputs={"_page": Input("trainer-result", "id")},
+    state={"tab": State("trainer-session", "data")},
+    prevent_initial_call="initial_duplicate",
+)
+def init_session(_page: str, tab: Any) -> dict[str, Any]:
+    """Give this browser tab its id (kept in sessionStorage), issued here and bound to the cookie.
+
+    A stored id is kept when this browser's session knows it; a malformed, expired or
+    foreign one is replaced by a fresh id.
+    """
+    try:
+        tab = schemas.TRAINER_SESSION.check(tab=tab)["tab"]
+    except InvalidInput:
+        tab = None
+    try:
+        return reply(INIT_OUT, tab=service().open_tab(tab))
+    except trainer_service.USER_ERRORS as error:
+        return reply(INIT_OUT, tab=tab or secrets.token_hex(16), **notice(str(error)))
+
+
+# ---------------------------------------------------------------- what the server shows
+
+
+def result_payload(state: trainer_service.TrainerState, animate: bool) -> dict[str, Any]:
+    """What the browser needs to show (and animate) a state: small, JSON-able."""
+    figure = figs.prediction_figure(state.test, state.settings.data, state.epoch)
+    return {
+        "epoch": state.epoch,
+        "figure": figure,
+        "animate": animate,
+        "text": state.is_text,
+        "stamp": time.time(),
+    }
+
+
+def views(
+    state: trainer_service.TrainerState, message: str, animate: bool, color: str = "info"
+) -> dict[str, Any]:
+    """The outputs that show ``state`` (diagram, result, loss, epoch, layer count) and ``message``."""
+    s = state.settings
+    return {
+        "diagram": diagram(s.layers, s.cell, s.data, s.units),
+        "result": result_payload(state, animate),
+        "loss": figs.loss_figure(state.train_loss, state.val_loss, text=state.is_text),
+        "epoch": str(state.epoch),
+        "layers": trainer_service.units_label(s.layers, s.units, s.cell),
+        **notice(message, color),
+    }
+
+
+PAUSE_OUT = {
+    "playing": Output("trainer-playing", "data", allow_duplicate=True),
+    "clock_off": Output("trainer-clock", "disabled", allow_duplicate=True),
+    "play_icon": Output("trainer-play-icon", "className", allow_duplicate=True),
+    "play_label": Output("trainer-play-label", "children", allow_duplicate=True),
+}
+VIEW_OUT = {
+    "diagram": Output("network-diagram", "children", allow_duplicate=True),
+    "result": Output("trainer-result", "data", allow_duplicate=True),
+    "loss": Output("loss-graph", "figure", allow_duplicate=True),
+    "epoch": Output("epoch-counter", "children", allow_duplicate=True),
+    "layers": Output("trainer-layer-count", "children", allow_duplicate=True),
+    "selected": Output("trainer-selected-layer", "data", allow_duplicate=True),
+}
+UPDATE_OUT = {**VIEW_OUT, **notice_outputs(), **PAUSE_OUT}
+EXAMPLE_OUT = {
+    **VIEW_OUT,
+    **notice_outputs(),
+    "lr_log": Output("learning-rate", "value"),
+    "batch": Output("batch-size", "value"),
+    "noise": Output("noise", "value"),
+    "data": Output("trainer-input-select", "value"),
+    "cell": Output("cell-type", "value"),
+    "units": Output("trainer-units", "value"),
+    "example": Output("trainer-example", "value"),
+}
+
+
+@callback(
+    output=UPDATE_OUT,
+    inputs={
+        "tab": Input("trainer-session", "data"),
+        "data": Input("trainer-input-select", "value"),
+        "cell": Input("cell-type", "value"),
+        "units": Input("trainer-units", "value"),
+        "add": Input("add-layer", "n_clicks"),
+        "inserts": Input({"type": "trainer-insert-layer", "index": ALL}, "n_clicks"),
+        "removes": Input({"type": "trainer-remove-layer", "index": ALL}, "n_clicks"),
+        "reset": Input("reset-button", "n_clicks"),
+        "step": Input("step-button", "n_clicks"),
+        "request": Input("trainer-request", "data"),
+    },
+    state={
+        "view": State("trainer-view", "data"),
+        "lr_log": State("learning-rate", "value"),
+        "batch": State("batch-size", "value"),
+        "noise": State("noise", "value"),
+        "fast": State("trainer-fast", "value"),
+    },
+    prevent_initial_call=True,
+)
+def update_trainer(**values: Any) -> dict[str, Any]:
+    """Every server-side action of the page: load, settings, layers, units, reset, step, play tick."""
+    trigger, value = triggered()
+    playing = trigger == "trainer-request"
+    stop = paused() if playing else {}
+    try:
+        v = schemas.TRAINER_UPDATE.check(trigger=trigger, value=value, **values)
+    except InvalidInput as error:
+        return reply(UPDATE_OUT, **notice(str(error)), **stop)
+    if v["tab"] is None or (isinstance(trigger, dict) and not v["value"]) or (playing and not v["request"]):
+        return reply(UPDATE_OUT)  # no id yet (its Step clicks are trained once it has one), or no real click
+    try:
+        trainer = service()
+        key = trainer.key_of(v["tab"])
+        if key is None:
+            return reply(UPDATE_OUT, **notice(EXPIRED), **stop)
+        outcome = trainer.handle(
+            v["trigger"],
+            key,
+            v["data"],
+            v["cell"],
+            v["lr_log"],
+            v["batch"],
+            v["noise"],
+            v["fast"],
+            units=v["units"],
+            clicks=v["step"],
+            view=v["view"],
+        )
+    except trainer_service.USER_ERRORS as error:
+        return reply(UPDATE_OUT, **notice(str(error)), **stop)
+    state, message, animate = outcome
+    shown = views(state, message, animate, "warning" if outcome.halt else "info")
+    if trigger in ("step-button", "trainer-request") and not outcome.rebuilt:
+        shown.pop("diagram")  # the network did not change: keep the DOM (and any hover) as it is
+    if outcome.rebuilt or trigger in trainer_service.CHANGES or isinstance(trigger, dict):
+        shown["selected"] = None  # the selected layer may be gone: close the cell view
+    return reply(UPDATE_OUT, **shown, **(paused() if outcome.halt else {}))
+
+
+@callback(
+    output=EXAMPLE_OUT,
+    inputs={"name": Input("trainer-example", "value"), "tab": Input("trainer-session", "data")},
+    prevent_initial_call=True,
+)
+def load_example(name: Any, tab: Any) -> dict[str, Any]:
+    """Load a pretrained example model into this session and show it (a pick made before the
+    page has its session id is loaded as soon as it has one)."""
+    try:
+        v = schemas.TRAINER_EXAMPLE.check(name=name, tab=tab)
+        if not v["name"] or not v["tab"]:
+            return reply(EXAMPLE_OUT)
+        trainer = service()
+        state = trainer.load_example(trainer.tab_key(v["tab"]), v["name"])
+    except trainer_service.USER_ERRORS as error:
+        return reply(EXAMPLE_OUT, **notice(str(error)), example=None)
+    s = state.settings
+    return reply(
+        EXAMPLE_OUT,
+        **views(state, state.notice, animate=False),
+        selected=None,
+        lr_log=trainer_service.lr_to_slider(s.learning_rate),
+        batch=s.batch_size,
+        noise=s.noise,
+        data=s.data,
+        cell=s.cell,
+        units=s.units,
+        example=None,
+    )

@@ -1,0 +1,145 @@
+"""One preparation's stages (:mod:`model.prepare`): timing, progress, cache hits, locks, scratch files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+
+from model import arrays, cache, projection, storage
+from model.artifacts import Analysis
+from model.progress import Stages
+
+DEMO_MESSAGE = (
+    "The cache is read-only (demo mode): this analysis is not prepared there and cannot be computed. "
+    "Prepare it on a writable cache, or unset RNNX_DEMO_MODE."
+)
+
+
+class PrepareError(RuntimeError):
+    """Preparation failed; the message is meant for the user."""
+
+
+class Run:
+    """One preparation: timed stages with progress, and whether each was a cache hit.
+
+    Use as a context manager: it owns the scratch folder (float32 states for the
+    projection of this run), deleted when the run ends, however it ends.
+    """
+
+    def __init__(
+        self,
+        on_progress: Callable[[float, str], None] | None,
+        bars: bool,
+        weights: dict[str, float],
+        force: bool = False,
+    ) -> None:
+        self.stages = Stages(weights, on_progress, bars)
+        self.seconds: dict[str, float] = {}
+        self.hits: list[bool] = []
+        self.force = force  # recompute states and projection even when cached (after --retrain)
+        self.extra: dict = {}
+        self.scratch: arrays.Writer | None = None
+        self._exit = ExitStack()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._exit.close()
+
+    def timed(self, name: str, label: str, total: int, work: Callable):
+        start = time.perf_counter()
+        with self.stages.stage(name, label, total) as update:
+            result = work(update)
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        return result
+
+    def states(
+        self,
+        keys: dict[str, str],
+        n: int,
+        extract: Callable[[Callable, arrays.Writer | None], None],
+        prefix_of: dict[str, str] | None = None,
+    ) -> None:
+        """Hidden states and the analysis, extracted unless both are stored.
+
+        ``extract(update, scratch)`` writes them; ``prefix_of``: the keys of a larger prepared
+        set of the same classifier whose first ``n`` sequences are copied instead of extracting.
+        """
+
+        def ready() -> bool:
+            return not self.force and arrays.contains(keys["states"]) and arrays.contains(keys["analysis"])
+
+        def work(update) -> None:
+            if ready():
+                self.hits.append(True)
+                return
+            _writable(keys["analysis"])
+            # One extraction at a time per analysis: a second preparation (the warm-up and a
+            # visitor's) waits for the first and then reads its result.
+            with cache.computing_lock(keys["analysis"]):
+                if ready():
+                    self.hits.append(True)
+                    return
+                self.hits.append(False)
+                if not self.force and prefix_of and storage.copy_prefix(prefix_of, keys, n):
+                    self.extra["copied_from_larger_set"] = True
+                    return
+                self.scratch = self._exit.enter_context(storage.scratch_for(keys["states"]))
+                extract(update, self.scratch)
+
+        self.timed("extract", "Extracting hidden states", n, work)
+
+    def project(self, keys: dict[str, str], method: str, seed: int) -> None:
+        """The projection of every stored state (and its projector), unless stored."""
+
+        def ready() -> bool:
+            return (
+                not self.force and arrays.contains(keys["projection"]) and cache.contains(keys["projector"])
+            )
+
+        def compute(update) -> None:
+            hidden = storage.scratch_hidden(self.scratch)
+            if hidden is None:
+                hidden = storage.load_states(keys["states"])["hidden"]
+            points, projector = projection.fit(hidden, method, seed=seed, on_progress=update)
+            cache.put(keys["projector"], projector)
+            meta = {"method": method, "params": projector.params, "seed": seed}
+            storage.save_projection(keys["projection"], points, meta, replace=self.force)
+
+        def work(update) -> bool:
+            if ready():
+                return True
+            _writable(keys["projection"])
+            with cache.computing_lock(keys["projection"]):
+                if ready():
+                    return True
+                compute(update)
+                return False
+
+        hit = self.timed("project", f"Projecting with {projection.LABELS[method]}", 1, work)
+        self.hits.append(hit)
+
+    def summary(self, analysis: Analysis, method: str, accuracy: float, dataset: str, profile: str) -> dict:
+        self.seconds["total"] = round(sum(self.seconds.values()), 3)
+        return {
+            "dataset": dataset,
+            "dataset_id": analysis.dataset,
+            "classes": analysis.class_names,
+            "test_accuracy": round(accuracy, 4),
+            "n_sequences": analysis.n_sequences,
+            "n_hidden_states": analysis.n_states,
+            "projection": method,
+            "seconds": self.seconds,
+            "cached": all(self.hits),
+            "cell_type": analysis.summary.get("cell_type"),
+            "units": analysis.summary.get("units"),
+            "profile": profile,
+            **self.extra,
+        }
+
+
+def _writable(key: str) -> None:
+    if isinstance(cache.store_for(key), cache.ReadOnlyCache):
+        raise PrepareError(DEMO_MESSAGE)

@@ -1,0 +1,191 @@
+"""Hidden units as in LSTMVis: which units stay on across a span, and where else in the data they do.
+
+``states`` is an ``(n_states, units)`` array of hidden (or cell) states stored flat like every
+per-state array of :class:`~model.artifacts.Analysis`: sequence ``k`` owns rows
+``offsets[k]:offsets[k + 1]``. A unit is **on** at a step when its value is above the threshold
+(strictly). Spans are inclusive step ranges ``[start, end]`` inside one sequence.
+
+The match search looks at every maximal run of consecutive steps (never crossing a sequence
+boundary) in which *all* selected units are on, and scores it by how well it matches the query:
+
+    score = |U| / |O| · min(ℓ, L) / max(ℓ, L)
+
+where ``U`` is the selected units, ``O ⊇ U`` the units on at every step of the run, ``ℓ`` the
+run's length and ``L`` the query span's length: 1 for a run of the query's length in which no
+other unit stays on. Pure numpy, no Dash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SORTS = ("index", "activation", "selected")
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The runs found by :func:`find_matches`, best first (at most ``limit`` of them)."""
+
+    seq: np.ndarray  # (m,) sequence of each run
+    start: np.ndarray  # (m,) first step of the run within its sequence
+    end: np.ndarray  # (m,) last step (inclusive)
+    score: np.ndarray  # (m,) match score in (0, 1]
+    extra: np.ndarray  # (m,) units on throughout the run that are not selected
+    total: int  # runs found before the limit
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+
+def empty_matches() -> Matches:
+    """No run at all."""
+    none = np.zeros(0, dtype=np.int64)
+    return Matches(none, none, none, np.zeros(0), none, 0)
+
+
+def above(values: np.ndarray, threshold: float) -> np.ndarray:
+    """``values > threshold`` elementwise. Stored float16 states are compared as their bit patterns,
+    which order like the numbers for a threshold >= 0 (several times faster than float16 arithmetic).
+    """
+    values = np.asarray(values)
+    if values.dtype == np.float16 and threshold >= 0:
+        return values.view(np.int16) > np.float16(threshold).view(np.int16)
+    return values > threshold
+
+
+def sequence_matrix(states: np.ndarray, offsets: np.ndarray, k: int) -> np.ndarray:
+    """(steps, units) states of sequence ``k``."""
+    return np.asarray(states[int(offsets[k]) : int(offsets[k + 1])])
+
+
+def on_units(matrix: np.ndarray, start: int, end: int, threshold: float) -> np.ndarray:
+    """Indices of the units above ``threshold`` at every step ``start..end`` of ``matrix`` (steps, units)."""
+    if not 0 <= start <= end < len(matrix):
+        raise ValueError(f"span {start}..{end} outside 0..{len(matrix) - 1}")
+    return np.flatnonzero(above(matrix[start : end + 1], threshold).all(axis=0))
+
+
+def unit_order(
+    matrix: np.ndarray, sort: str, span: tuple[int, int] | None = None, selected: np.ndarray | None = None
+) -> np.ndarray:
+    """Units in display order.
+
+    ``index``: by number; ``activation``: by mean value over the sequence, highest first;
+    ``selected``: the ``selected`` units first, then by mean value over ``span``, highest first.
+    """
+    n_units = matrix.shape[1]
+    if sort == "index" or len(matrix) == 0:
+        return np.arange(n_units)
+    if sort == "activation":
+        return np.argsort(-matrix.mean(axis=0), kind="stable")
+    if sort != "selected":
+        raise ValueError(f"unknown sort {sort!r}")
+    lo, hi = span if span is not None else (0, len(matrix) - 1)
+    mean = matrix[lo : hi + 1].mean(axis=0)
+    chosen = np.zeros(n_units, dtype=bool)
+    if selected is not None:
+        chosen[np.asarray(selected, dtype=np.int64)] = True
+    return np.lexsort((-mean, ~chosen))
+
+
+def _abs_sample(states: np.ndarray, sample: int = 200_000) -> np.ndarray:
+    """|value| of the states, a regular subsample of at most about ``sample`` (plenty for a slider)."""
+    states = np.asarray(states)
+    if states.ndim == 2 and states.size > sample:  # every k-th row, before any copy
+        states = states[:: max(1, states.size // sample)]
+    return np.abs(np.asarray(states, dtype=np.float32).ravel())
+
+
+def value_scale(states: np.ndarray, quantile: float = 99.9) -> float:
+    """A round upper bound for thresholds: the ``quantile`` of |value|, up to the next 0.1 (at least 0.1)."""
+    flat = _abs_sample(states)
+    if flat.size == 0:
+        return 1.0
+    q = float(np.percentile(flat, quantile))
+    return max(float(np.ceil(q * 10 - 1e-9) / 10), 0.1) if np.isfinite(q) else 1.0
+
+
+def typical_threshold(states: np.ndarray, quantile: float = 85.0) -> float:
+    """A first threshold: the ``quantile`` of |value| (to 0.01), so a few units are on over a short span."""
+    flat = _abs_sample(states)
+    scale = value_scale(states)
+    q = float(np.percentile(flat, quantile)) if flat.size else scale / 2
+    return float(min(max(round(q, 2), 0.01), scale)) if np.isfinite(q) else round(scale / 2, 2)
+
+
+def _runs(mask: np.ndarray, starts_of_sequences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) flat rows of the maximal runs of True in ``mask`` that do not cross a sequence start."""
+    n = len(mask)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    boundary = np.zeros(n, dtype=bool)
+    boundary[starts_of_sequences[starts_of_sequences < n]] = True
+    prev = np.concatenate([[False], mask[:-1]])
+    begins = mask & (~prev | boundary)
+    nxt = np.concatenate([mask[1:], [False]])
+    next_boundary = np.concatenate([boundary[1:], [True]])
+    ends = mask & (~nxt | next_boundary)
+    return np.flatnonzero(begins), np.flatnonzero(ends)
+
+
+def _count_always_on(on: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Per segment of rows (``cuts``: where each begins), the number of columns True in all its rows.
+
+    The rows are packed into 64-bit words first, so the reduction touches units / 64 words per row.
+    """
+    packed = np.packbits(on, axis=1)
+    width = -(-packed.shape[1] // 8) * 8
+    if width != packed.shape[1]:
+        packed = np.pad(packed, ((0, 0), (0, width - packed.shape[1])))
+    words = np.ascontiguousarray(packed).view(np.uint64)
+    return np.bitwise_count(np.bitwise_and.reduceat(words, cuts, axis=0)).sum(axis=1).astype(np.int64)
+
+
+def find_matches(
+    states: np.ndarray,
+    offsets: np.ndarray,
+    units: np.ndarray,
+    threshold: float,
+    span_length: int,
+    exclude: tuple[int, int, int] | None = None,
+    limit: int = 25,
+) -> Matches:
+    """Runs in the whole dataset where every unit of ``units`` stays above ``threshold``, best first.
+
+    ``exclude`` = (sequence, start, end): runs of that sequence overlapping it are left out (the query).
+    Ties are broken by sequence, then step.
+    """
+    units = np.asarray(units, dtype=np.int64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    if len(units) == 0 or len(states) == 0 or span_length < 1:
+        return empty_matches()
+    mask = above(states[:, units], threshold).all(axis=1)
+    first, last = _runs(mask, offsets[:-1])
+    if len(first) == 0:
+        return empty_matches()
+    # How many units are on throughout each run: the runs partition the rows where ``mask`` holds,
+    # so one AND reduction over those rows, cut where each run begins, gives every run's set.
+    rows = np.flatnonzero(mask)
+    n_on = _count_always_on(above(states[rows], threshold), np.searchsorted(rows, first))
+    seq = np.searchsorted(offsets, first, side="right") - 1
+    start = first - offsets[seq]
+    end = last - offsets[seq]
+    if exclude is not None:
+        k, lo, hi = exclude
+        keep = ~((seq == k) & (start <= hi) & (end >= lo))
+        seq, start, end, n_on = seq[keep], start[keep], end[keep], n_on[keep]
+        if len(seq) == 0:
+            return empty_matches()
+    length = end - start + 1
+    score = len(units) / n_on * np.minimum(length, span_length) / np.maximum(length, span_length)
+    order = np.lexsort((start, seq, -score))[:limit]
+    return Matches(
+        seq=seq[order],
+        start=start[order],
+        end=end[order],
+        score=score[order],
+        extra=(n_on - len(units))[order],
+        total=len(score),
+    )
