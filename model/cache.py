@@ -127,7 +127,7 @@ def _read_only_in_process(directory: str, _pid: int) -> ReadOnlyCache:
 
 def read_only() -> bool:
     """True in demo mode (``RNNX_DEMO_MODE``), where nothing new is written to the results cache."""
-    return os.environ.get("RNNX_DEMO_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return config.env_flag("RNNX_DEMO_MODE")
 
 
 def _writable(path: Path) -> bool:
@@ -143,7 +143,7 @@ def state_dir() -> Path:
 
     When the cache is a read-only volume (demo), a folder in the temp directory is used instead.
     """
-    named = os.environ.get("RNNX_STATE_DIR", "").strip()
+    named = config.env_text("RNNX_STATE_DIR")
     path = Path(named).expanduser() if named else config.cache_dir() / "state"
     if _writable(path):
         return path
@@ -153,11 +153,7 @@ def state_dir() -> Path:
 
 
 def _limit(name: str, default: float, unit: int) -> int:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        value = default
-    return max(int(value * unit), 1)
+    return max(int(config.env_number(name, default) * unit), 1)
 
 
 def get_cache() -> diskcache.Cache | ReadOnlyCache:

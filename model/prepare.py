@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import arrays, byo, cache, projection, storage, textmodels
+from model import arrays, byo, cache, config, projection, storage, textmodels
 from model.artifacts import Analysis
 from model.prepare_run import PrepareError, Run
 from model.progress import parse_line
@@ -57,7 +57,7 @@ TRAIN_LABELS = {
 
 def profile() -> str:
     """``RNNX_PROFILE``: ``full`` (the paper's settings, default) or ``quick`` (tiny, for tests and demos)."""
-    return "quick" if os.environ.get("RNNX_PROFILE", "full").lower() == "quick" else "full"
+    return config.profile()
 
 
 def split_variant(dataset: str) -> tuple[str, str | None]:

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from model import byo, cache, prepare, textmodels
+from model import byo, cache, config, prepare, textmodels
 from model.progress import Stages, line_reporter
 
 
@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace) -> dict:
 
 
 def _debug() -> bool:
-    return os.environ.get("RNNX_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    return config.env_flag("RNNX_DEBUG")
 
 
 def main(argv: list[str] | None = None) -> int:

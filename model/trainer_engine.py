@@ -10,7 +10,6 @@ session data between requests, and no lock is shared between sessions.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from model import signals
+from model import config, signals
 
 UNITS = 16  # units per recurrent layer unless the learner picks another width
 
@@ -172,10 +171,7 @@ class _EnginePool:
 
 
 def _max_idle_engines() -> int:
-    try:
-        return max(int(os.environ.get("RNNX_TRAINER_ENGINES", "8")), 1)
-    except ValueError:
-        return 8
+    return max(int(config.env_number("RNNX_TRAINER_ENGINES", 8)), 1)
 
 
 _POOL = _EnginePool(_max_idle_engines())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from model import cache
+from model import cache, config
 from model import neighbors as core
 from model.artifacts import Analysis
 from services import analysis as analysis_service
@@ -88,10 +87,7 @@ class NeighborList:
 
 def exact_max() -> int:
     """The most states answered by the exact scan (``RNNX_NEIGHBORS_EXACT_MAX``)."""
-    try:
-        return max(int(os.environ.get("RNNX_NEIGHBORS_EXACT_MAX", core.EXACT_MAX_STATES)), 1)
-    except ValueError:
-        return core.EXACT_MAX_STATES
+    return max(int(config.env_number("RNNX_NEIGHBORS_EXACT_MAX", core.EXACT_MAX_STATES)), 1)
 
 
 def _fingerprint(hidden: np.ndarray) -> str:

@@ -30,8 +30,8 @@ INFO = {
     "below: what the model predicted for them, in the predicted class's colour. The confusion matrix "
     "counts sequences by actual (row) and predicted (column) class; click a cell to list those sequences.",
     "whatif": "Type or paste any text: after a short pause it runs through the classifier and its path is "
-    "drawn on the projection as a **dashed line with open diamonds** (it is *out of sample*: PCA and UMAP place "
-    "it with the fitted reducer, t-SNE by its nearest analysed states). Edit a word and watch the path move. "
+    "drawn on the projection as a **dashed line with open diamonds** (it is *out of sample*: PCA places "
+    "it with the fitted reducer, UMAP and t-SNE by its nearest fitted states). Edit a word and watch the path move. "
     "**Pin** keeps a path to compare with the next edit and with the selected sequence.",
     "compare": "**Checkpoints**: the same text under the classifier's weights after each training epoch, all "
     "placed in the final model's projection (same axes), so you see the hidden-state space organise itself. "
