@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Output, html
 
 HIDDEN = {"display": "none"}
 
@@ -11,6 +11,19 @@ HIDDEN = {"display": "none"}
 def shown(min_width: int) -> dict:
     """The wrapper's style while its job runs (a ``running=`` value of the background callback)."""
     return {"display": "block", "minWidth": min_width}
+
+
+def job(button_id: str, bar_id: str, min_width: int) -> dict:
+    """The ``background=True`` callback options of a job started by ``button_id`` that reports to the
+    bar ``bar_id`` (see :func:`progress_bar`): the button is disabled and the bar shown while it runs."""
+    return {
+        "background": True,
+        "running": [
+            (Output(button_id, "disabled"), True, False),
+            (Output(f"{bar_id}-wrap", "style"), shown(min_width), HIDDEN),
+        ],
+        "progress": [Output(bar_id, "value"), Output(bar_id, "label")],
+    }
 
 
 def progress_bar(bar_id: str, min_width: int) -> html.Div:

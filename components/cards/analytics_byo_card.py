@@ -281,12 +281,7 @@ def prepare_args(text_column, label_column, class_names: str | None, layer) -> l
         layer=State("analytics-layer", "value"),
         method=State("analytics-projection-method", "value"),
     ),
-    background=True,
-    running=[
-        (Output("analytics-byo-run", "disabled"), True, False),
-        (Output("analytics-byo-progress-wrap", "style"), progress.shown(300), progress.HIDDEN),
-    ],
-    progress=[Output("analytics-byo-progress", "value"), Output("analytics-byo-progress", "label")],
+    **progress.job("analytics-byo-run", "analytics-byo-progress", 300),
     prevent_initial_call=True,
 )
 @validated(schemas.ANALYSE_UPLOAD, _byo_refuse)

@@ -84,16 +84,7 @@ def starts_by_itself(dataset: str, method: str) -> bool:
     Input("analytics-autoprep", "data"),
     State("analytics-dataset", "value"),
     State("analytics-projection-method", "value"),
-    background=True,
-    running=[
-        (Output("analytics-prepare", "disabled"), True, False),
-        (
-            Output("analytics-progress-wrap", "style"),
-            progress.shown(280),
-            progress.HIDDEN,
-        ),
-    ],
-    progress=[Output("analytics-progress", "value"), Output("analytics-progress", "label")],
+    **progress.job("analytics-prepare", "analytics-progress", 280),
     prevent_initial_call=True,
 )
 @validated(schemas.PREPARE, refuse)

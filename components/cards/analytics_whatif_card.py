@@ -229,16 +229,7 @@ def _cells(dataset: str, analysis) -> tuple[str, str]:
     Input("analytics-compare-cells", "n_clicks"),
     State("analytics-dataset", "value"),
     State("analytics-projection-method", "value"),
-    background=True,
-    running=[
-        (Output("analytics-compare-cells", "disabled"), True, False),
-        (
-            Output("analytics-cells-progress-wrap", "style"),
-            progress.shown(260),
-            progress.HIDDEN,
-        ),
-    ],
-    progress=[Output("analytics-cells-progress", "value"), Output("analytics-cells-progress", "label")],
+    **progress.job("analytics-compare-cells", "analytics-cells-progress", 260),
     prevent_initial_call=True,
 )
 @validated(schemas.OTHER_CELL, refuse)
