@@ -24,7 +24,7 @@ from flask import Flask, jsonify
 
 from model import cache, config
 from services import identity, registry
-from serving import auth, health, settings, warmup
+from serving import auth, health, readiness, settings, warmup
 
 config.quiet_tensorflow()
 log = logging.getLogger("rnnx.app")
@@ -118,7 +118,7 @@ def _navbar() -> dbc.Navbar:
 def _health(background: str):
     """The ``/healthz`` view (liveness): JSON with status and what this process serves, no I/O.
 
-    Readiness, with every dependency checked, is ``/readyz`` (``serving.health.readyz``).
+    Readiness, with every dependency checked, is ``/readyz`` (``serving.readiness.readyz``).
     """
 
     def healthz():
@@ -182,7 +182,7 @@ def create_app(celery: Celery, services: registry.Services | None = None) -> das
     )
     background = "celery" if isinstance(manager, CeleryManager) else "diskcache"
     routes_prefix = app.config.routes_pathname_prefix
-    for name, view in (("healthz", _health(background)), ("readyz", health.readyz)):
+    for name, view in (("healthz", _health(background)), ("readyz", readiness.readyz)):
         server.add_url_rule(f"/{name}", name, view)
         if routes_prefix != "/":
             server.add_url_rule(f"{routes_prefix}{name}", f"{name}_prefixed", view)
