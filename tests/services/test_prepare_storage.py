@@ -15,6 +15,9 @@ from model import arrays, prepare, projection, storage
 from tests.support.byo_models import gru_vectorizer_model, sentiment_texts, write_csv
 from tests.support.servers import ROOT
 
+# Several real (quick-profile) preparations: minutes on two cores, so outside CI's default run.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def quick(test_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
