@@ -127,9 +127,14 @@ def clear_caches() -> None:
     memo.forget()
 
 
+def readable(dataset: str | None) -> bool:
+    """Whether this request may read ``dataset``: a built-in one, or an upload this session owns."""
+    return bool(dataset) and not (upload_datasets.is_upload(dataset) and not uploads.owns(dataset))
+
+
 def load(dataset: str | None, method: str | None) -> tuple[Analysis | None, float, np.ndarray | None]:
     """(analysis, largest jump, projection); None where not prepared yet or not this session's upload."""
-    if not dataset or (upload_datasets.is_upload(dataset) and not uploads.owns(dataset)):
+    if not readable(dataset):
         return None, 1.0, None
     try:
         analysis, dmax = load_analysis(dataset, None)
@@ -168,7 +173,7 @@ def text_view(dataset: str, method: str, text: str) -> tuple[Any, np.ndarray]:
 
 def states(dataset: str) -> dict | None:
     """``{"hidden", "cell"}`` per-state arrays of a prepared analysis (None if not prepared or not owned)."""
-    if upload_datasets.is_upload(dataset) and not uploads.owns(dataset):
+    if not readable(dataset):
         return None
     prepare = prepare_module()
     return prepare.load_states(dataset)
@@ -192,7 +197,7 @@ def run_preparation(dataset: str, method: str, on_progress, n_sequences: int | N
 
 def raw_projection(dataset: str, method: str) -> np.ndarray | None:
     """The projection in the reducer's own coordinates (for export), or None if not computed."""
-    if upload_datasets.is_upload(dataset) and not uploads.owns(dataset):
+    if not readable(dataset):
         return None
     prepare = prepare_module()
     return prepare.load_projection(dataset, method)

@@ -17,8 +17,7 @@ import numpy as np
 from model import units as core
 from model.artifacts import Analysis
 from services import analysis as analysis_service
-from services import datasets as upload_datasets
-from services import memo, registry, schemas, uploads
+from services import memo, registry, schemas
 from services.validation import Anything, Choice, Custom, InvalidInput, Number, Schema
 
 KINDS = ("hidden", "cell")
@@ -159,7 +158,7 @@ def clear_caches() -> None:
 
 def data(dataset: str | None) -> tuple[Analysis, UnitStates] | None:
     """(analysis, states) of a prepared dataset; None when not prepared or not this session's upload."""
-    if not dataset or (upload_datasets.is_upload(dataset) and not uploads.owns(dataset)):
+    if not analysis_service.readable(dataset):
         return None
     try:
         analysis, _dmax = analysis_service.load_analysis(dataset, None)
