@@ -35,11 +35,20 @@ class Neighbors:
     distances: np.ndarray  # (k,) float64, Euclidean
 
 
-def _as_states(data: np.ndarray) -> np.ndarray:
-    data = np.ascontiguousarray(data, dtype=np.float32)
+def _as_states(data: np.ndarray, keep_float16: bool = False) -> np.ndarray:
+    """The states as a 2-D float array; ``keep_float16`` leaves float16 (e.g. memory-mapped) states as
+    they are, so a scan converts one chunk at a time instead of holding a float32 copy."""
+    if keep_float16 and isinstance(data, np.ndarray) and data.dtype in (np.float16, np.float32):
+        pass
+    else:
+        data = np.ascontiguousarray(data, dtype=np.float32)
     if data.ndim != 2:
         raise ValueError(f"states must be a 2-D array, got shape {data.shape}")
     return data
+
+
+def _chunk(data: np.ndarray, start: int, stop: int) -> np.ndarray:
+    return np.asarray(data[start:stop], dtype=np.float32)
 
 
 def _exclude_bounds(exclude: slice | None, n: int) -> tuple[int, int]:
@@ -64,8 +73,13 @@ class ExactIndex:
     kind = "exact"
 
     def __init__(self, data: np.ndarray) -> None:
-        self.data = _as_states(data)
-        self.sq_norms = np.einsum("ij,ij->i", self.data, self.data)
+        # Memory-mapped float16 states stay on disk (shared by the OS page cache between workers):
+        # 2.4M x 100 states would be about 1 GB per process as a float32 copy.
+        self.data = _as_states(data, keep_float16=True)
+        self.sq_norms = np.empty(len(self.data), dtype=np.float32)
+        for start in range(0, len(self.data), CHUNK_ROWS):
+            part = _chunk(self.data, start, start + CHUNK_ROWS)
+            self.sq_norms[start : start + len(part)] = np.einsum("ij,ij->i", part, part)
 
     @property
     def n(self) -> int:
@@ -84,7 +98,7 @@ class ExactIndex:
         candidates, scores = [], []
         for start in range(0, self.n, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, self.n)
-            d2 = self.sq_norms[start:stop] - 2.0 * (self.data[start:stop] @ vector)
+            d2 = self.sq_norms[start:stop] - 2.0 * (_chunk(self.data, start, stop) @ vector)
             if lo < stop and hi > start:
                 d2[max(lo, start) - start : min(hi, stop) - start] = np.inf
             take = min(want, len(d2))

@@ -36,9 +36,23 @@ from model.artifacts import Analysis
 from model.prepare_run import PrepareError, Run
 from model.progress import parse_line
 
+# ``sizes``: the analysis sizes the page offers (the first is the default; "all" is the whole test
+# split of ``test_size`` sequences). A size other than the default is part of the id: ``imdb~5000``.
 DATASETS = {
-    "imdb": {"label": "IMDB reviews (positive / negative)", "sequences": 1000},
-    "reuters": {"label": "Reuters-21578, five topics", "sequences": 2300},
+    "imdb": {
+        "label": "IMDB reviews (positive / negative)",
+        "sequences": 1000,
+        "sizes": (1000, 5000, "all"),
+        "test_size": 25000,
+        "unit": "reviews",
+    },
+    "reuters": {
+        "label": "Reuters-21578, five topics",
+        "sequences": 2300,
+        "sizes": ("all",),
+        "test_size": 2300,
+        "unit": "newswires",
+    },
 }
 PROJECTIONS = projection.METHODS
 STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.25}
@@ -47,6 +61,7 @@ STAGE_WEIGHTS_LOADED = {"dataset": 0.15, "train": 0.05, "extract": 0.6, "project
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
 ALL_SEQUENCES = "all"
+SIZE_MARK = "~"  # "imdb~all": the whole test split of IMDB
 STORAGE_FORMAT = 1  # of the analysis, states and projection artefacts (model.storage)
 TRAIN_LABELS = {
     "cache": "Loading the classifier",
@@ -62,14 +77,25 @@ def profile() -> str:
 
 def split_variant(dataset: str) -> tuple[str, str | None]:
     """``"reuters@gru"`` → ``("reuters", "gru")``: a built-in dataset with another cell type."""
-    base, _, cell_type = dataset.partition("@")
+    name, _, _size = dataset.partition(SIZE_MARK)
+    base, _, cell_type = name.partition("@")
     return base, (cell_type or None)
 
 
+def requested_size(dataset: str) -> int | str | None:
+    """The analysis size written in the id (``imdb~5000`` → 5000, ``imdb~all`` → "all"), else None."""
+    _name, mark, size = dataset.partition(SIZE_MARK)
+    if not mark:
+        return None
+    return ALL_SEQUENCES if size == ALL_SEQUENCES else int(size)
+
+
 def variant_id(dataset: str, cell_type: str | None) -> str:
-    """The id of ``dataset`` trained with ``cell_type`` (the plain name for the default LSTM)."""
+    """The id of ``dataset`` trained with ``cell_type`` (the plain name for the default LSTM); keeps the size."""
     base, _ = split_variant(dataset)
-    return base if cell_type in (None, "", "lstm") else f"{base}@{cell_type}"
+    _name, mark, size = dataset.partition(SIZE_MARK)
+    name = base if cell_type in (None, "", "lstm") else f"{base}@{cell_type}"
+    return f"{name}{mark}{size}"
 
 
 def model_config(dataset: str) -> textmodels.ModelConfig:
@@ -81,7 +107,13 @@ def model_config(dataset: str) -> textmodels.ModelConfig:
 
 
 def default_sequences(dataset: str) -> int:
+    """How many test sequences ``dataset``'s id stands for (its size, else the dataset's default)."""
     base, _ = split_variant(dataset)
+    size = requested_size(dataset)
+    if size == ALL_SEQUENCES:
+        return DATASETS[base]["test_size"]
+    if size is not None:
+        return min(int(size), DATASETS[base]["test_size"])
     return QUICK_PROFILE["sequences"] if profile() == "quick" else DATASETS[base]["sequences"]
 
 
@@ -171,6 +203,7 @@ def prepare(
     base, cell_type = split_variant(dataset)
     if base not in DATASETS or cell_type not in (None, *textmodels.CELL_TYPES):
         raise PrepareError(f"Unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}.")
+    n_sequences = n_sequences or requested_size(dataset)
     projection.params_for(projection_method)
     config = model_config(dataset)
     plan = textmodels.classifier_plan(base, config, retrain)  # before a download: "trained"
@@ -330,6 +363,7 @@ def run_prepare_subprocess(
     source = upload_args or ["--dataset", base, *(["--cell-type", cell_type] if cell_type else [])]
     command = [sys.executable, "-m", "model.prepare", *source, "--projection", projection_method]
     command += ["--json", "--progress-lines"]
+    n_sequences = n_sequences or (None if upload_args else requested_size(dataset))
     if n_sequences:
         command += ["--sequences", str(n_sequences)]
     root = Path(__file__).resolve().parents[1]

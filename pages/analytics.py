@@ -42,8 +42,8 @@ dash.register_page(__name__, path="/analytics", title="RNN Explorer · Analytics
 
 def layout(**query: str) -> html.Div:
     """The page; ``dataset``, ``method``, ``seq``, ``jump`` and ``epchange`` come from the URL."""
-    datasets = analysis_service.catalogue()
-    dataset = query.get("dataset") if query.get("dataset") in datasets else next(iter(datasets))
+    listed = [choice["value"] for choice in analysis_service.dataset_choices()]
+    dataset = query.get("dataset") if query.get("dataset") in listed else listed[0]
     requested = query.get("dataset") or ""
     requested_upload = requested if upload_datasets.UPLOAD_ID.match(requested) else None
     method = query.get("method") if query.get("method") in analysis_service.methods() else "pca"
@@ -172,6 +172,10 @@ def layout(**query: str) -> html.Div:
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
             dcc.Store(id="analytics-faded", data=selection is not None),
             dcc.Store(id="analytics-filter", data={}),
+            # The last lasso or box on the projection: its outline only (the server finds the states inside).
+            dcc.Store(id="analytics-lasso"),
+            # The projection's current view range while zoomed (level-of-detail rendering of large sets).
+            dcc.Store(id="projection-view"),
             dcc.Store(id="analytics-prepared", data=0),
             # Set when a first visit to an unprepared default dataset starts its preparation.
             dcc.Store(id="analytics-autoprep"),

@@ -59,6 +59,16 @@ def catalogue() -> dict:
     return prepare_module().DATASETS
 
 
+def dataset_choices() -> list[dict]:
+    """The dataset list's built-in entries: every dataset at every size it offers."""
+    return upload_datasets.choices(catalogue())
+
+
+def dataset_label(dataset: str) -> str:
+    """How a built-in dataset id reads in the dataset list (the id itself when unknown)."""
+    return upload_datasets.label_of(dataset, catalogue())
+
+
 def methods() -> tuple[str, ...]:
     """The projection methods the pipeline offers."""
     return tuple(prepare_module().PROJECTIONS)

@@ -19,7 +19,11 @@ LAYER_INDEX = Number("Layer", 0, 6, integer=True)
 UNITS = Number("Units per layer", 4, 64, integer=True, default=16)
 THRESHOLD = Number("Threshold", 0.0, 1.0)
 PROJECTION = Choice("Projection", ("pca", "umap", "tsne"), default="pca")
-DATASET = Text("Dataset", max_len=80, pattern=r"[a-z][a-z0-9_-]*(@[a-z_]+)?|upload-[0-9a-f]{8,64}")
+DATASET = Text(
+    "Dataset",
+    max_len=80,
+    pattern=r"[a-z][a-z0-9_-]*(@[a-z_]+)?(~(all|[1-9][0-9]{0,6}))?|upload-[0-9a-f]{8,64}",
+)
 SEQUENCE = Number("Sequence", 0, 10_000_000, integer=True)
 STEP = Number("Step", 0, 100_000, integer=True)
 LABEL_RULES = ListOf("Word labels", Choice("Word label", ("jump", "ep", "flip", "before")), max_items=4)

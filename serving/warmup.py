@@ -40,8 +40,13 @@ log = logging.getLogger("rnnx.warmup")
 
 
 def commands(datasets: Sequence[str]) -> list[list[str]]:
-    """One ``model.prepare`` command line per dataset."""
-    return [[sys.executable, "-m", "model.prepare", "--dataset", name, "--json"] for name in datasets]
+    """One ``model.prepare`` command line per dataset id (``imdb~all``: ``--sequences all``)."""
+    lines = []
+    for name in datasets:
+        base, mark, size = name.partition("~")
+        sizes = ["--sequences", size] if mark else []
+        lines.append([sys.executable, "-m", "model.prepare", "--dataset", base, *sizes, "--json"])
+    return lines
 
 
 def start(datasets: Sequence[str], follow_parent: bool = True) -> subprocess.Popen | None:

@@ -58,7 +58,7 @@ def _decode_upload(contents: str, what: str) -> bytes:
 
 def dataset_options(owned: list[dict]) -> list[dict]:
     """The built-in datasets and this session's prepared uploads."""
-    options = [{"label": v.get("label", k), "value": k} for k, v in analysis_service.catalogue().items()]
+    options = analysis_service.dataset_choices()
     return options + [{"label": f"Yours: {item['label']}", "value": item["id"]} for item in owned]
 
 

@@ -83,17 +83,16 @@ def card(title: str, info_key: str, body: list, extra: object = None, **kwargs) 
 
 def controls(dataset: str, method: str) -> dbc.Row:
     """The page's top row: dataset, projection method, Prepare, progress, bring-your-own and export."""
-    datasets = analysis_service.catalogue()
     return dbc.Row(
         [
             dbc.Col(html.H4("Hidden-state analytics", className="mb-0 rnnx-title"), width="auto"),
             dbc.Col(
                 dcc.Dropdown(
                     id="analytics-dataset",
-                    options=[{"label": v.get("label", k), "value": k} for k, v in datasets.items()],
+                    options=analysis_service.dataset_choices(),
                     value=dataset,
                     clearable=False,
-                    style={"minWidth": 260},
+                    style={"minWidth": 340},
                 ),
                 width="auto",
             ),

@@ -31,7 +31,7 @@ from serving import settings
 @validated(schemas.OVERVIEW, refuse)
 def show_overview(dataset: str, method: str, _prepared: float):
     """Model bar, class bars and confusion matrix; or the invitation to prepare."""
-    label = analysis_service.catalogue().get(dataset, {}).get("label", dataset)
+    label = analysis_service.dataset_label(dataset)
     analysis, _dmax, xy = analysis_service.load(dataset, method)
     if analysis is None:
         blank = overview.empty_figure("Prepare the dataset to see the overview", 260)
