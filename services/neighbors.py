@@ -3,8 +3,9 @@
 The index is built once per dataset and process from the prepared hidden states
 (``services.analysis.states``: the pipeline's, uploads included for their owner) and kept
 in an lru cache.
-Up to ``RNNX_NEIGHBORS_EXACT_MAX`` states (default 2,000,000) it is the exact float32
-scan of :mod:`model.neighbors`: built in tens of milliseconds, it needs no disk copy.
+Up to ``RNNX_NEIGHBORS_EXACT_MAX`` states (default 3,000,000: the whole IMDB test split) it is the
+exact scan of :mod:`model.neighbors` over the memory-mapped float16 states: built in one pass, it
+needs no copy in memory or on disk.
 Above, the pynndescent graph is built once, in a background thread of the first worker
 that needs it, into the disk cache (the uploads cache for an upload; keyed by the states'
 fingerprint and the index's parameters); the exact scan answers until it is there.
