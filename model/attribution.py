@@ -233,12 +233,7 @@ def attribute_text(dataset: str, text: str, steps: int = DEFAULT_STEPS) -> Attri
     from model import byo
 
     if byo.is_upload(dataset):
-        from model import cache
-
-        spec = cache.get(byo.spec_key(dataset))
-        if spec is None:
-            raise LookupError(f"Upload {dataset} is not prepared.")
-        model = byo._extractor(spec.model_path, spec.layer_name).model  # the what-if's loaded model
+        spec, model = byo.upload_model(dataset)  # the what-if's loaded model
         vocabulary = byo.read_vocabulary(spec.vocab_path) if spec.vocab_path else None
         inputs, ids, [words] = byo.encode_for_model(model, [text], vocabulary, spec.max_len)
     else:

@@ -330,6 +330,18 @@ def _extractor(model_path: str, layer_name: str | None):
     return StateExtractor(load_model(model_path), layer_name)
 
 
+def upload_model(upload_id: str) -> tuple[UploadSpec, object]:
+    """(spec, loaded Keras model) of a prepared upload, the model loaded once per process.
+
+    LookupError when the upload is not prepared."""
+    from model import cache
+
+    spec: UploadSpec | None = cache.get(spec_key(upload_id))
+    if spec is None:
+        raise LookupError(f"Upload {upload_id} is not prepared.")
+    return spec, _extractor(spec.model_path, spec.layer_name).model
+
+
 def text_states(upload_id: str, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(words, hidden states, EP) of one text under an uploaded model (for what-if)."""
     from model import cache

@@ -257,12 +257,7 @@ def _scorer(dataset: str) -> tuple[Predict, tuple[str, ...]]:
     from model import byo
 
     if byo.is_upload(dataset):
-        from model import cache
-
-        spec = cache.get(byo.spec_key(dataset))
-        if spec is None:
-            raise LookupError(f"Upload {dataset} is not prepared.")
-        model = byo._extractor(spec.model_path, spec.layer_name).model  # the what-if's loaded model
+        spec, model = byo.upload_model(dataset)  # the what-if's loaded model
         vocabulary = byo.read_vocabulary(spec.vocab_path) if spec.vocab_path else None
         vectorizer = byo.vectorizer_of(model)
         if vectorizer is not None:
