@@ -182,9 +182,22 @@ def projection_toolbar() -> html.Div:
     )
 
 
+def _unit_slider(slider_id: str, value: float) -> dcc.Slider:
+    """A 0..1 threshold slider that reports on release."""
+    return dcc.Slider(
+        id=slider_id,
+        min=0,
+        max=1,
+        step=0.01,
+        value=value,
+        marks={v: f"{v:.1f}" for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)},
+        tooltip={"placement": "bottom", "always_visible": False},
+        updatemode="mouseup",
+    )
+
+
 def threshold_controls(jump: float, ep_change: float, rules: list[str], jump_auto: bool = True) -> html.Div:
     """The word-labelling rules and their jump and EP-change thresholds."""
-    marks = {v: f"{v:.1f}" for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)}
     return html.Div(
         [
             dbc.Checklist(
@@ -217,32 +230,14 @@ def threshold_controls(jump: float, ep_change: float, rules: list[str], jump_aut
                                 title="On: label each sequence's largest jumps, whatever their size. "
                                 "Moving the slider labels the jumps above it instead.",
                             ),
-                            dcc.Slider(
-                                id="distance-threshold",
-                                min=0,
-                                max=1,
-                                step=0.01,
-                                value=jump,
-                                marks=marks,
-                                tooltip={"placement": "bottom", "always_visible": False},
-                                updatemode="mouseup",
-                            ),
+                            _unit_slider("distance-threshold", jump),
                         ],
                         md=6,
                     ),
                     dbc.Col(
                         [
                             html.Label("EP change threshold", className="small text-muted mb-0"),
-                            dcc.Slider(
-                                id="analytics-ep-threshold",
-                                min=0,
-                                max=1,
-                                step=0.01,
-                                value=ep_change,
-                                marks=marks,
-                                tooltip={"placement": "bottom", "always_visible": False},
-                                updatemode="mouseup",
-                            ),
+                            _unit_slider("analytics-ep-threshold", ep_change),
                         ],
                         md=6,
                     ),
