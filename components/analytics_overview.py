@@ -9,6 +9,7 @@ from dash import dash_table, dcc, html
 from plotly.subplots import make_subplots
 
 from components import analytics_colors as colors
+from services.table import PAGE_SIZE
 
 _FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
 
@@ -293,7 +294,7 @@ def table_styles(selected: int | None) -> list[dict]:
 
 
 def sequence_table(table_id: str) -> dash_table.DataTable:
-    """The sortable, filterable, paged table of analysed sequences."""
+    """The sortable, filterable, paged table of analysed sequences (rows come one page at a time)."""
     columns = [
         {"name": "id", "id": "id", "type": "numeric"},
         {"name": "words", "id": "length", "type": "numeric"},
@@ -307,10 +308,16 @@ def sequence_table(table_id: str) -> dash_table.DataTable:
         id=table_id,
         columns=columns,
         data=[],
-        sort_action="native",
-        filter_action="native",
-        page_action="native",
-        page_size=10,
+        # Sorted, filtered and paged on the server (services.table): the browser holds one page.
+        sort_action="custom",
+        sort_mode="multi",
+        sort_by=[],
+        filter_action="custom",
+        filter_query="",
+        page_action="custom",
+        page_current=0,
+        page_count=1,
+        page_size=PAGE_SIZE,
         style_table={"overflowX": "auto"},
         style_cell={
             "fontFamily": "Lato, system-ui, sans-serif",

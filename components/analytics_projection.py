@@ -5,7 +5,8 @@ Trace order is fixed so a selection can be sent as a ``Patch`` of the overlay on
 colour, then the trajectory points (with word labels), the start/end rings, the hover marker,
 the two what-if slots (the typed text and the pinned one, out-of-sample), the nearest-neighbour
 rings (``components.analytics_neighbors``), the states of the other colour bins (``state_slots``)
-and last an empty trace that carries the colour bar.
+and last an empty trace that carries the colour bar. A set above the point budget (level of detail,
+``components.analytics_density``) adds an invisible frame trace after it, a density image and a note.
 
 The cloud is split into single-colour traces because Plotly colours a numeric marker array
 point by point through colour strings, which costs as much as drawing the points; 32 EP levels
@@ -21,6 +22,7 @@ import plotly.graph_objects as go
 
 from components import analytics_colors as colors
 from services.analysis import VIEW_SPAN, to_view_coordinates, view_transform  # noqa: F401 (re-exported)
+from services.cloud import split_by_bin
 
 N_SEGMENT_SLOTS = 11  # EP quantised to 0, 0.1, ..., 1
 POINTS_SLOT = N_SEGMENT_SLOTS + 1
@@ -218,7 +220,12 @@ def whatif_trace(
 
 
 def _state_trace(
-    xy: np.ndarray, color: str, opacity: float | np.ndarray, b: int, hover: dict | None = None
+    xy: np.ndarray,
+    color: str,
+    opacity: float | np.ndarray,
+    b: int,
+    hover: dict | None = None,
+    trace_opacity: float | None = None,
 ) -> go.Scattergl:
     return go.Scattergl(
         x=np.rint(xy[:, 0]).astype(np.uint16),
@@ -228,6 +235,7 @@ def _state_trace(
         uid="states" if b == 0 else f"states-{b}",
         name="hidden states",
         showlegend=False,
+        **({} if trace_opacity is None else {"opacity": trace_opacity}),
         **(hover or {"hoverinfo": "none"}),
     )
 
@@ -258,13 +266,20 @@ def projection_figure(
     whatif: list[dict] | None = None,
     hover: Callable[[np.ndarray, int], dict] | None = None,
     neighbors: dict | None = None,
+    lod: dict | None = None,
 ) -> go.Figure:
     """The state cloud (``xy`` in view coordinates, colours from ``base_colors``), the overlay
     slots, the what-if slots and the neighbour rings (an empty trace when ``neighbors`` is None).
 
-    ``hover(rows, bin)``: the hover fields of a colour bin's trace (``analytics_view.cloud_hover``)."""
+    ``hover(rows, bin)``: the hover fields of a colour bin's trace (``analytics_view.cloud_hover``).
+    ``lod`` (a set above the point budget, ``components.analytics_density``): ``rows``, the drawn
+    states sent as points, ``image`` and ``note`` (layout image and annotation), ``frame`` (a trace
+    appended last) and ``trace_opacity`` (the state traces' own opacity, or None)."""
     bins, palette = state_bins(marker)
-    rows = _rows_by_bin(bins, palette)
+    if lod is None:
+        rows = _rows_by_bin(bins, palette)
+    else:
+        rows = split_by_bin(bins, lod["rows"], state_trace_count(len(palette)))
     cloud = [
         _state_trace(
             xy[r],
@@ -272,6 +287,7 @@ def projection_figure(
             opacity if np.isscalar(opacity) else opacity[r],
             b,
             hover(r, b) if hover is not None and len(r) else None,
+            None if lod is None else lod.get("trace_opacity"),
         )
         for b, r in enumerate(rows)
     ]
@@ -295,6 +311,9 @@ def projection_figure(
         clickmode="event+select",
         font={"family": "Lato, system-ui, sans-serif"},
     )
+    if lod is not None:
+        fig.add_trace(lod["frame"])
+        fig.update_layout(images=[lod["image"]], annotations=[lod["note"]])
     return fig
 
 

@@ -195,29 +195,6 @@ def hover_fields(hover: dict, marker: dict, rows: np.ndarray, b: int) -> dict:
     }
 
 
-def filter_sequences(
-    analysis: Analysis,
-    search: str | None = None,
-    actual: int | None = None,
-    predicted: int | None = None,
-    ids: list[int] | None = None,
-) -> np.ndarray:
-    """Indices of the sequences passing the table's filters (all of them combine)."""
-    keep = np.ones(analysis.n_sequences, dtype=bool)
-    if actual is not None:
-        keep &= np.asarray(analysis.labels) == actual
-    if predicted is not None:
-        keep &= np.asarray(analysis.predicted) == predicted
-    if ids is not None:
-        mask = np.zeros_like(keep)
-        mask[np.asarray(ids, dtype=int)] = True
-        keep &= mask
-    if search:
-        needle = search.lower().strip()
-        keep &= np.array([needle in t.lower() for t in analysis.texts], dtype=bool)
-    return np.flatnonzero(keep)
-
-
 def sequences_of_points(analysis: Analysis, point_indices: list[int], final_only: bool) -> list[int]:
     """Sequences owning any of the given scatter points."""
     if not point_indices:

@@ -172,6 +172,8 @@ def layout(**query: str) -> html.Div:
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
             dcc.Store(id="analytics-faded", data=selection is not None),
             dcc.Store(id="analytics-filter", data={}),
+            # The sequence table's whole filter state (services.table recomputes its rows from it).
+            dcc.Store(id="analytics-table-query"),
             # The last lasso or box on the projection: its outline only (the server finds the states inside).
             dcc.Store(id="analytics-lasso"),
             # The projection's current view range while zoomed (level-of-detail rendering of large sets).

@@ -219,17 +219,58 @@ SHOW_SELECTION = Schema(
         "jump_auto": JUMP_AUTO,
     },
 )
+CLASS_INDEX = Number("Class", 0, 1_000, integer=True)
+PAGE = Number("Table page", 0, 1_000_000, integer=True, default=0)
+FILTER_QUERY = Text("Column filter", max_len=2_000, default="")
+
+
+def _table_sort(value: object) -> list[dict]:
+    from services import table
+
+    return table.check_sort(value)
+
+
+def _table_shape(value: object) -> dict | None:
+    from services import table
+
+    return table.check_shape(value)
+
+
+SORT_BY = Custom("Sort order", _table_sort)
+LASSO = Custom("Lasso", _table_shape)
+
+
+def _table_filter(value: object) -> dict:
+    """The table card's own filter store: a confusion cell, and a lasso with the view it was drawn on."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - {"actual", "predicted", "shape", "final_only", "method"}:
+        raise InvalidInput("The table's filter is malformed.")
+    fields = {
+        "actual": CLASS_INDEX,
+        "predicted": CLASS_INDEX,
+        "shape": LASSO,
+        "final_only": FINAL_ONLY,
+        "method": METHOD,
+    }
+    clean = {k: fields[k].clean(v) for k, v in value.items() if v is not None}
+    return clean
+
+
+TABLE_FILTER = Custom("Table filter", _table_filter)
 FILL_TABLE = Schema(
     "fill_table",
     {
         "dataset": DATASET_ID,
         "confusion_click": EVENT,
-        "selected": EVENT,
+        "lasso": LASSO,
         "search": SEARCH,
-        "current": EVENT,
+        "page_current": PAGE,
+        "sort_by": SORT_BY,
+        "filter_query": FILTER_QUERY,
+        "current": TABLE_FILTER,
         "method": METHOD,
         "final_only": FINAL_ONLY,
-        "color_mode": COLOR_MODE,
     },
 )
 EXPORT = Schema("export_data", {"dataset": DATASET_ID, "method": METHOD})
@@ -277,4 +318,58 @@ CHECKPOINTS = Schema(
 OTHER_CELL = Schema("prepare_other_cell", {"dataset": DATASET_ID, "method": METHOD})
 SHOW_CELLS = Schema(
     "show_cells", {"ready": EVENT, "dataset": DATASET_ID, "method": METHOD, "tab": Text("Tab", max_len=40)}
+)
+
+
+def _table_query(value: object) -> dict | None:
+    """The ``analytics-table-query`` store: every filter of the sequence table, bounded field by field."""
+    if value is None:
+        return None
+    fields = {"dataset", "method", "final_only", "actual", "predicted", "shape", "search", "filter_query"}
+    if not isinstance(value, dict) or set(value) - fields - {"sort_by"}:
+        raise InvalidInput("The table's query is malformed.")
+    clean = {
+        "dataset": DATASET_ID.clean(value.get("dataset")),
+        "method": METHOD.clean(value.get("method")),
+        "final_only": FINAL_ONLY.clean(value.get("final_only")),
+        "actual": CLASS_INDEX.clean(value.get("actual")),
+        "predicted": CLASS_INDEX.clean(value.get("predicted")),
+        "shape": LASSO.clean(value.get("shape")),
+        "search": SEARCH.clean(value.get("search")),
+        "filter_query": FILTER_QUERY.clean(value.get("filter_query")),
+        "sort_by": SORT_BY.clean(value.get("sort_by")),
+    }
+    return clean
+
+
+TABLE_QUERY = Custom("Table query", _table_query)
+SLICE_METRICS = Schema("slice_metrics", {"query": TABLE_QUERY})
+
+# ---------------------------------------------------------------- projection level of detail (services.cloud)
+
+
+def _view_change(value: object) -> dict | str | None:
+    from services import cloud
+
+    return cloud.view_change(value)
+
+
+def _stored_view(value: object) -> dict | None:
+    from services import cloud
+
+    return cloud.stored_view(value)
+
+
+PROJECTION_VIEW_STORE = Custom("Projection view", _stored_view)
+PROJECTION_VIEW = Schema(
+    "update_projection_view",
+    {
+        "relayout": Custom("Projection zoom", _view_change),
+        "stored": PROJECTION_VIEW_STORE,
+        "dataset": DATASET_ID,
+        "method": METHOD,
+        "color_mode": COLOR_MODE,
+        "fade": FADE,
+        "final_only": FINAL_ONLY,
+    },
 )

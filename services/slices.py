@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from model import metrics
 from model.artifacts import Analysis
-from services.validation import InvalidInput
-
-MAX_ROWS = 1_000_000  # a row-id list longer than any analysis is refused before it is read
+from services import table
 
 
 @dataclass(frozen=True)
@@ -25,21 +24,15 @@ class SliceReport:
     calibration: metrics.Calibration
 
 
-def slice_rows(analysis: Analysis, row_ids: object) -> np.ndarray:
-    """The sequence indices of a slice from the table's row ids; every sequence when None.
+def slice_rows(
+    analysis: Analysis, xy: np.ndarray | None, query: dict, shown: Callable[[Analysis], list[str]]
+) -> np.ndarray:
+    """The sequence indices of a slice: the table's rows after every filter of ``query`` (all pages).
 
-    InvalidInput when the list is malformed, too long, or names a sequence outside the analysis.
+    ``query`` is the table's published filter state (validated); ``services.table.select`` computes
+    the rows, the same function the table itself pages. InvalidInput when it names no valid slice.
     """
-    if row_ids is None:
-        return np.arange(analysis.n_sequences)
-    if not isinstance(row_ids, list) or len(row_ids) > min(MAX_ROWS, analysis.n_sequences):
-        raise InvalidInput("The table's rows are malformed or more than the analysis holds.")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in row_ids):
-        raise InvalidInput("The table's row ids must be whole numbers.")
-    rows = np.asarray(row_ids, dtype=np.int64)
-    if len(rows) and (rows.min() < 0 or rows.max() >= analysis.n_sequences):
-        raise InvalidInput("The table names a sequence that is not in this analysis.")
-    return np.unique(rows)
+    return table.select(analysis, xy, query, shown).indices
 
 
 def report(analysis: Analysis, rows: np.ndarray) -> SliceReport:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import no_update, set_props
@@ -10,6 +12,7 @@ from components import analytics_projection as projection
 from components import analytics_view as view
 from model.artifacts import Analysis
 from services import analysis as analysis_service
+from services import cloud
 
 DEMO_REFUSED = (
     "This is a read-only demo server: it shows what is already prepared and computes nothing new. "
@@ -64,17 +67,64 @@ def cloud_opacity(analysis: Analysis, fade: str, selected: bool, final_only: boo
     return opacity
 
 
+def drawn_count(analysis: Analysis, final_only: bool) -> int:
+    """How many states the projection draws: each sequence's last, or all."""
+    return analysis.n_sequences if final_only else analysis.n_states
+
+
 def clicked_rows(
-    analysis: Analysis, points: list[dict], color_mode: str | None, final_only: bool
+    analysis: Analysis,
+    points: list[dict],
+    color_mode: str | None,
+    final_only: bool,
+    xy: np.ndarray | None = None,
 ) -> list[int]:
-    """Rows (into the drawn states) of clicked or lassoed points of the state cloud."""
-    rows = projection.cloud_rows(cloud_marker(analysis, color_mode, final_only))
-    found = (
-        projection.point_row(rows, as_index(p.get("curveNumber")), as_index(p.get("pointIndex")))
+    """Rows (into the drawn states) of clicked or lassoed points of the state cloud.
+
+    A set within the point budget: by (curveNumber, pointIndex). Above it the state traces hold only
+    the states of the current view, so a point is found by its position in ``xy`` (the projection in
+    view coordinates; nothing without it): one point, the nearest drawn state of its colour bin; more,
+    every drawn state at their (uint16) positions."""
+    marker = cloud_marker(analysis, color_mode, final_only)
+    if not cloud.is_lod(drawn_count(analysis, final_only)):
+        rows = projection.cloud_rows(marker)
+        found = (
+            projection.point_row(rows, as_index(p.get("curveNumber")), as_index(p.get("pointIndex")))
+            for p in points
+            if isinstance(p, dict)
+        )
+        return [r for r in found if r is not None]
+    if xy is None:
+        return []
+    drawn = xy[view.final_state_rows(analysis)] if final_only else xy
+    bins, palette = projection.state_bins(marker)
+    slots = projection.state_slots(projection.state_trace_count(len(palette)))
+    picked = [
+        (slots.index(curve), position)
         for p in points
         if isinstance(p, dict)
+        and (curve := as_index(p.get("curveNumber"))) in slots
+        and (position := as_position(p)) is not None
+    ]
+    if len(picked) == 1:
+        ((b, (x, y)),) = picked
+        members = np.flatnonzero(bins == b)
+        near = cloud.nearest_row(drawn[members], x, y)
+        return [] if near is None else [int(members[near])]
+    return cloud.rows_at(drawn, np.array([pos for _b, pos in picked])).tolist() if picked else []
+
+
+def as_position(point: dict) -> tuple[float, float] | None:
+    """The (x, y) of a plotly event point when both are finite numbers in the view's bounds, else None."""
+    x, y = point.get("x"), point.get("y")
+    ok = all(
+        not isinstance(v, bool)
+        and isinstance(v, int | float)
+        and math.isfinite(v)
+        and abs(v) <= cloud.VIEW_LIMIT
+        for v in (x, y)
     )
-    return [r for r in found if r is not None]
+    return (float(x), float(y)) if ok else None
 
 
 def whatif_traces(

@@ -20,7 +20,10 @@ INFO = {
     "(binary: pink = negative, grey = undecided, blue = positive; multi-class: the most likely class). "
     "The selected sequence is drawn as a **trajectory** from its first word (green ring) to its last "
     "(black cross); words whose step is labelled by the rules below are written next to their point. "
-    "Box or lasso select filters the table; click a point to select its sequence.",
+    "Box or lasso select filters the table; click a point to select its sequence. Sets with more states "
+    "than the point budget (`RNNX_POINT_BUDGET`, 200,000) are first drawn as a **density image** (colour: "
+    "the mean EP, or the class mix; the denser, the more opaque): zoom in until few enough states are in "
+    "view and they are drawn as points again; double-click shows the whole cloud.",
     "sequence": "The selected sequence. Each word's background is the EP **after** reading it. The heatmap "
     "has one row per class (white = 0, full colour = 1) and a summary row with the most likely class. The "
     "bars are the Euclidean distance between consecutive hidden states divided by the largest such jump "
@@ -51,8 +54,12 @@ INFO = {
     "states are often each other's nearest; a purple bar marks them). Click a row or a ring to select it.",
     "slices": "Per-class precision, recall, F1 and support, and a **reliability diagram** (confidence against "
     "accuracy), recomputed for the current slice: the table's filters, a confusion-matrix cell or a lasso.",
-    "table": "All analysed sequences. Sort and filter by column (e.g. `no` in *correct*), search the text, "
-    "or filter via the confusion matrix or a lasso on the projection. Click a row to select it.",
+    "table": "All analysed sequences, ten to a page, sorted and filtered on the server. Click a header to sort "
+    "(shift-click adds a second column); type in a column's filter box: text columns match words in them "
+    "(`no` in *correct*), number columns take a comparison (`> 0.9` in *confidence*, `< 20` in *words*). "
+    "Search the text, click a confusion-matrix cell, or draw a box or lasso on the projection: it selects "
+    "the sequences owning any state inside it, among all states, even those not drawn at the current zoom. "
+    "Click a row to select it.",
 }
 
 

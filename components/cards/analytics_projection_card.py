@@ -1,10 +1,12 @@
-"""The hidden-state projection card's callbacks: the full figure and the jump threshold's manual mode."""
+"""The hidden-state projection card's callbacks: the full figure, its level of detail while zooming (sets
+above the point budget, ``components.analytics_density``) and the jump threshold's manual mode."""
 
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, State, callback
+from dash import Input, Output, Patch, State, callback, no_update
 
+from components import analytics_density as density_view
 from components import analytics_neighbors as neighbors_view
 from components import analytics_projection as projection
 from components import analytics_view as view
@@ -17,8 +19,8 @@ from components.cards.analytics_common import (
     whatif_traces,
 )
 from services import analysis as analysis_service
+from services import cloud, schemas
 from services import neighbors as neighbors_service
-from services import schemas
 from services.validation import Schema, validated
 
 # The figure also carries the neighbour rings of the selected state (the neighbours card's settings).
@@ -28,6 +30,7 @@ PROJECTION_FIGURE = Schema(
         **schemas.PROJECTION_FIGURE.fields,
         "nb_k": neighbors_service.NEIGHBOR_COUNT,
         "nb_other": neighbors_service.OTHER_ONLY,
+        "zoom": schemas.PROJECTION_VIEW_STORE,
     },
 )
 
@@ -50,6 +53,7 @@ PROJECTION_FIGURE = Schema(
     State("analytics-jump-auto", "value"),
     State("neighbors-k", "value"),
     State("neighbors-other", "value"),
+    State("projection-view", "data"),
 )
 @validated(PROJECTION_FIGURE, refuse)
 def draw_projection(
@@ -69,10 +73,12 @@ def draw_projection(
     jump_auto=False,
     nb_k=None,
     nb_other=False,
+    zoom=None,
 ):
     """The full projection figure (sent when dataset, method or colouring change, not on selection).
 
-    While UMAP or t-SNE is not prepared yet, the PCA projection stands in, with a note."""
+    While UMAP or t-SNE is not prepared yet, the PCA projection stands in, with a note. A set above the
+    point budget is drawn at the stored ``zoom`` (plotly keeps the zoom while the uirevision stays)."""
 
     analysis, dmax, xy, shown = analysis_service.load_shown(dataset, method)
     if analysis is None or xy is None:
@@ -94,6 +100,20 @@ def draw_projection(
         if shown != method
         else ""
     )
+    lod = None
+    if cloud.is_lod(len(points)):
+        opacity = cloud_opacity(analysis, fade, False, final_only)
+        shape = (dataset, shown, color_mode or "ep", bool(final_only), fade or "none")
+        content = density_view.lod_content(
+            points, marker, opacity, _current(zoom, f"{dataset}/{shown}"), shape, k is not None
+        )
+        lod = {
+            "rows": content.rows,
+            "image": content.image,
+            "note": content.note,
+            "frame": density_view.frame_trace(cloud.extent(points)),
+            "trace_opacity": density_view.TRACE_FADE if k is not None else None,
+        }
     return projection.projection_figure(
         points,
         marker,
@@ -104,7 +124,76 @@ def draw_projection(
         whatif=whatif,
         hover=view.cloud_hover(analysis, bool(final_only), marker, color_mode or "ep"),
         neighbors=neighbors_view.rings(dataset, method, selection, nb_k, nb_other),
+        lod=lod,
     )
+
+
+def _current(stored: dict | None, key: str) -> cloud.View | None:
+    """The stored zoom if it belongs to the figure ``key`` (dataset/method), else None (the whole cloud)."""
+    if not stored or stored.get("key") != key:
+        return None
+    return (*stored["x"], *stored["y"])
+
+
+def _refuse_view(message: str) -> dict:
+    refuse(message)
+    return {"figure": no_update, "view": no_update}
+
+
+@callback(
+    output={
+        "figure": Output("projection-graph", "figure", allow_duplicate=True),
+        "view": Output("projection-view", "data"),
+    },
+    inputs={"relayout": Input("projection-graph", "relayoutData")},
+    state={
+        "stored": State("projection-view", "data"),
+        "dataset": State("analytics-dataset", "value"),
+        "method": State("analytics-projection-method", "value"),
+        "color_mode": State("analytics-color-mode", "value"),
+        "fade": State("analytics-fade", "value"),
+        "final_only": State("analytics-final-only", "value"),
+    },
+    prevent_initial_call=True,
+)
+@validated(schemas.PROJECTION_VIEW, _refuse_view)
+def update_view(relayout, stored, dataset, method, color_mode, fade, final_only) -> dict:
+    """A zoom, pan or reset of a set above the point budget: the states in view as points when they
+    fit the budget, else the density of the view (a Patch of the state traces and the image)."""
+    unchanged = {"figure": no_update, "view": no_update}
+    if relayout is None:
+        return unchanged
+    analysis, _dmax, xy, shown = analysis_service.load_shown(dataset, method)
+    if analysis is None or xy is None:
+        return unchanged
+    final_only = bool(final_only)
+    points = xy[view.final_state_rows(analysis)] if final_only else xy
+    if not cloud.is_lod(len(points)):
+        return unchanged
+    key = f"{dataset}/{shown}"
+    full = cloud.extent(points)
+    current = cloud.apply_change(relayout, _current(stored, key), full)
+    marker = cloud_marker(analysis, color_mode, final_only)
+    opacity = cloud_opacity(analysis, fade, False, final_only)
+    shape = (dataset, shown, color_mode or "ep", final_only, fade or "none")
+    content = density_view.lod_content(points, marker, opacity, current, shape)
+    patch = Patch()
+    bins, palette = projection.state_bins(marker)
+    n_traces = projection.state_trace_count(len(palette))
+    hover = view.cloud_hover(analysis, final_only, marker, color_mode or "ep")
+    groups = cloud.split_by_bin(bins, content.rows, n_traces)
+    for b, (slot, members) in enumerate(zip(projection.state_slots(n_traces), groups, strict=True)):
+        fields = density_view.state_fields(
+            points, members, opacity, hover(members, b) if len(members) else None
+        )
+        patch["data"][slot]["marker"]["opacity"] = fields.pop("opacity")
+        for name, value in fields.items():
+            patch["data"][slot][name] = value
+    for name, value in density_view.image_fields(content.image).items():
+        patch["layout"]["images"][0][name] = value
+    patch["layout"]["annotations"][0] = content.note
+    zoom = None if current is None else {"key": key, "x": list(current[:2]), "y": list(current[2:])}
+    return {"figure": patch, "view": zoom}
 
 
 @callback(

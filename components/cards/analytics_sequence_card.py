@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from dash import Input, Output, Patch, State, callback, ctx, no_update
 
+from components import analytics_density as density_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
@@ -14,12 +15,14 @@ from components.cards.analytics_common import (
     clicked_rows,
     cloud_marker,
     cloud_opacity,
+    drawn_count,
     refuse,
     selected,
 )
+from model.artifacts import Analysis
 from services import analysis as analysis_service
 from services import attribution as attribution_service
-from services import schemas
+from services import cloud, schemas
 from services.validation import validated
 
 
@@ -49,10 +52,10 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only, 
         if point.get("curveNumber") == projection.POINTS_SLOT and selection:
             step = as_index((point.get("customdata") or [None])[0])
             return no_update if step is None else {**selection, "step": step}
-        analysis, _dmax, _xy = analysis_service.load(dataset, method)
+        analysis, _dmax, xy, _shown = analysis_service.load_shown(dataset, method)
         if analysis is None:
             return no_update
-        rows = clicked_rows(analysis, [point], color_mode, bool(final_only))
+        rows = clicked_rows(analysis, [point], color_mode, bool(final_only), xy)
         if not rows:
             return no_update
         k, step = view.state_of_point(analysis, rows[0], bool(final_only))
@@ -110,10 +113,13 @@ def show_selection(
     analysis, dmax, xy, _shown = analysis_service.load_shown(dataset, method)
     patch = Patch()
     k = selected(selection, dataset, analysis) if analysis is not None else None
+    lod = analysis is not None and cloud.is_lod(drawn_count(analysis, bool(final_only)))
     if k is None or xy is None:
         for i, trace in enumerate(projection.empty_overlay(), start=1):
             patch["data"][i] = trace
-        if analysis is not None and xy is not None and faded:
+        if analysis is not None and xy is not None and faded and lod:
+            _fade_lod(patch, analysis, False)
+        elif analysis is not None and xy is not None and faded:
             opacity = cloud_opacity(analysis, fade, False, bool(final_only))
             rows = projection.cloud_rows(cloud_marker(analysis, color_mode, bool(final_only)))
             for slot, members in zip(projection.state_slots(len(rows)), rows, strict=True):
@@ -129,13 +135,25 @@ def show_selection(
     )
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
-    if not faded:
+    if not faded and lod:
+        _fade_lod(patch, analysis, True)
+    elif not faded:
         for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
             patch["data"][slot]["marker"]["opacity"] = projection.SELECTION_FADE
     text = sel.text
     if saliency_mode in ("epchange", "attribution"):
         text = _saliency_text(analysis, dataset, k, sel.labelled, saliency_mode, saliency)
     return patch, text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
+
+
+def _fade_lod(patch: Patch, analysis: Analysis, faded: bool) -> None:
+    """Fade (or restore) a cloud above the point budget: the state traces' own opacity and the image's.
+
+    Their marker opacities stay: the traces hold the states of the current view, whose per-point
+    opacities (fade by correctness) only the view's patch knows."""
+    for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
+        patch["data"][slot]["opacity"] = density_view.TRACE_FADE if faded else 1
+    patch["layout"]["images"][0]["opacity"] = density_view.IMAGE_FADE if faded else 1
 
 
 def _saliency_text(analysis, dataset: str, k: int, labelled, mode: str, stored: dict | None) -> list:

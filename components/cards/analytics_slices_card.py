@@ -1,7 +1,8 @@
 """The slice-metrics card: per-class scores and calibration of the sequences the table shows.
 
 The slice is whatever the table holds after all its filters (search, column filters, a
-confusion-matrix cell, a lasso on the projection): the table's ``derived_virtual_row_ids``.
+confusion-matrix cell, a lasso on the projection): the table card publishes them in the
+``analytics-table-query`` store and this card recomputes the same rows with ``services.table``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,11 @@ from dash import Input, Output, callback, html
 
 from components import analytics_overview as overview
 from components import analytics_slices as slices_view
+from components import analytics_view as view
 from components.cards.analytics_layout import card, graph
 from services import analysis as analysis_service
 from services import schemas, slices
-from services.validation import Anything, InvalidInput, Schema, validated
-
-SLICE_METRICS = Schema(
-    "slice_metrics",
-    {"dataset": schemas.DATASET_ID, "row_ids": Anything("Table rows", max_chars=2_000_000)},
-)
+from services.validation import InvalidInput, validated
 
 
 def layout() -> dbc.Card:
@@ -53,19 +50,18 @@ def _message(text: str) -> dict:
         "table": Output("slice-metrics", "children"),
         "figure": Output("slice-reliability", "figure"),
     },
-    inputs={
-        "dataset": Input("analytics-dataset", "value"),
-        "row_ids": Input("sequence-table", "derived_virtual_row_ids"),
-    },
+    inputs={"query": Input("analytics-table-query", "data")},
 )
-@validated(SLICE_METRICS, lambda message: _message(message))
-def slice_metrics(dataset: str, row_ids: list | None) -> dict:
-    """Scores of the sequences left in the table after its filters."""
-    analysis, _dmax, _xy = analysis_service.load(dataset, None)
+@validated(schemas.SLICE_METRICS, lambda message: _message(message))
+def slice_metrics(query: dict | None) -> dict:
+    """Scores of the sequences left in the table after its filters (all its pages)."""
+    if query is None:
+        return _message("Prepare a dataset to score it.")
+    analysis, _dmax, xy = analysis_service.load(query["dataset"], query["method"])
     if analysis is None:
         return _message("Prepare a dataset to score it.")
     try:
-        rows = slices.slice_rows(analysis, row_ids)
+        rows = slices.slice_rows(analysis, xy, query, view.analysed_texts)
     except InvalidInput as error:
         return _message(str(error))
     report = slices.report(analysis, rows)

@@ -149,6 +149,90 @@ def test_hovering_the_state_cloud_names_sequence_step_word_and_ep(synthetic_app,
     assert console_errors(browser) == []
 
 
+def _label(driver) -> str:
+    found = css(driver, "#analytics-filter-label")
+    return found[0].text if found else ""
+
+
+def _ids(driver) -> list[int]:
+    return [int(c.text) for c in css(driver, "#sequence-table td[data-dash-column='id']")]
+
+
+def _press(driver, selector: str) -> None:
+    element = css(driver, selector)[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+
+
+def _emit(driver, graph: str, event: str, data: dict) -> None:
+    """Fire a plotly event on a graph as a user's click or drawn selection would."""
+    driver.execute_script(
+        "var gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot'); gd.emit(arguments[1], arguments[2]);",
+        graph,
+        event,
+        data,
+    )
+
+
+def test_the_table_pages_sorts_and_filters_on_the_server(synthetic_app, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.support.synthetic import synthetic_analysis
+
+    a = synthetic_analysis("imdb", 60)
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    wait(browser, lambda d: _label(d) == "60 of 60 sequences")
+    assert _ids(browser) == list(range(10))  # one page in the browser
+    _press(browser, "#sequence-table .next-page")
+    wait(browser, lambda d: _ids(d) == list(range(10, 20)))
+    # sorting goes back to the first page, ordered over all 60 sequences
+    _press(browser, "#sequence-table th[data-dash-column='confidence'] .column-header--sort")
+    by_confidence = sorted(range(60), key=lambda k: (a.confidence[k], k))
+    wait(browser, lambda d: _ids(d) == by_confidence[:10])
+    # a confusion-matrix cell, then a search within it
+    _emit(browser, "confusion-matrix", "plotly_click", {"points": [{"x": "positive", "y": "negative"}]})
+    wrong = [k for k in range(60) if a.labels[k] == 0 and a.predicted[k] == 1]
+    wait(browser, lambda d: _label(d).startswith(f"{len(wrong)} of 60 sequences · actual negative"))
+    assert sorted(_ids(browser)) == sorted(sorted(wrong, key=lambda k: (a.confidence[k], k))[:10])
+    box = css(browser, "#analytics-search")[0]
+    box.send_keys("great", Keys.ENTER)
+    both = [k for k in wrong if "great" in a.texts[k]]
+    wait(browser, lambda d: _label(d).startswith(f"{len(both)} of 60 sequences"))
+    assert "“great”" in _label(browser)
+    # the table's own column filter, read by the server
+    _press(browser, "#analytics-clear-filter")
+    wait(browser, lambda d: _label(d) == "60 of 60 sequences")
+    css(browser, "#sequence-table th[data-dash-column='length'] input")[0].send_keys("> 30", Keys.ENTER)
+    long = [k for k in range(60) if len(a.words[k]) > 30]
+    wait(browser, lambda d: _label(d) == f"{len(long)} of 60 sequences · column filters")
+    assert console_errors(browser) == []
+
+
+def test_a_lasso_on_the_projection_filters_the_table_by_its_outline(synthetic_app, browser):
+    import numpy as np
+
+    from model.geometry import in_polygon
+    from services.analysis import to_view_coordinates
+    from tests.support.synthetic import synthetic_analysis, synthetic_projection
+
+    a = synthetic_analysis("imdb", 60)
+    xy = to_view_coordinates(synthetic_projection(a, seed=0))
+    _open(browser, f"{synthetic_app}/analytics?dataset=imdb")
+    wait(browser, lambda d: _label(d) == "60 of 60 sequences")
+    lo, hi = np.percentile(xy, 35, axis=0).tolist(), np.percentile(xy, 60, axis=0).tolist()
+    outline = {"x": [lo[0], hi[0], hi[0], lo[0]], "y": [lo[1], lo[1], hi[1], hi[1]]}
+    _emit(browser, "projection-graph", "plotly_selected", {"points": [], "lassoPoints": outline})
+    inside = in_polygon(xy[:, 0], xy[:, 1], np.array(outline["x"]), np.array(outline["y"]))
+    owners = sorted(set(a.sequence_of_state()[inside].tolist()))
+    wait(browser, lambda d: _label(d) == f"{len(owners)} of 60 sequences · lasso selection")
+    assert _ids(browser) == owners[:10]
+    box = {"x": [lo[0], hi[0]], "y": [lo[1], hi[1]]}
+    _emit(browser, "projection-graph", "plotly_selected", {"points": [], "range": box})
+    wait(browser, lambda d: _label(d) == f"{len(owners)} of 60 sequences · box selection")
+    _emit(browser, "projection-graph", "plotly_deselect", None)
+    wait(browser, lambda d: _label(d) == "60 of 60 sequences")
+    assert console_errors(browser) == []
+
+
 def test_tsne_not_prepared_shows_pca_meanwhile(synthetic_app, browser):
     _open(browser, f"{synthetic_app}/analytics?dataset=imdb&method=tsne")
     wait(browser, lambda d: css(d, "#projection-graph .gtitle"))

@@ -133,3 +133,114 @@ def test_layout_restores_state_from_the_url(page):
     assert found["analytics-selection"].data == {"dataset": "reuters", "seq": 5, "step": None}
     assert found["distance-threshold"].value == 0.25
     assert found["analytics-label-rules"].value == ["jump", "flip"]
+
+
+def _fill(page, trigger: str | None = None, **values):
+    """Call the table callback as Dash would after ``trigger`` changed (None: the first call)."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    fired = [{"prop_id": trigger, "value": 1}] if trigger else []
+    context_value.set(AttributeDict(triggered_inputs=fired))
+    args = {
+        "dataset": "imdb",
+        "_prepared": 0,
+        "confusion_click": None,
+        "lasso": None,
+        "search": None,
+        "_clear": None,
+        "page_current": 0,
+        "sort_by": [],
+        "filter_query": "",
+        "current": {},
+        "method": "pca",
+        "final_only": False,
+    }
+    return page.fill_table(**{**args, **values})
+
+
+def test_the_table_sends_one_sorted_page_and_publishes_its_query(page):
+    a = synthetic_analysis("imdb", 60)
+    got = _fill(page)
+    assert [r["id"] for r in got["data"]] == list(range(10))
+    assert got["page_count"] == 6 and got["page"] == 0
+    assert got["label"] == "60 of 60 sequences"
+    sort_by = [{"column_id": "confidence", "direction": "desc"}]
+    got = _fill(page, "sequence-table.page_current", page_current=2, sort_by=sort_by)
+    by_confidence = sorted(range(60), key=lambda k: (-a.confidence[k], k))
+    assert [r["id"] for r in got["data"]] == by_confidence[20:30] and got["page"] == 2
+    assert got["query"] is no_update and got["filter"] is no_update  # a page turn filters nothing new
+    # a new sort (or any filter) goes back to the first page and publishes the query
+    got = _fill(page, "sequence-table.sort_by", page_current=2, sort_by=sort_by)
+    assert [r["id"] for r in got["data"]] == by_confidence[:10] and got["page"] == 0
+    assert got["query"]["sort_by"] == sort_by and got["query"]["dataset"] == "imdb"
+    got = _fill(page, "sequence-table.page_current", page_current=99)
+    assert got["page"] == 5 and [r["id"] for r in got["data"]] == list(range(50, 60))
+
+
+def test_the_table_filters_by_confusion_cell_search_and_column_filter(page):
+    a = synthetic_analysis("imdb", 60)
+    click = {"points": [{"x": "positive", "y": "negative"}]}
+    got = _fill(page, "confusion-matrix.clickData", confusion_click=click)
+    wrong = [k for k in range(60) if a.labels[k] == 0 and a.predicted[k] == 1]
+    assert [r["id"] for r in got["data"]] == wrong[:10]
+    assert got["filter"] == {"actual": 0, "predicted": 1}
+    assert got["label"].startswith(f"{len(wrong)} of 60 sequences · actual negative → predicted positive")
+    # the cell stays while the search narrows it; the query names both
+    got = _fill(page, "analytics-search.value", search="Great", current=got["filter"])
+    both = [k for k in wrong if "great" in a.texts[k]]
+    assert [r["id"] for r in got["data"]] == both[:10]
+    assert got["query"]["actual"] == 0 and got["query"]["search"] == "Great"
+    got = _fill(page, "sequence-table.filter_query", filter_query="{length} > 20 && {correct} contains yes")
+    assert [r["id"] for r in got["data"]] == [
+        k for k in range(60) if len(a.words[k]) > 20 and a.labels[k] == a.predicted[k]
+    ][:10]
+    got = _fill(page, "sequence-table.filter_query", filter_query="{length} > twenty")
+    assert "60 of 60 sequences · column filter left out" in got["label"] and "numbers" in got["label"]
+    # clearing drops the cell, the search and the column filter
+    got = _fill(
+        page,
+        "analytics-clear-filter.n_clicks",
+        search="great",
+        filter_query="{id} = 3",
+        current={"actual": 0, "predicted": 1},
+    )
+    assert got["label"] == "60 of 60 sequences" and got["filter"] == {} and got["clear"] == ""
+
+
+def test_a_lasso_outline_filters_the_table_to_the_sequences_inside(page):
+    a = synthetic_analysis("imdb", 60)
+    xy = projection.to_view_coordinates(synthetic_projection(a, seed=0))
+    lo, hi = np.percentile(xy, 40, axis=0).tolist(), np.percentile(xy, 55, axis=0).tolist()
+    lasso = {"lasso": {"x": [lo[0], hi[0], hi[0], lo[0]], "y": [lo[1], lo[1], hi[1], hi[1]]}}
+    inside = (xy[:, 0] > lo[0]) & (xy[:, 0] < hi[0]) & (xy[:, 1] > lo[1]) & (xy[:, 1] < hi[1])
+    owners = sorted(set(a.sequence_of_state()[inside].tolist()))
+    got = _fill(page, "analytics-lasso.data", lasso=lasso)
+    assert got["label"] == f"{len(owners)} of 60 sequences · lasso selection"
+    assert [r["id"] for r in got["data"]] == owners[:10]
+    assert got["filter"]["shape"]["lasso"]["x"] == [float(v) for v in lasso["lasso"]["x"]]
+    assert got["query"]["shape"] == got["filter"]["shape"] and got["query"]["method"] == "pca"
+    # the lasso stays while paging; a cleared selection (null outline) drops it
+    again = _fill(page, "sequence-table.page_current", page_current=1, current=got["filter"])
+    assert [r["id"] for r in again["data"]] == owners[10:20]
+    cleared = _fill(page, "analytics-lasso.data", lasso=None, current=got["filter"])
+    assert cleared["label"] == "60 of 60 sequences"
+    box = {"box": {"x": [hi[0], lo[0]], "y": [lo[1], hi[1]]}}
+    assert _fill(page, "analytics-lasso.data", lasso=box)["label"].endswith("box selection")
+
+
+def test_bad_table_values_are_refused_with_a_message(page):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    for bad in (
+        {"page_current": -1},
+        {"page_current": 10**7},
+        {"sort_by": [{"column_id": "secret", "direction": "asc"}]},
+        {"filter_query": "x" * 2_001},
+        {"lasso": {"lasso": {"x": [0.0] * 5_001, "y": [0.0] * 5_001}}},
+        {"current": {"ids": [1, 2]}},
+    ):
+        context_value.set(AttributeDict(triggered_inputs=[], updated_props={}))
+        assert page.fill_table(**{"dataset": "imdb", **bad}) is no_update
+        assert "analytics-alert" in context_value.get().updated_props, bad

@@ -17,39 +17,52 @@ def client(tmp_path_factory):
     stop_server(proc)
 
 
-def _slice(client: DashClient, row_ids: object, dataset: object = "imdb") -> tuple[int, str]:
-    status, reply = client.post(
-        "slice-summary.children",
-        {"analytics-dataset.value": dataset, "sequence-table.derived_virtual_row_ids": row_ids},
-    )
+def _slice(client: DashClient, query: object) -> tuple[int, str]:
+    status, reply = client.post("slice-summary.children", {"analytics-table-query.data": query})
     return status, text_of(reply)
 
 
+def _query(**fields: object) -> dict:
+    """The table's published filter state, as the table card writes it."""
+    return {
+        "dataset": "imdb",
+        "method": "pca",
+        "final_only": False,
+        "filter_query": "",
+        "sort_by": [],
+        **fields,
+    }
+
+
 def test_slice_metrics_answer_a_real_slice(client):
-    status, text = _slice(client, [0, 1, 2, 3])
-    assert status == 200 and "4 of " in text and "accuracy" in text
+    status, text = _slice(client, _query(filter_query="{id} < 4"))
+    assert status == 200 and "4 of 60 sequences" in text and "accuracy" in text
+    status, text = _slice(client, _query(shape={"box": {"x": [0, 65535], "y": [0, 65535]}}))
+    assert status == 200 and "60 of 60 sequences" in text
 
 
 @pytest.mark.parametrize(
-    ("row_ids", "message"),
+    ("query", "message"),
     [
-        ([10**9], "not in this analysis"),
-        ([-3], "not in this analysis"),
-        (["0; drop"], "whole numbers"),
-        ([[1, 2]], "whole numbers"),
-        ({"a": 1}, "malformed"),
-        (list(range(200_000)), "malformed"),
-        ([1] * 3_000_000, "Table rows"),
+        (_query(actual=7, predicted=0), "not one of this dataset"),
+        (_query(actual=-3, predicted=0), "Class must be between"),
+        (_query(shape={"lasso": {"x": ["0; drop"] * 3, "y": [1, 2, 3]}}), "finite numbers"),
+        (_query(shape={"lasso": {"x": list(range(5_001)), "y": list(range(5_001))}}), "5,000"),
+        (_query(sort_by=[{"column_id": "x", "direction": "asc"}]), "cannot sort"),
+        (_query(filter_query="{" * 2_001), "limit is 2,000"),
+        (_query(row_ids=[1, 2]), "query is malformed"),
+        ({"a": 1}, "query is malformed"),
+        ([1] * 3_000_000, "query is malformed"),
     ],
 )
-def test_slice_metrics_refuse_crafted_row_ids_with_a_message(client, row_ids, message):
-    status, text = _slice(client, row_ids)
+def test_slice_metrics_refuse_a_crafted_query_with_a_message(client, query, message):
+    status, text = _slice(client, query)
     assert status == 200
     assert message in text
 
 
 @pytest.mark.parametrize("dataset", ["../../etc/passwd", "upload-" + "0" * 24, 7, "x" * 500])
 def test_slice_metrics_refuse_a_foreign_or_malformed_dataset(client, dataset):
-    status, text = _slice(client, [0], dataset)
+    status, text = _slice(client, _query(dataset=dataset))
     assert status == 200
     assert "sequences · accuracy" not in text

@@ -192,18 +192,13 @@ def test_class_bars_show_actual_totals_and_predicted_stacks():
     assert fig.data[1].marker.color == colors.class_colors(2)[0]
 
 
-def test_table_rows_and_filters():
+def test_table_rows():
     a = synthetic_analysis("reuters", 30)
     rows = overview.table_rows(
         a.texts, np.diff(a.offsets), a.labels, a.predicted, a.confidence, a.class_names
     )
     assert [r["id"] for r in rows] == list(range(30))
     assert rows[0]["length"] == len(a.words[0])
-    idx = view.filter_sequences(a, actual=1, predicted=1)
-    assert all(a.labels[i] == 1 and a.predicted[i] == 1 for i in idx)
-    word = a.words[5][0]
-    assert 5 in view.filter_sequences(a, search=word.upper()).tolist()
-    assert view.filter_sequences(a, ids=[2, 7]).tolist() == [2, 7]
 
 
 def test_points_map_back_to_their_sequence_and_step():

@@ -282,7 +282,7 @@ def test_fill_table_sends_the_analysed_words(page):
     from dash._utils import AttributeDict
 
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "analytics-dataset.value", "value": 1}]))
-    rows, _label, _flt = page.fill_table("imdb", 0, None, None, None, None, {}, "pca", False)
+    rows = page.fill_table(dataset="imdb", method="pca")["data"]
     a = synthetic_analysis("imdb", 60)
     assert rows[4]["text"].removesuffix("…") == " ".join(a.words[4])[:90]
 

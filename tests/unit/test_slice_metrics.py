@@ -1,4 +1,4 @@
-"""Slice metrics against scikit-learn, and the slice's row ids checked like any browser value."""
+"""Slice metrics against scikit-learn, and the slice: the table's rows after its filters."""
 
 from __future__ import annotations
 
@@ -87,11 +87,22 @@ def test_perfect_calibration_has_almost_no_error():
     assert metrics.calibration(confidence, correct, 5).ece < 0.01
 
 
-def test_the_slice_is_the_tables_rows_and_bad_ids_are_refused():
+def test_the_slice_is_the_tables_rows_and_a_bad_query_is_refused():
     analysis = _analysis(n=50)
-    assert slices.slice_rows(analysis, None).tolist() == list(range(50))
-    assert slices.slice_rows(analysis, [4, 2, 4]).tolist() == [2, 4]
-    assert slices.report(analysis, slices.slice_rows(analysis, [])).accuracy is None
-    for bad in ([50], [-1], ["3"], [True], [1.5], "1,2", list(range(51))):
-        with pytest.raises(InvalidInput):
-            slices.slice_rows(analysis, bad)
+
+    def shown(a):
+        return list(a.texts)
+
+    assert slices.slice_rows(analysis, None, {}, shown).tolist() == list(range(50))
+    cell = {"actual": 1, "predicted": 2}
+    expected = np.flatnonzero((analysis.labels == 1) & (analysis.predicted == 2)).tolist()
+    assert slices.slice_rows(analysis, None, cell, shown).tolist() == expected
+    assert slices.slice_rows(analysis, None, {"filter_query": "{id} < 7 && {id} >= 5"}, shown).tolist() == [
+        5,
+        6,
+    ]
+    assert (
+        slices.report(analysis, slices.slice_rows(analysis, None, {"search": "zz"}, shown)).accuracy is None
+    )
+    with pytest.raises(InvalidInput):
+        slices.slice_rows(analysis, None, {"actual": 3, "predicted": 0}, shown)

@@ -1,0 +1,149 @@
+"""Density images of large point clouds, in pure numpy: counts per pixel, colours, a hand-made PNG.
+
+A cloud too large to send as points is drawn as one image: each pixel's states are counted with
+``np.bincount`` over integer pixel indices (weighted where states are faded), coloured by the mean
+of a value through a colour table (binary EP) or by the count-weighted mix of class colours, and
+made more opaque the more states it holds (log count, so single states stay visible). The PNG is
+written with zlib and struct only.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_SIZE = 600  # pixels along the longer side of the view
+MIN_ALPHA = 0.5  # the opacity of a pixel holding one state (the densest one is opaque)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A pixel grid over the data rectangle x0..x1 (left to right), y0..y1 (row 0 at y1, the top)."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    width: int
+    height: int
+
+    @property
+    def n_pixels(self) -> int:
+        return self.width * self.height
+
+
+def grid_for(view: tuple[float, float, float, float], size: int = DEFAULT_SIZE) -> Grid:
+    """Square pixels over ``view`` (x0, x1, y0, y1), ``size`` of them along its longer side.
+
+    The grid ends at a whole pixel: it may reach a little past x1 and below y0."""
+    x0, x1, y0, y1 = (float(v) for v in view)
+    span = max(x1 - x0, y1 - y0)
+    if not (math.isfinite(span) and span > 0):
+        raise ValueError("A density view needs a finite, non-empty range.")
+    step = span / size
+    width = max(1, min(size, math.ceil((x1 - x0) / step - 1e-9)))
+    height = max(1, min(size, math.ceil((y1 - y0) / step - 1e-9)))
+    return Grid(x0, x0 + width * step, y1 - height * step, y1, width, height)
+
+
+def pixel_index(xy: np.ndarray, grid: Grid) -> np.ndarray:
+    """Row-major pixel of each point (row 0 at the top), -1 for points outside the grid."""
+    xy = np.asarray(xy)
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    fx = (xy[:, 0] - grid.x0) * (grid.width / (grid.x1 - grid.x0))
+    fy = (grid.y1 - xy[:, 1]) * (grid.height / (grid.y1 - grid.y0))
+    col = np.floor(fx).astype(np.int64)
+    row = np.floor(fy).astype(np.int64)
+    # a point exactly on the right or bottom edge belongs to the last pixel
+    col[(col == grid.width) & (xy[:, 0] <= grid.x1)] = grid.width - 1
+    row[(row == grid.height) & (xy[:, 1] >= grid.y0)] = grid.height - 1
+    inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
+    return np.where(inside, row * grid.width + col, -1)
+
+
+def bin_sums(pixels: np.ndarray, n_pixels: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Per pixel, the number (or the summed ``weights``) of the points in it; -1 pixels are left out."""
+    keep = pixels >= 0
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
+    return np.bincount(pixels[keep], weights=w, minlength=n_pixels).astype(np.float64)
+
+
+def render(
+    xy: np.ndarray,
+    grid: Grid,
+    *,
+    values: np.ndarray | None = None,
+    lut: np.ndarray | None = None,
+    codes: np.ndarray | None = None,
+    palette: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """The (height, width, 4) uint8 RGBA image of the points ``xy`` on ``grid``.
+
+    Colour: with ``values`` in [0, 1] and ``lut`` (256, 3), the colour of each pixel's (weighted) mean
+    value; with integer ``codes`` and ``palette`` (n, 3), the count-weighted mix of the class colours.
+    Alpha grows with the log of the (weighted) count; empty pixels are transparent."""
+    pixels = pixel_index(xy, grid)
+    n = grid.n_pixels
+    w = np.ones(len(pixels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    count = bin_sums(pixels, n, w)
+    filled = count > 0
+    safe = np.where(filled, count, 1.0)
+    if values is not None and lut is not None:
+        mean = bin_sums(pixels, n, w * np.clip(np.asarray(values, dtype=np.float64), 0, 1)) / safe
+        rgb = np.asarray(lut, dtype=np.uint8)[np.rint(mean * (len(lut) - 1)).astype(np.int64)]
+    elif codes is not None and palette is not None:
+        palette = np.asarray(palette, dtype=np.float64)
+        k = len(palette)
+        codes = np.clip(np.asarray(codes, dtype=np.int64), 0, k - 1)
+        keep = pixels >= 0
+        per_class = np.bincount(pixels[keep] * k + codes[keep], weights=w[keep], minlength=n * k)
+        rgb = np.rint(per_class.reshape(n, k) @ palette / safe[:, None]).astype(np.uint8)
+    else:
+        rgb = np.zeros((n, 3), dtype=np.uint8)
+    alpha = np.where(filled, opacity_of_counts(count), 0.0)
+    rgba = np.zeros((n, 4), dtype=np.uint8)
+    rgba[:, :3] = np.where(filled[:, None], rgb, 0)
+    rgba[:, 3] = np.rint(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
+    return rgba.reshape(grid.height, grid.width, 4)
+
+
+def opacity_of_counts(count: np.ndarray) -> np.ndarray:
+    """Per pixel opacity from its (weighted) count: ``MIN_ALPHA`` for one state, 1 for the densest pixel,
+    log-scaled between; below one (faded states only) proportionally fainter."""
+    top = float(count.max(initial=0.0))
+    scale = math.log(top) if top > 1 else 1.0
+    grown = MIN_ALPHA + (1 - MIN_ALPHA) * np.log(np.maximum(count, 1.0)) / scale
+    return np.where(count >= 1, grown if top > 1 else 1.0, MIN_ALPHA * count)
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+def encode_png(rgba: np.ndarray, level: int = 6) -> bytes:
+    """An 8-bit RGBA PNG of the (height, width, 4) uint8 image (no row filter, zlib ``level``)."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    height, width, _ = rgba.shape
+    raw = np.zeros((height, width * 4 + 1), dtype=np.uint8)  # each row: filter byte 0, then pixels
+    raw[:, 1:] = rgba.reshape(height, width * 4)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(raw.tobytes(), level)),
+            _chunk(b"IEND", b""),
+        ]
+    )
+
+
+def data_uri(png: bytes) -> str:
+    """The PNG as a ``data:`` URI for a figure's layout image."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
