@@ -3,7 +3,7 @@
 For a cloud of ``--states`` random clustered points (default 2.4 million, binary EP) and, with
 ``--real``, the prepared whole IMDB test split of ``RNNX_CACHE_DIR`` when present: the density PNG of
 the whole cloud (render time, median of ``--repeat``, and bytes), then a zoom on a region holding about
-the point budget (``RNNX_POINT_BUDGET``, default 200,000): rows-in-view time and the size of the Patch
+the point budget (``RNNX_POINT_BUDGET``, default 150,000): rows-in-view time and the size of the Patch
 the zoom callback sends (state traces with hover data, image, note) as Dash serialises it.
 
     RNNX_DATA_DIR=... python bench/lod.py [--states 2400000] [--repeat 3] [--real]

@@ -38,14 +38,15 @@ from bench.load import DashClient, analytics_select, start_gunicorn, stop, worke
 DRAWN_JS = """
 const graph = id => document.querySelector('#' + id + ' .js-plotly-plot');
 const points = gd => (gd && gd._fullData) ? gd._fullData.reduce((n, t) => n + (t._length || 0), 0) : 0;
+const traces = gd => (gd && gd._fullData) ? gd._fullData.length : 0;
 const proj = graph('projection-graph');
 const images = proj && proj._fullLayout && proj._fullLayout.images ? proj._fullLayout.images.length : 0;
 return {
   projection: !!proj && (images > 0 || points(proj) > 100),
   images: images,
   points: points(proj),
-  bars: points(graph('class-bars')) > 0,
-  confusion: points(graph('confusion-matrix')) > 0,
+  bars: traces(graph('class-bars')) > 0,
+  confusion: traces(graph('confusion-matrix')) > 0,
   rows: document.querySelectorAll('#sequence-table td').length,
   label: (document.getElementById('analytics-filter-label') || {}).textContent || '',
 };
@@ -93,7 +94,14 @@ def page_load(browser, base: str, dataset: str) -> float:
 
 def zoom(browser) -> dict:
     """Zoom into a tenth of each axis around the cloud's middle; seconds until its points are drawn."""
-    before = browser.execute_script(DRAWN_JS)["points"]
+    state = browser.execute_script(DRAWN_JS)
+    if not state["images"]:
+        return {
+            "zoom_s": None,
+            "points_drawn": state["points"],
+            "note": "within the budget: all points drawn",
+        }
+    before = state["points"]
     browser.execute_script(
         """const gd = document.querySelector('#projection-graph .js-plotly-plot');
         const [x0, x1] = gd._fullLayout.xaxis.range, [y0, y1] = gd._fullLayout.yaxis.range;

@@ -122,7 +122,9 @@ def lod_content(
     )
     fade = IMAGE_FADE if selected else 1.0
     if view is None:
-        uri, grid = cloud.density_image(key, xy, cloud.extent(xy), weights=weights, **color_source(marker))
+        uri, grid = cloud.density_image(
+            key, xy, cloud.extent(xy, key and key[:2] + key[3:4]), weights=weights, **color_source(marker)
+        )
         return Lod(np.zeros(0, dtype=np.int64), image(uri, grid, fade), note(n, None, False))
     wide = cloud.padded(view)
     rows = cloud.rows_in_view(xy, wide)

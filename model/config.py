@@ -84,8 +84,8 @@ POINT_BUDGET_MAX = 5_000_000
 
 
 def point_budget() -> int:
-    """Most states the projection draws as points (``RNNX_POINT_BUDGET``, default 200,000).
+    """Most states the projection draws as points (``RNNX_POINT_BUDGET``, default 150,000).
 
     A drawn set above it is shown as a density image until a zoom brings at most this many into view.
     Bounded to 1 .. 5,000,000; a malformed or smaller value means the default."""
-    return int(min(env_number("RNNX_POINT_BUDGET", 200_000, minimum=1), POINT_BUDGET_MAX))
+    return int(min(env_number("RNNX_POINT_BUDGET", 150_000, minimum=1), POINT_BUDGET_MAX))

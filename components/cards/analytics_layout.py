@@ -21,7 +21,7 @@ INFO = {
     "The selected sequence is drawn as a **trajectory** from its first word (green ring) to its last "
     "(black cross); words whose step is labelled by the rules below are written next to their point. "
     "Box or lasso select filters the table; click a point to select its sequence. Sets with more states "
-    "than the point budget (`RNNX_POINT_BUDGET`, 200,000) are first drawn as a **density image** (colour: "
+    "than the point budget (`RNNX_POINT_BUDGET`, 150,000) are first drawn as a **density image** (colour: "
     "the mean EP, or the class mix; the denser, the more opaque): zoom in until few enough states are in "
     "view and they are drawn as points again; double-click shows the whole cloud.",
     "sequence": "The selected sequence. Each word's background is the EP **after** reading it. The heatmap "

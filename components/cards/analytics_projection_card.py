@@ -111,7 +111,7 @@ def draw_projection(
             "rows": content.rows,
             "image": content.image,
             "note": content.note,
-            "frame": density_view.frame_trace(cloud.extent(points)),
+            "frame": density_view.frame_trace(cloud.extent(points, shape[:2] + shape[3:4])),
             "trace_opacity": density_view.TRACE_FADE if k is not None else None,
         }
     return projection.projection_figure(
@@ -171,7 +171,7 @@ def update_view(relayout, stored, dataset, method, color_mode, fade, final_only)
     if not cloud.is_lod(len(points)):
         return unchanged
     key = f"{dataset}/{shown}"
-    full = cloud.extent(points)
+    full = cloud.extent(points, (dataset, shown, final_only))
     current = cloud.apply_change(relayout, _current(stored, key), full)
     marker = cloud_marker(analysis, color_mode, final_only)
     opacity = cloud_opacity(analysis, fade, False, final_only)

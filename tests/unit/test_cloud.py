@@ -14,12 +14,12 @@ from services.validation import InvalidInput
 
 def test_point_budget_reads_the_environment_within_bounds(monkeypatch):
     monkeypatch.delenv("RNNX_POINT_BUDGET", raising=False)
-    assert config.point_budget() == 200_000
+    assert config.point_budget() == 150_000
     monkeypatch.setenv("RNNX_POINT_BUDGET", "300")
     assert config.point_budget() == 300 and cloud.is_lod(301) and not cloud.is_lod(300)
     for bad in ("0", "-5", "lots", ""):
         monkeypatch.setenv("RNNX_POINT_BUDGET", bad)
-        assert config.point_budget() == 200_000
+        assert config.point_budget() == 150_000
     monkeypatch.setenv("RNNX_POINT_BUDGET", "1e12")
     assert config.point_budget() == config.POINT_BUDGET_MAX
 
