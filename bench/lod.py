@@ -53,7 +53,6 @@ def _zoom_for_budget(xy: np.ndarray, budget: int) -> cloud.View:
 
 def measure(xy: np.ndarray, ep: np.ndarray, seq: np.ndarray, step: np.ndarray, repeat: int) -> dict:
     """Density of the whole cloud, then one zoom to about the budget, as the callbacks compute them."""
-    from dash import Patch
     from dash._utils import to_json
 
     names = ["negative", "positive"]
@@ -74,21 +73,13 @@ def measure(xy: np.ndarray, ep: np.ndarray, seq: np.ndarray, step: np.ndarray, r
 
     def patch_of_zoom() -> str:
         content = density_view.lod_content(xy, marker, projection.DEFAULT_OPACITY, zoom, None)
-        patch = Patch()
-        bins, palette = projection.state_bins(marker)
-        n = projection.state_trace_count(len(palette))
-        for b, (slot, members) in enumerate(
-            zip(projection.state_slots(n), cloud.split_by_bin(bins, content.rows, n), strict=True)
-        ):
-            fields = density_view.state_fields(
-                xy, members, projection.DEFAULT_OPACITY, view.hover_fields(hover, marker, members, b)
-            )
-            patch["data"][slot]["marker"]["opacity"] = fields.pop("opacity")
-            for name, value in fields.items():
-                patch["data"][slot][name] = value
-        for name, value in density_view.image_fields(content.image).items():
-            patch["layout"]["images"][0][name] = value
-        patch["layout"]["annotations"][0] = content.note
+        patch = density_view.zoom_patch(
+            xy,
+            marker,
+            projection.DEFAULT_OPACITY,
+            content,
+            lambda members, b: view.hover_fields(hover, marker, members, b),
+        )
         return to_json(patch)
 
     patch_seconds, body = _median_seconds(patch_of_zoom, repeat)

@@ -11,9 +11,11 @@ their trace opacity (their marker opacities may be per point) and the image with
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from dash import Patch
 
 from components import analytics_colors as colors
 from components import analytics_projection as projection
@@ -172,3 +174,27 @@ def state_fields(xy: np.ndarray, rows: np.ndarray, opacity: float | np.ndarray, 
         text = hover.get("text")
         fields.update(hover, hoverinfo="all", text=None if text is None else np.asarray(text).tolist())
     return fields
+
+
+def zoom_patch(
+    xy: np.ndarray,
+    marker: dict,
+    opacity: float | np.ndarray,
+    content: Lod,
+    hover: Callable[[np.ndarray, int], dict],
+) -> Patch:
+    """The Patch a zoom sends: each colour bin's trace holds its states of ``content.rows`` (as
+    ``state_fields``), the image and the note follow the view. ``hover(rows, bin)``: the hover fields."""
+    patch = Patch()
+    bins, palette = projection.state_bins(marker)
+    n_traces = projection.state_trace_count(len(palette))
+    groups = cloud.split_by_bin(bins, content.rows, n_traces)
+    for b, (slot, members) in enumerate(zip(projection.state_slots(n_traces), groups, strict=True)):
+        fields = state_fields(xy, members, opacity, hover(members, b) if len(members) else None)
+        patch["data"][slot]["marker"]["opacity"] = fields.pop("opacity")
+        for name, value in fields.items():
+            patch["data"][slot][name] = value
+    for name, value in image_fields(content.image).items():
+        patch["layout"]["images"][0][name] = value
+    patch["layout"]["annotations"][0] = content.note
+    return patch

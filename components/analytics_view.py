@@ -193,13 +193,3 @@ def hover_fields(hover: dict, marker: dict, rows: np.ndarray, b: int) -> dict:
         "text": np.asarray(words)[rows] if words is not None else None,
         "hovertemplate": _hover_template(marker, hover.get("mode", "ep"), names, b, words is not None),
     }
-
-
-def sequences_of_points(analysis: Analysis, point_indices: list[int], final_only: bool) -> list[int]:
-    """Sequences owning any of the given scatter points."""
-    if not point_indices:
-        return []
-    idx = np.asarray(point_indices, dtype=np.int64)
-    if final_only:
-        return sorted(set(idx.tolist()))
-    return np.unique(np.searchsorted(analysis.offsets, idx, side="right") - 1).tolist()

@@ -88,19 +88,6 @@ def nearest_row(xy: np.ndarray, x: float, y: float) -> int | None:
     return int(np.argmin(dx * dx + dy * dy))
 
 
-def rows_at(xy: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Rows of every drawn state sent at one of ``points`` (coordinates as drawn: rounded to uint16)."""
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    if len(xy) == 0 or len(points) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.isin(_keys(xy), _keys(points)))
-
-
-def _keys(xy: np.ndarray) -> np.ndarray:
-    sent = np.clip(np.rint(np.asarray(xy, dtype=np.float64)), 0, VIEW_SPAN).astype(np.int64)
-    return sent[:, 0] * 65536 + sent[:, 1]
-
-
 # ---------------------------------------------------------------- the density image (cached)
 
 

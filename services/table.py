@@ -10,6 +10,7 @@ them, so both see the same slice. Per analysis, the columns are laid out once as
 from __future__ import annotations
 
 import math
+import operator
 import re
 import weakref
 from bisect import bisect_right
@@ -51,6 +52,14 @@ OPERATORS = {
     "gt": ">",
     ">=": ">=",
     "ge": ">=",
+}
+COMPARISONS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _CLAUSE = re.compile(r"\s*\{([^{}]{1,40})\}\s*([is]?(?:[<>!]=?|=)|[a-z]+)\s*", re.IGNORECASE)
 _QUOTED = re.compile(r"""(["'`])((?:\\.|(?!\1).)*)\1""", re.DOTALL)
@@ -253,17 +262,7 @@ def contains(blob: tuple[str, list[int]], needle: str) -> np.ndarray:
 
 
 def _compare(values: np.ndarray, op: str, value: object) -> np.ndarray:
-    if op == "=":
-        return values == value
-    if op == "!=":
-        return values != value
-    if op == "<":
-        return values < value
-    if op == "<=":
-        return values <= value
-    if op == ">":
-        return values > value
-    return values >= value
+    return COMPARISONS[op](values, value)
 
 
 def clause_mask(data: Frame, clause: Clause) -> np.ndarray:

@@ -72,46 +72,31 @@ def drawn_count(analysis: Analysis, final_only: bool) -> int:
     return analysis.n_sequences if final_only else analysis.n_states
 
 
-def clicked_rows(
+def clicked_row(
     analysis: Analysis,
-    points: list[dict],
+    point: dict,
     color_mode: str | None,
     final_only: bool,
     xy: np.ndarray | None = None,
-) -> list[int]:
-    """Rows (into the drawn states) of clicked or lassoed points of the state cloud.
+) -> int | None:
+    """The row (into the drawn states) of a clicked point of the state cloud, or None.
 
     A set within the point budget: by (curveNumber, pointIndex). Above it the state traces hold only
-    the states of the current view, so a point is found by its position in ``xy`` (the projection in
-    view coordinates; nothing without it): one point, the nearest drawn state of its colour bin; more,
-    every drawn state at their (uint16) positions."""
+    the states of the current view, so the point is found by its position in ``xy`` (the projection
+    in view coordinates; nothing without it): the nearest drawn state of its colour bin."""
     marker = cloud_marker(analysis, color_mode, final_only)
+    curve = as_index(point.get("curveNumber"))
     if not cloud.is_lod(drawn_count(analysis, final_only)):
-        rows = projection.cloud_rows(marker)
-        found = (
-            projection.point_row(rows, as_index(p.get("curveNumber")), as_index(p.get("pointIndex")))
-            for p in points
-            if isinstance(p, dict)
-        )
-        return [r for r in found if r is not None]
-    if xy is None:
-        return []
-    drawn = xy[view.final_state_rows(analysis)] if final_only else xy
+        return projection.point_row(projection.cloud_rows(marker), curve, as_index(point.get("pointIndex")))
     bins, palette = projection.state_bins(marker)
     slots = projection.state_slots(projection.state_trace_count(len(palette)))
-    picked = [
-        (slots.index(curve), position)
-        for p in points
-        if isinstance(p, dict)
-        and (curve := as_index(p.get("curveNumber"))) in slots
-        and (position := as_position(p)) is not None
-    ]
-    if len(picked) == 1:
-        ((b, (x, y)),) = picked
-        members = np.flatnonzero(bins == b)
-        near = cloud.nearest_row(drawn[members], x, y)
-        return [] if near is None else [int(members[near])]
-    return cloud.rows_at(drawn, np.array([pos for _b, pos in picked])).tolist() if picked else []
+    position = as_position(point)
+    if xy is None or curve not in slots or position is None:
+        return None
+    drawn = xy[view.final_state_rows(analysis)] if final_only else xy
+    members = np.flatnonzero(bins == slots.index(curve))
+    near = cloud.nearest_row(drawn[members], *position)
+    return None if near is None else int(members[near])
 
 
 def as_position(point: dict) -> tuple[float, float] | None:

@@ -4,7 +4,7 @@ above the point budget, ``components.analytics_density``) and the jump threshold
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, Patch, State, callback, no_update
+from dash import Input, Output, State, callback, no_update
 
 from components import analytics_density as density_view
 from components import analytics_neighbors as neighbors_view
@@ -177,21 +177,8 @@ def update_view(relayout, stored, dataset, method, color_mode, fade, final_only)
     opacity = cloud_opacity(analysis, fade, False, final_only)
     shape = (dataset, shown, color_mode or "ep", final_only, fade or "none")
     content = density_view.lod_content(points, marker, opacity, current, shape)
-    patch = Patch()
-    bins, palette = projection.state_bins(marker)
-    n_traces = projection.state_trace_count(len(palette))
     hover = view.cloud_hover(analysis, final_only, marker, color_mode or "ep")
-    groups = cloud.split_by_bin(bins, content.rows, n_traces)
-    for b, (slot, members) in enumerate(zip(projection.state_slots(n_traces), groups, strict=True)):
-        fields = density_view.state_fields(
-            points, members, opacity, hover(members, b) if len(members) else None
-        )
-        patch["data"][slot]["marker"]["opacity"] = fields.pop("opacity")
-        for name, value in fields.items():
-            patch["data"][slot][name] = value
-    for name, value in density_view.image_fields(content.image).items():
-        patch["layout"]["images"][0][name] = value
-    patch["layout"]["annotations"][0] = content.note
+    patch = density_view.zoom_patch(points, marker, opacity, content, hover)
     zoom = None if current is None else {"key": key, "x": list(current[:2]), "y": list(current[2:])}
     return {"figure": patch, "view": zoom}
 

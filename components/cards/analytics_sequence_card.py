@@ -12,7 +12,7 @@ from components import analytics_sequence as sequence
 from components import analytics_view as view
 from components.cards.analytics_common import (
     as_index,
-    clicked_rows,
+    clicked_row,
     cloud_marker,
     cloud_opacity,
     drawn_count,
@@ -55,10 +55,10 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only, 
         analysis, _dmax, xy, _shown = analysis_service.load_shown(dataset, method)
         if analysis is None:
             return no_update
-        rows = clicked_rows(analysis, [point], color_mode, bool(final_only), xy)
-        if not rows:
+        row = clicked_row(analysis, point, color_mode, bool(final_only), xy)
+        if row is None:
             return no_update
-        k, step = view.state_of_point(analysis, rows[0], bool(final_only))
+        k, step = view.state_of_point(analysis, row, bool(final_only))
         return {"dataset": dataset, "seq": k, "step": step}
     return no_update
 

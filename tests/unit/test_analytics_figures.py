@@ -207,9 +207,6 @@ def test_points_map_back_to_their_sequence_and_step():
     state = int(a.offsets[k]) + 3
     assert view.state_of_point(a, state, final_only=False) == (k, 3)
     assert view.state_of_point(a, k, final_only=True) == (k, len(a.words[k]) - 1)
-    assert view.sequences_of_points(
-        a, [int(a.offsets[2]), int(a.offsets[2]) + 1, int(a.offsets[7])], False
-    ) == [2, 7]
 
 
 def test_selecting_sequence_k_yields_exactly_its_states_in_order():

@@ -48,12 +48,6 @@ def test_nearest_click_picks_the_closest_state_and_the_lowest_row_on_a_tie():
     assert cloud.nearest_row(xy[:0], 1, 1) is None
 
 
-def test_rows_at_finds_every_state_drawn_at_the_positions():
-    xy = np.array([[1.2, 2.6], [1.4, 3.4], [9, 9], [1, 3]], dtype=np.float32)
-    assert cloud.rows_at(xy, np.array([[1, 3]])).tolist() == [0, 1, 3]
-    assert cloud.rows_at(xy, np.zeros((0, 2))).tolist() == []
-
-
 def test_zoom_events_become_view_changes():
     assert cloud.view_change(None) is None
     assert cloud.view_change({"autosize": True}) is None
