@@ -260,6 +260,7 @@
     next: function () { go(1); },
     back: function () { go(-1); },
     isDone: isDone,
+    watched: function () { return lastPath; }, // the path whose first-visit check has run
     current: function () { return state ? { name: state.name, index: state.index, count: state.steps.length } : null; },
   };
 })();

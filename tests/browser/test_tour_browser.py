@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from components import tour
@@ -64,7 +62,6 @@ def test_trainer_tour_runs_once_and_restarts_from_the_navbar(app_server: str, br
             pointed.append(bool(found))
         if step["target"] == "cell-diagram":
             assert browser.find_element(By.ID, "cell-view").is_displayed()
-        time.sleep(0.4)  # let the popover finish sliding to its place
         _click_when_settled(browser, "tour-next")
     assert all(pointed) and len(pointed) == sum(1 for s in steps if s["target"])
     _wait(browser, lambda d: not _popover_shown(d))
@@ -73,13 +70,16 @@ def test_trainer_tour_runs_once_and_restarts_from_the_navbar(app_server: str, br
 
     browser.refresh()  # remembered: no tour on reload
     _wait(browser, lambda d: d.find_elements(By.ID, "network-diagram"))
-    time.sleep(3)
+    _wait(
+        browser,
+        lambda d: d.execute_script("return window.rnnxTour && window.rnnxTour.watched()") == "/trainer",
+    )
     assert not _popover_shown(browser)
 
     browser.find_element(By.ID, "tour-start").click()  # restart from the navbar
     _wait(browser, _popover_shown)
     assert browser.find_element(By.ID, "tour-title").text == steps[0]["title"]
-    browser.find_element(By.ID, "tour-skip").click()
+    _click_when_settled(browser, "tour-skip")
     _wait(browser, lambda d: not _popover_shown(d))
     assert [e for e in console_errors(browser) if "tour" in e or "cellview" in e] == []
 
@@ -113,17 +113,30 @@ def test_analytics_page_has_its_own_shorter_tour(app_server: str, browser) -> No
     assert current["name"] == "analytics" and current["count"] == len(tour.ANALYTICS_TOUR)
 
 
+STILL_JS = """
+const el = document.getElementById(arguments[0]);
+if (!el) { return false; }
+const r = el.getBoundingClientRect(), key = [r.left, r.top, r.width, r.height].join(',');
+const last = el.dataset.testRect;
+el.dataset.testRect = key;
+return last === key && r.width > 0;
+"""
+
+
 def _click_when_settled(browser, element_id: str, attempts: int = 20) -> None:
-    """Click once the element is no longer covered (the popover may still be sliding or scrolling)."""
+    """Click once the element has stopped moving (the popover slides) and is no longer covered."""
     from selenium.common.exceptions import ElementClickInterceptedException
     from selenium.webdriver.common.by import By
 
+    _wait(
+        browser, lambda d: d.execute_script(STILL_JS, element_id), timeout=10, message=f"{element_id} moving"
+    )
     for _ in range(attempts):
         try:
             browser.find_element(By.ID, element_id).click()
             return
         except ElementClickInterceptedException:
-            time.sleep(0.25)
+            _wait(browser, lambda d: d.execute_script(STILL_JS, element_id), timeout=10)
     browser.find_element(By.ID, element_id).click()
 
 
