@@ -76,7 +76,8 @@ def _outline(n: int = 2_000) -> dict:
 def measure(analysis, xy, repeat: int) -> dict:
     from components import analytics_overview as overview
     from components import analytics_view as view
-    from services import memo, table
+    from model import memo
+    from services import table
 
     memo.forget("table")
     start = time.perf_counter()

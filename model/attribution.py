@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from model import textmodels
+from model import loaded, textmodels
 
 DEFAULT_STEPS = 48
 CHAIN_TOLERANCE = 2e-3  # the chain's output against the model's own prediction
@@ -98,7 +97,6 @@ def class_probability(tf, output, target):
     return tf.gather(output, target, axis=1)
 
 
-@lru_cache(maxsize=8)
 def _gradient_function(model):
     """A compiled (class probability, its gradient) along a path of embeddings, once per model.
 
@@ -106,30 +104,36 @@ def _gradient_function(model):
     layers step in Python and are many times slower).
     """
     tf = textmodels._tf()
-    embedding, after = chain_after_embedding(model)
-    spec = tf.TensorSpec([None, None, int(embedding.output_dim)], tf.float32)
 
-    @tf.function(input_signature=[spec, tf.TensorSpec([], tf.int32)], reduce_retracing=True)
-    def gradients(path, target):
-        with tf.GradientTape() as tape:
-            tape.watch(path)
-            out = run_chain(after, path)
-            probability = class_probability(tf, out, target)
-        return out, probability, tape.gradient(probability, path)
+    def build():
+        embedding, after = chain_after_embedding(model)
+        spec = tf.TensorSpec([None, None, int(embedding.output_dim)], tf.float32)
 
-    return gradients
+        @tf.function(input_signature=[spec, tf.TensorSpec([], tf.int32)], reduce_retracing=True)
+        def gradients(path, target):
+            with tf.GradientTape() as tape:
+                tape.watch(path)
+                out = run_chain(after, path)
+                probability = class_probability(tf, out, target)
+            return out, probability, tape.gradient(probability, path)
+
+        return gradients
+
+    return loaded.per_model("gradient-function", model, build)
 
 
-@lru_cache(maxsize=8)
 def _forward_function(model):
     """The model's own prediction, compiled once per model (texts of one model share the input shape)."""
     tf = textmodels._tf()
 
-    @tf.function(reduce_retracing=True)
-    def forward(inputs):
-        return model(inputs, training=False)
+    def build():
+        @tf.function(reduce_retracing=True)
+        def forward(inputs):
+            return model(inputs, training=False)
 
-    return forward
+        return forward
+
+    return loaded.per_model("forward-function", model, build)
 
 
 def trapezoid_weights(steps: int) -> np.ndarray:
@@ -207,17 +211,6 @@ def integrated_gradients(
 # ---------------------------------------------------------------- the app's models
 
 
-@lru_cache(maxsize=4)
-def _classifier_model(dataset: str):
-    """(classifier, its Keras model) of a prepared built-in dataset, built once per process."""
-    from model import prepare
-
-    classifier = prepare.load_classifier(dataset)
-    if classifier is None:
-        raise LookupError(f"{dataset} is not prepared yet.")
-    return classifier, classifier.keras_model()
-
-
 def model_key(dataset: str) -> str:
     """The cache identity of the model behind ``dataset`` (its classifier key or its upload id)."""
     from model import byo, prepare
@@ -237,7 +230,7 @@ def attribute_text(dataset: str, text: str, steps: int = DEFAULT_STEPS) -> Attri
         vocabulary = byo.read_vocabulary(spec.vocab_path) if spec.vocab_path else None
         inputs, ids, [words] = byo.encode_for_model(model, [text], vocabulary, spec.max_len)
     else:
-        classifier, model = _classifier_model(dataset)
+        classifier, model = loaded.classifier(dataset), loaded.keras_model(dataset)
         ids, [words] = textmodels.encode([text], classifier.vocabulary, classifier.config.max_len)
         inputs = ids
     return integrated_gradients(model, inputs, ids, words, steps=steps)

@@ -18,12 +18,11 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from model import config, textmodels
+from model import config, loaded, textmodels
 from model.byo_archive import NOT_KERAS, config_dict, config_layers, config_recurrent_names, walk_config
 from model.byo_archive import check_keras_archive as check_keras_archive
 from model.byo_archive import keras_config_limit_bytes as keras_config_limit_bytes
@@ -322,14 +321,6 @@ def store_files(
     return kept_model, kept_vocab
 
 
-@lru_cache(maxsize=4)
-def _extractor(model_path: str, layer_name: str | None):
-    """The upload's model and its state extractor, built once per process (files never change)."""
-    from model.extraction import StateExtractor
-
-    return StateExtractor(load_model(model_path), layer_name)
-
-
 def upload_model(upload_id: str) -> tuple[UploadSpec, object]:
     """(spec, loaded Keras model) of a prepared upload, the model loaded once per process.
 
@@ -339,7 +330,7 @@ def upload_model(upload_id: str) -> tuple[UploadSpec, object]:
     spec: UploadSpec | None = cache.get(spec_key(upload_id))
     if spec is None:
         raise LookupError(f"Upload {upload_id} is not prepared.")
-    return spec, _extractor(spec.model_path, spec.layer_name).model
+    return spec, loaded.upload_extractor(spec.model_path, spec.layer_name).model
 
 
 def text_states(upload_id: str, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -349,7 +340,7 @@ def text_states(upload_id: str, text: str) -> tuple[list[str], np.ndarray, np.nd
     spec: UploadSpec | None = cache.get(spec_key(upload_id))
     if spec is None:
         raise LookupError(f"Upload {upload_id} is not prepared.")
-    extractor = _extractor(spec.model_path, spec.layer_name)
+    extractor = loaded.upload_extractor(spec.model_path, spec.layer_name)
     vocabulary = read_vocabulary(spec.vocab_path) if spec.vocab_path else None
     inputs, ids, [words] = encode_for_model(extractor.model, [text], vocabulary, spec.max_len)
     states = extractor.run(ids, inputs)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from model import whatif
+from model import loaded, whatif
 
 
 @dataclass
@@ -29,14 +29,14 @@ def checkpoint_trajectories(
     dataset: str, text: str, method: str, n_sequences: int | None = None
 ) -> list[CheckpointTrajectory]:
     """The trajectory of ``text`` under every saved epoch of a built-in classifier."""
-    classifier = whatif._classifier(dataset)
+    classifier = loaded.classifier(dataset)
     if not classifier.checkpoints and classifier.origin == "pretrained":
         base = dataset.partition("@")[0]
         raise LookupError(
             "Checkpoints are not kept for the pretrained model; run "
             f"`python -m model.prepare --dataset {base} --retrain` to train it here and keep them."
         )
-    projector = whatif._projector(dataset, method, n_sequences)
+    projector = loaded.projector(dataset, method, n_sequences)
     checkpoints = classifier.checkpoints or [classifier.weights]
     accuracies = classifier.history.get("test_accuracy", [])
     result = []

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
-from model import cellmath, textmodels
+from model import cellmath, loaded, memo, textmodels
 
 Predict = Callable[[list[list[str]]], np.ndarray]
 MAX_EDITS = 6
@@ -251,9 +250,12 @@ def vocabulary_sample(words: Sequence[str], n: int = VOCABULARY_SCAN) -> list[st
 # ---------------------------------------------------------------- the app's models
 
 
-@lru_cache(maxsize=4)
 def _scorer(dataset: str) -> tuple[Predict, tuple[str, ...]]:
     """(predict, frequency-ranked vocabulary sample) of the model behind ``dataset``, once per process."""
+    return memo.remember("counterfactual-scorer", dataset, lambda: _build_scorer(dataset))
+
+
+def _build_scorer(dataset: str) -> tuple[Predict, tuple[str, ...]]:
     from model import byo
 
     if byo.is_upload(dataset):
@@ -265,18 +267,16 @@ def _scorer(dataset: str) -> tuple[Predict, tuple[str, ...]]:
         else:
             ranked = [w for w, _i in sorted((vocabulary or {}).items(), key=lambda item: item[1])]
         return keras_predictor(model, vocabulary, spec.max_len), tuple(vocabulary_sample(ranked))
-    from model import prepare
-
-    classifier = prepare.load_classifier(dataset)
-    if classifier is None:
-        raise LookupError(f"{dataset} is not prepared yet.")
+    classifier = loaded.classifier(dataset)
     return classifier_predictor(classifier), tuple(vocabulary_sample(classifier.vocabulary.words))
 
 
-@lru_cache(maxsize=16)
 def _counter_words_for(dataset: str, target: int) -> tuple[str, ...]:
-    predict, sample = _scorer(dataset)
-    return tuple(counter_words(sample, predict, target))
+    def build() -> tuple[str, ...]:
+        predict, sample = _scorer(dataset)
+        return tuple(counter_words(sample, predict, target))
+
+    return memo.remember("counter-words", (dataset, target), build)
 
 
 def counterfactual_for(dataset: str, words: Sequence[str], guide: np.ndarray) -> Counterfactual:

@@ -9,11 +9,10 @@ extraction pipeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from model import cellmath, textmodels
+from model import cellmath, loaded, textmodels
 from model.extraction import step_distances
 
 
@@ -54,27 +53,6 @@ def classifier_states(
     return words, hidden, textmodels.class_probabilities(output)
 
 
-@lru_cache(maxsize=8)
-def _classifier(dataset: str) -> textmodels.TrainedClassifier:
-    """The cached classifier (immutable, so kept per process); LookupError until prepared."""
-    from model import prepare
-
-    classifier = prepare.load_classifier(dataset)
-    if classifier is None:
-        raise LookupError(f"{dataset} is not prepared yet.")
-    return classifier
-
-
-@lru_cache(maxsize=8)
-def _projector(dataset: str, method: str, n_sequences: int | None):
-    from model import prepare
-
-    projector = prepare.load_projector(dataset, method, n_sequences)
-    if projector is None:
-        raise LookupError(f"The {method} projection of {dataset} is not computed yet.")
-    return projector
-
-
 def analyse_text(
     dataset: str, text: str, method: str | None = None, n_sequences: int | None = None
 ) -> TextStates:
@@ -84,7 +62,7 @@ def analyse_text(
     if byo.is_upload(dataset):
         words, hidden, ep = byo.text_states(dataset, text)
     else:
-        words, hidden, ep = classifier_states(_classifier(dataset), text)
-    points = _projector(dataset, method, n_sequences).place(hidden) if method else None
+        words, hidden, ep = classifier_states(loaded.classifier(dataset), text)
+    points = loaded.projector(dataset, method, n_sequences).place(hidden) if method else None
     distance = step_distances(hidden, np.array([0, len(hidden)]))
     return TextStates(words=words, hidden=hidden, ep=ep, distance=distance, points=points)

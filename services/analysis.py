@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from model import memo
 from model.artifacts import Analysis
 from services import datasets as upload_datasets
-from services import memo, registry, uploads
+from services import registry, uploads
 
 VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
 

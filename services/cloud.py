@@ -13,8 +13,8 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from model import config, density
-from services import memo, registry
+from model import config, density, memo
+from services import registry
 from services.analysis import VIEW_SPAN
 from services.validation import InvalidInput
 

@@ -19,16 +19,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from model import cache, config
+from model import cache, config, memo
 from model import neighbors as core
 from model.artifacts import Analysis
 from services import analysis as analysis_service
 from services import datasets as upload_datasets
-from services import memo, schemas
+from services import schemas
 from services.validation import Custom, Flag, InvalidInput, ListOf, Number, Schema
 
 LOG = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def _fingerprint(hidden: np.ndarray) -> str:
 
 
 def _exact_index(pipeline: str, dataset: str, n_states: int) -> core.ExactIndex:
-    """The exact index of a prepared dataset's states, kept in the process cache (``services.memo``)."""
+    """The exact index of a prepared dataset's states, kept in the process cache (``model.memo``)."""
     return memo.remember(
         "neighbors-exact", (pipeline, dataset, n_states), lambda: _build_exact(dataset, n_states)
     )
@@ -115,9 +114,14 @@ def _build_exact(dataset: str, n_states: int) -> core.ExactIndex:
     return core.ExactIndex(hidden)
 
 
-@lru_cache(maxsize=4)
 def _approx_key(pipeline: str, dataset: str, n_states: int) -> str:
     """The disk-cache key of the graph index: the states' fingerprint and the index's parameters."""
+    return memo.remember(
+        "neighbors-key", (pipeline, dataset, n_states), lambda: _fingerprint(pipeline, dataset, n_states)
+    )
+
+
+def _fingerprint(pipeline: str, dataset: str, n_states: int) -> str:
     import pynndescent
 
     hidden = _exact_index(pipeline, dataset, n_states).data
@@ -134,13 +138,19 @@ def _approx_key(pipeline: str, dataset: str, n_states: int) -> str:
     )
 
 
-@lru_cache(maxsize=2)
 def _approx_index(key: str) -> core.ApproxIndex:
     """The graph index from the disk cache; LookupError while it is not built (never remembered)."""
-    index = cache.get(key)
-    if not isinstance(index, core.ApproxIndex):
+
+    def read() -> core.ApproxIndex | None:
+        index = cache.get(key)
+        if not isinstance(index, core.ApproxIndex):
+            return None
+        memo.forget("neighbors-exact")  # the graph holds the states: drop the scan's copy
+        return index
+
+    index = memo.remember("neighbors-graph", key, read)
+    if index is None:
         raise LookupError(key)
-    memo.forget("neighbors-exact")  # the graph holds the states: drop the scan's copy
     return index
 
 
@@ -182,8 +192,8 @@ def index_for(dataset: str, analysis: Analysis) -> core.ExactIndex | core.Approx
 def clear_caches() -> None:
     """Forget the per-process indexes (tests swap the pipeline module)."""
     memo.forget("neighbors-exact")
-    _approx_key.cache_clear()
-    _approx_index.cache_clear()
+    memo.forget("neighbors-key")
+    memo.forget("neighbors-graph")
 
 
 def query_state(analysis: Analysis, seq: int, step: int | None) -> tuple[int, int]:

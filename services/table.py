@@ -4,7 +4,7 @@ One function, :func:`select`, turns the table's whole filter state (a confusion-
 a lasso or box on the projection, the text search, the table's own ``filter_query``) into the
 indices of the sequences left; the table card pages them and the slice-metrics card scores
 them, so both see the same slice. Per analysis, the columns are laid out once as numpy arrays
-(and the texts lowercased once) in the per-process cache (:mod:`services.memo`).
+(and the texts lowercased once) in the per-process cache (:mod:`model.memo`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model import geometry
+from model import geometry, memo
 from model.artifacts import Analysis
-from services import memo
 from services.validation import InvalidInput
 
 COLUMNS = {

@@ -9,15 +9,15 @@ Nothing here imports Dash, components or pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from model import memo
 from model import units as core
 from model.artifacts import Analysis
 from services import analysis as analysis_service
-from services import memo, registry, schemas
+from services import registry, schemas
 from services.validation import Anything, Choice, Custom, InvalidInput, Number, Schema
 
 KINDS = ("hidden", "cell")
@@ -153,7 +153,7 @@ def _read_states(dataset: str) -> UnitStates | None:
 def clear_caches() -> None:
     """Forget the cached states and searches (tests swap the pipeline module)."""
     memo.forget("unit-states")
-    _search.cache_clear()
+    memo.forget("unit-matches")
 
 
 def data(dataset: str | None) -> tuple[Analysis, UnitStates] | None:
@@ -224,8 +224,12 @@ def on_units(analysis: Analysis, states: UnitStates, query: Query) -> np.ndarray
     return core.on_units(matrix(analysis, states, query), query.start, query.end, query.threshold)
 
 
-@lru_cache(maxsize=32)
 def _search(dataset: str, kind: str, units: tuple[int, ...], threshold: float, query: tuple) -> core.Matches:
+    key = (registry.current().pipeline, dataset, kind, units, threshold, query)
+    return memo.remember("unit-matches", key, lambda: _find(dataset, kind, units, threshold, query))
+
+
+def _find(dataset: str, kind: str, units: tuple[int, ...], threshold: float, query: tuple) -> core.Matches:
     analysis, states = data(dataset) or (None, None)
     if analysis is None:
         return core.empty_matches()

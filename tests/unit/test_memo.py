@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import memo
+from model import memo
 
 
 def test_a_value_is_computed_once_and_a_miss_is_asked_again():
@@ -27,4 +27,33 @@ def test_the_least_recently_used_entry_goes_first_and_forget_is_per_kind():
     assert memo.remember("a", 1, lambda: "recomputed") == "recomputed"
     memo.forget("a")
     assert memo.kinds() == {"b": 1}
+    memo.forget()
+
+
+def test_loaded_models_live_in_the_one_cache_and_a_missing_one_says_so(tmp_path, monkeypatch):
+    import pytest
+
+    from model import loaded, prepare
+
+    memo.forget()
+    monkeypatch.setenv("RNNX_CACHE_DIR", str(tmp_path))
+    with pytest.raises(LookupError, match="not prepared"):
+        loaded.classifier("reuters")
+    assert memo.kinds() == {}  # the miss is not remembered: a later prepare is seen at once
+    calls = []
+    monkeypatch.setattr(prepare, "load_classifier", lambda dataset: calls.append(dataset) or object())
+    first = loaded.classifier("reuters")
+    assert loaded.classifier("reuters") is first and calls == ["reuters"]
+    assert memo.kinds() == {"classifier": 1}
+    memo.forget()
+
+
+def test_a_function_built_for_one_model_is_never_handed_to_another():
+    from model import loaded
+
+    memo.forget()
+    one, other = object(), object()
+    assert loaded.per_model("f", one, lambda: "for one") == "for one"
+    assert loaded.per_model("f", one, lambda: "rebuilt") == "for one"
+    assert loaded.per_model("f", other, lambda: "for other") == "for other"
     memo.forget()

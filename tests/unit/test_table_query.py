@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import geometry
-from services import memo, table
+from model import geometry, memo
+from services import table
 from services.validation import InvalidInput
 from tests.support.synthetic import synthetic_analysis, synthetic_projection
 

@@ -1,7 +1,7 @@
 """The one per-process cache in front of the disk cache: immutable artefacts already read or built.
 
-Every service keeps what it loaded (an analysis, a projection, a neighbour index, a classifier)
-here, under ``(kind, key)``; the least recently used entries go first once ``MAX_ENTRIES`` is
+Every layer keeps what it loaded (an analysis, a projection, a neighbour index, a classifier and
+its compiled functions: see :mod:`model.loaded`) here, under ``(kind, key)``; the least recently used entries go first once ``MAX_ENTRIES`` is
 reached. A miss is never remembered (``compute`` returning None means "not ready yet"), so a
 dataset prepared later is seen at once. Only content-keyed, immutable values belong here, never
 per-user state: every gunicorn worker builds its own copy and they all agree.
@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-MAX_ENTRIES = 48
+MAX_ENTRIES = 64
 
 _entries: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
 _lock = threading.Lock()
