@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services import analysis as analysis_service
-from services import schemas
+from services import datasets, schemas
 from services.validation import Choice, Custom, InvalidInput, Schema
 
 MODES = ("ep", "epchange", "attribution")
@@ -113,7 +113,7 @@ def ep_change_of(analysis, k: int) -> tuple[np.ndarray, int]:
 def _key(dataset: str, k: int, text: str) -> str:
     from model import attribution, cache
 
-    kind = f"{cache.UPLOAD_PREFIX}-attribution" if dataset.startswith("upload-") else "attribution"
+    kind = f"{cache.UPLOAD_PREFIX}-attribution" if datasets.parse(dataset).is_upload else "attribution"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     return cache.make_key(
         kind,

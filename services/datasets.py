@@ -2,14 +2,14 @@
 
 A built-in id is ``name[@cell][~size]``: ``imdb``, ``reuters@gru``, ``imdb~5000``, ``imdb~all``. The size
 is one the dataset offers (its catalogue entry's ``sizes``; the first is the default and is written
-without a size). :class:`DatasetId` is the parsed form.
+without a size). :class:`DatasetId` is the parsed form: the boundary (:func:`check_dataset`) returns
+it, so a callback and every service it calls read the parts without parsing the string again.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from model import cellmath
 from services import uploads
@@ -20,26 +20,49 @@ BUILTIN_ID = re.compile(r"^([a-z][a-z0-9_]{0,30})(?:@([a-z_]{1,20}))?(?:~(all|[1
 ALL = "all"
 
 
-@dataclass(frozen=True)
-class DatasetId:
-    """A parsed dataset id: ``source`` "builtin" or "upload", the name, cell type and size (None: default)."""
+class DatasetId(str):
+    """A parsed dataset id: the id string itself (cache keys, URLs and the pipeline use it as is)
+    with its parts: ``source`` "builtin" or "upload", ``name``, ``cell_type`` and ``size`` (None:
+    the default size). Immutable, like the string."""
 
     source: str
     name: str
-    cell_type: str = "lstm"
-    size: int | str | None = None
+    cell_type: str
+    size: int | str | None
+
+    def __new__(
+        cls, source: str, name: str, cell_type: str = "lstm", size: int | str | None = None
+    ) -> DatasetId:
+        if source == "upload":
+            text = name
+        else:
+            cell = "" if cell_type == "lstm" else f"@{cell_type}"
+            text = f"{name}{cell}" + ("" if size is None else f"~{size}")
+        self = super().__new__(cls, text)
+        for field, value in (("source", source), ("name", name), ("cell_type", cell_type), ("size", size)):
+            object.__setattr__(self, field, value)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("A DatasetId is immutable.")
+
+    def __reduce__(self):  # pickles (background jobs, the disk cache) as its parts
+        return (DatasetId, (self.source, self.name, self.cell_type, self.size))
 
     @property
     def id(self) -> str:
-        """The id as the browser and the pipeline write it."""
-        if self.source == "upload":
-            return self.name
-        cell = "" if self.cell_type == "lstm" else f"@{self.cell_type}"
-        return f"{self.name}{cell}" + ("" if self.size is None else f"~{self.size}")
+        """The id as the browser and the pipeline write it (a plain ``str``)."""
+        return str.__str__(self)
+
+    @property
+    def is_upload(self) -> bool:
+        return self.source == "upload"
 
 
 def parse(value: str) -> DatasetId:
     """The parts of a well-formed id (no ownership or catalogue check: see :func:`check_dataset`)."""
+    if isinstance(value, DatasetId):
+        return value
     if is_upload(value):
         return DatasetId("upload", value, "lstm")
     match = BUILTIN_ID.match(value)
@@ -94,8 +117,8 @@ def is_upload(dataset: str) -> bool:
     return dataset.startswith("upload-")
 
 
-def check_dataset(value: object, builtin: Iterable[str] | Mapping[str, Mapping]) -> str:
-    """``value`` if it names a built-in dataset (a cell variant, a size it offers) or an owned upload.
+def check_dataset(value: object, builtin: Iterable[str] | Mapping[str, Mapping]) -> DatasetId:
+    """``value`` parsed, if it names a built-in dataset (a cell variant, a size it offers) or an owned upload.
 
     ``builtin``: the catalogue (name -> facts, whose ``sizes`` are checked) or just the names.
     InvalidInput otherwise (``uploads.UploadRefused`` for another session's upload).
@@ -105,7 +128,7 @@ def check_dataset(value: object, builtin: Iterable[str] | Mapping[str, Mapping])
     if is_upload(value):
         if not UPLOAD_ID.match(value):
             raise InvalidInput("This upload id is malformed.")
-        return uploads.require_owned(value)
+        return DatasetId("upload", uploads.require_owned(value))
     match = BUILTIN_ID.match(value)
     if not match or match.group(1) not in set(builtin) or (match.group(2) or "lstm") not in CELL_TYPES:
         raise InvalidInput(f"Unknown dataset {value[:40]!r}: choose one from the list.")
@@ -116,7 +139,7 @@ def check_dataset(value: object, builtin: Iterable[str] | Mapping[str, Mapping])
             raise InvalidInput(
                 f"{match.group(1)} is not offered with {size} sequences: choose one from the list."
             )
-    return value
+    return parse(value)
 
 
 def check_method(value: object) -> str:

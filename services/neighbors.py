@@ -128,7 +128,7 @@ def _fingerprint(pipeline: str, dataset: str, n_states: int) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(hidden.shape).encode())
     digest.update(hidden.data)
-    prefix = f"{cache.UPLOAD_PREFIX}-" if upload_datasets.is_upload(dataset) else ""
+    prefix = f"{cache.UPLOAD_PREFIX}-" if upload_datasets.parse(dataset).is_upload else ""
     return cache.make_key(
         f"{prefix}neighbors-index",
         dataset=dataset,

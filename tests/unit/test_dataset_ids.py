@@ -22,6 +22,27 @@ def test_size_ids_parse_into_their_parts() -> None:
         ids.parse("imdb~-5")
 
 
+def test_the_boundary_hands_on_the_parsed_id_which_still_reads_as_the_string() -> None:
+    import json
+    import pickle
+
+    checked = ids.check_dataset("reuters@gru~all", prepare.DATASETS)
+    assert isinstance(checked, ids.DatasetId)
+    assert (checked.source, checked.name, checked.cell_type, checked.size) == (
+        "builtin",
+        "reuters",
+        "gru",
+        "all",
+    )
+    assert checked == "reuters@gru~all" and hash(checked) == hash("reuters@gru~all")
+    assert json.dumps([checked]) == '["reuters@gru~all"]' and type(checked.id) is str
+    again = pickle.loads(pickle.dumps(checked))
+    assert again.cell_type == "gru" and again.size == "all"
+    with pytest.raises(AttributeError):
+        checked.size = 5000
+    assert ids.parse(checked) is checked  # parsed once
+
+
 def test_only_the_offered_sizes_pass_the_boundary() -> None:
     catalogue = prepare.DATASETS
     assert ids.check_dataset("imdb~all", catalogue) == "imdb~all"
