@@ -202,8 +202,53 @@ def prepare_error() -> type[Exception]:
 
 
 def run_preparation(dataset: str, method: str, on_progress, n_sequences: int | None = None, **kwargs) -> dict:
-    """Prepare ``dataset`` with ``method`` in a subprocess, reporting (fraction, label) to ``on_progress``."""
+    """Prepare ``dataset`` with ``method`` in a subprocess, reporting (fraction, label) to ``on_progress``.
+
+    When the server's warm-up is preparing this very analysis (or will, after the one it is on), the
+    job follows the warm-up's progress instead of starting a second preparation beside it."""
+    if n_sequences is None and not kwargs:
+        followed = follow_warmup(dataset, method, on_progress)
+        if followed is not None:
+            return followed
     return prepare_module().run_prepare_subprocess(dataset, method, n_sequences, on_progress, **kwargs)
+
+
+def follow_warmup(dataset: str, method: str, on_progress, poll_seconds: float = 0.5) -> dict | None:
+    """Wait for the warm-up to prepare ``dataset`` (its default size, PCA), reporting its progress.
+
+    A summary like the pipeline's once it is ready; None at once when the warm-up is not running or
+    not preparing exactly this, and None when it stops without it (the caller then prepares it)."""
+    import time
+
+    from serving import warmup
+
+    if method != "pca" or upload_datasets.parse(dataset).is_upload:
+        return None
+    while True:
+        state = warmup.status() or {}
+        finished = (state.get("done") or {}).get(dataset)
+        if finished is not None:
+            if not (finished.get("ok") and is_prepared(dataset, method)):
+                return None
+            analysis, _dmax, _xy = load(dataset, method)
+            if analysis is None:
+                return None
+            return {
+                "n_sequences": analysis.n_sequences,
+                "n_hidden_states": analysis.n_states,
+                "seconds": {"total": float(finished.get("seconds") or 0.0)},
+                "followed_warmup": True,
+            }
+        if not state.get("running") or dataset not in (state.get("datasets") or []):
+            return None
+        current = state.get("current")
+        if current == dataset:
+            on_progress(
+                float(state.get("fraction") or 0.0), f"{state.get('stage') or 'Starting'} (server warm-up)"
+            )
+        else:
+            on_progress(0.0, f"Waiting for the server's warm-up to finish {current or 'its current dataset'}")
+        time.sleep(poll_seconds)
 
 
 def raw_projection(dataset: str, method: str) -> np.ndarray | None:

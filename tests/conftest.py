@@ -26,6 +26,9 @@ if "RNNX_DATA_DIR" not in os.environ and SHARED_DATA.exists():
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: minutes long; skip with -m 'not slow'")
+    config.addinivalue_line(
+        "markers", "heavy: seconds long (trains, fits UMAP, runs the CLI); the fast tier skips it with -m 'not heavy'"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
