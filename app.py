@@ -22,6 +22,7 @@ from celery import Celery
 from dash import CeleryManager, DiskcacheManager, dcc, html
 from flask import Flask, jsonify
 
+from components.ids import common as ids
 from model import cache, config
 from services import identity, registry
 from serving import auth, health, readiness, settings, warmup
@@ -96,8 +97,10 @@ def _background_manager(celery: Celery) -> CeleryManager | DiskcacheManager:
 
 def _navbar() -> dbc.Navbar:
     links = [
-        dbc.NavItem(dbc.NavLink("Trainer", href=dash.get_relative_path("/trainer"), id="nav-trainer")),
-        dbc.NavItem(dbc.NavLink("Analytics", href=dash.get_relative_path("/analytics"), id="nav-analytics")),
+        dbc.NavItem(dbc.NavLink("Trainer", href=dash.get_relative_path("/trainer"), id=ids.NAV_TRAINER)),
+        dbc.NavItem(
+            dbc.NavLink("Analytics", href=dash.get_relative_path("/analytics"), id=ids.NAV_ANALYTICS)
+        ),
     ]
     badge = [dbc.Badge("demo · read-only", color="warning", className="ms-2")] if settings.demo_mode() else []
     return dbc.Navbar(
@@ -105,7 +108,7 @@ def _navbar() -> dbc.Navbar:
             [
                 dbc.NavbarBrand(["RNN Explorer", *badge], href=dash.get_relative_path("/")),
                 dbc.Nav(links, navbar=True, className="me-auto"),
-                dbc.Button("Tour", id="tour-start", color="light", outline=True, size="sm"),
+                dbc.Button("Tour", id=ids.TOUR_START, color="light", outline=True, size="sm"),
             ],
             fluid=True,
         ),
@@ -173,7 +176,7 @@ def create_app(celery: Celery, services: registry.Services | None = None) -> das
     )
     app.layout = html.Div(
         [
-            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
             _navbar(),
             # Callback failures caused by a lost dependency (Redis) open this alert (serving.health).
             dbc.Alert(id=health.ALERT_ID, is_open=False, dismissable=True, color="warning", className="mx-3"),

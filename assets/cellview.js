@@ -1,9 +1,23 @@
 /* RNN Explorer cell view: client-side step-through of one layer's real values.
    The payload (components/cell_view.py) holds the frames in order (forward, error, backward,
    predict ahead), which parts light up in each sub-step, and every vector; this file only
-   renders a frame. */
+   renders a frame. Clientside callbacks: window.dash_clientside.rnnx.cellControl and .cellRender;
+   element ids are those of components/ids/trainer.py (tests/unit/test_ids.py checks both). */
 (function () {
   "use strict";
+  var IDS = {
+    payload: "cell-payload",
+    phase: "cell-phase",
+    stepButton: "cell-step-button",
+    interval: "cell-interval",
+    play: "cell-play",
+    phaseLabels: {
+      forward: "cell-phase-label-forward",
+      error: "cell-phase-label-error",
+      backward: "cell-phase-label-backward",
+      predict: "cell-phase-label-predict"
+    }
+  };
   var ORANGE = "#ff9800", ORANGE_SOFT = "#ffcc80", DONE_FILL = "#fff3e0", ACTIVE_FILL = "#ffe0b2";
   var IDLE = "#b0bec5", BASE_MS = 700;
 
@@ -22,25 +36,26 @@
     return { type: "I", namespace: "dash_html_components", props: { className: playing ? "bi bi-pause-fill" : "bi bi-play-fill" } };
   }
 
-  function control(step, tick, phase, play, speed, payload, position, disabled) {
+  /* The step-through's position, phase, clock and play icon after a click, a tick or a new payload. */
+  function cellControl(step, tick, phase, play, speed, payload, position, disabled) {
     var NOUP = window.dash_clientside.no_update;
     if (!payload || !payload.frames) { return [NOUP, NOUP, true, NOUP, icon(false)]; }
     var frames = payload.frames, last = frames.length - 1, ids = triggered();
     var pos = typeof position === "number" ? position : 0;
     var off = disabled !== false;
     var interval = BASE_MS / Math.pow(2, speed || 0);
-    if (ids.indexOf("cell-payload") >= 0) {
+    if (ids.indexOf(IDS.payload) >= 0) {
       return [0, "forward", true, interval, icon(false)];
     }
-    if (ids.indexOf("cell-phase") >= 0 && phase && frames[pos].phase !== phase) {
+    if (ids.indexOf(IDS.phase) >= 0 && phase && frames[pos].phase !== phase) {
       pos = phaseStart(frames, phase);
-    } else if (ids.indexOf("cell-step-button") >= 0) {
+    } else if (ids.indexOf(IDS.stepButton) >= 0) {
       pos = Math.min(pos + 1, last);
       off = true;
-    } else if (ids.indexOf("cell-interval") >= 0) {
+    } else if (ids.indexOf(IDS.interval) >= 0) {
       pos = Math.min(pos + 1, last);
       if (pos >= last) { off = true; }
-    } else if (ids.indexOf("cell-play") >= 0) {
+    } else if (ids.indexOf(IDS.play) >= 0) {
       off = !off;
       if (!off && pos >= last) { pos = 0; }
     }
@@ -275,7 +290,8 @@
     return "Backward through time · step " + (frame.t + 1) + " of " + steps + " · ‖∂L/∂aₜ‖ = " + fmt(payload.grad_norm[frame.t]);
   }
 
-  function render(position, payload, diagram, data, grad) {
+  /* The frame at ``position``: the cell diagram, the data and gradient charts, the labels. */
+  function cellRender(position, payload, diagram, data, grad) {
     var NOUP = window.dash_clientside.no_update;
     var ctx = window.dash_clientside && window.dash_clientside.callback_context;
     var outs = (ctx && ctx.outputs_list) || [];
@@ -291,11 +307,12 @@
       return p === frame.phase ? "cell-phase-label active" : "cell-phase-label";
     });
     // the callback's outputs name the phase pills it sets; any other pill is set here directly
-    var named = outs.map(function (o) { return o && o.id; }).filter(function (id) { return typeof id === "string" && id.indexOf("cell-phase-label-") === 0; });
-    var answered = named.length ? named.map(function (id) { return phases[names.indexOf(id.slice(17))]; }) : phases.slice(0, 3);
+    var labelIds = names.map(function (p) { return IDS.phaseLabels[p]; });
+    var named = outs.map(function (o) { return o && o.id; }).filter(function (id) { return labelIds.indexOf(id) >= 0; });
+    var answered = named.length ? named.map(function (id) { return phases[labelIds.indexOf(id)]; }) : phases.slice(0, 3);
     names.forEach(function (p, k) {
-      var el = document.getElementById("cell-phase-label-" + p);
-      if (el && named.indexOf("cell-phase-label-" + p) < 0 && (named.length || k > 2)) { el.className = phases[k]; }
+      var el = document.getElementById(labelIds[k]);
+      if (el && named.indexOf(labelIds[k]) < 0 && (named.length || k > 2)) { el.className = phases[k]; }
     });
     return [
       renderDiagram(copy(diagram), payload, frame),
@@ -305,5 +322,10 @@
     ].concat(subs, answered);
   }
 
-  window.rnnxCell = { control: control, render: render, phaseStart: phaseStart };
+  // Every asset file adds its functions to the one namespace (files load in alphabetical order).
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.rnnx = Object.assign(window.dash_clientside.rnnx || {}, {
+    cellControl: cellControl,
+    cellRender: cellRender
+  });
 })();

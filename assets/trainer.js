@@ -13,7 +13,16 @@
     { key: "validation", ms: 800 },
     { key: "backward", ms: 1300 },
   ];
-  const PHASE = "trainer-phase";
+  const PHASE = "trainer-phase"; // the phase cards' class (their ids are PHASE + "-" + key)
+  /* Element ids: those of components/ids/trainer.py (tests/unit/test_ids.py checks them). */
+  const IDS = {
+    play: "play-button",
+    step: "step-button",
+    reset: "reset-button",
+    addLayer: "add-layer",
+    network: "network-diagram",
+    removeLayer: "trainer-remove-layer", // a pattern-matching id's type
+  };
 
   function now() {
     return Date.now();
@@ -91,69 +100,76 @@
   const playControls = (playing) =>
     [playing, !playing, playing ? "bi bi-pause-fill" : "bi bi-play-fill", playing ? "Pause" : "Play"];
 
-  window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    trainer: {
-      togglePlay: function (_clicks, playing) {
-        return playControls(!playing);
-      },
+  /* Play / pause. */
+  function trainerTogglePlay(_clicks, playing) {
+    return playControls(!playing);
+  }
 
-      /* Opening a layer's cell view pauses training, so the values shown stay those of its epoch. */
-      pauseForCell: function (layer, playing) {
-        if (layer === null || layer === undefined || !playing) {
-          return [NO(), NO(), NO(), NO()];
-        }
-        return playControls(false);
-      },
+  /* Opening a layer's cell view pauses training, so the values shown stay those of its epoch. */
+  function trainerPauseForCell(layer, playing) {
+    if (layer === null || layer === undefined || !playing) {
+      return [NO(), NO(), NO(), NO()];
+    }
+    return playControls(false);
+  }
 
-      /* A new epoch while a cell view is open (one in flight when training paused) refreshes it;
-         with the cell view closed nothing is sent to the server. */
-      refreshCell: function (epoch, layer) {
-        return layer === null || layer === undefined ? NO() : epoch;
-      },
+  /* A new epoch while a cell view is open (one in flight when training paused) refreshes it;
+     with the cell view closed nothing is sent to the server. */
+  function trainerRefreshCell(epoch, layer) {
+    return layer === null || layer === undefined ? NO() : epoch;
+  }
 
-      /* A new server result: animate it (playing, not fast) or show it at once. */
-      onResult: function (result, playing, fast) {
-        if (!result || !result.figure) {
-          return [NO(), NO(), NO(), NO(), NO(), NO(), NO()];
-        }
-        if (result.animate && playing && !fast) {
-          const anim = { epoch: result.epoch, start: now(), done: false, waiting: false };
-          const first = frame(result.figure, "forward", 0);
-          return [first, anim, false, netClass("forward"), ...phaseClasses("forward")];
-        }
-        const anim = { epoch: result.epoch, start: null, done: true, waiting: false };
-        return [result.figure, anim, !playing, netClass(null), ...phaseClasses(null)];
-      },
+  /* A new server result: animate it (playing, not fast) or show it at once. */
+  function trainerOnResult(result, playing, fast) {
+    if (!result || !result.figure) {
+      return [NO(), NO(), NO(), NO(), NO(), NO(), NO()];
+    }
+    if (result.animate && playing && !fast) {
+      const anim = { epoch: result.epoch, start: now(), done: false, waiting: false };
+      const first = frame(result.figure, "forward", 0);
+      return [first, anim, false, netClass("forward"), ...phaseClasses("forward")];
+    }
+    const anim = { epoch: result.epoch, start: null, done: true, waiting: false };
+    return [result.figure, anim, !playing, netClass(null), ...phaseClasses(null)];
+  }
 
-      /* A clock tick: advance the animation; when it is over and we play, ask for the next epoch. */
-      onTick: function (_n, anim, result, playing, request) {
-        const none = [NO(), NO(), NO(), NO(), NO(), NO(), NO(), NO()];
-        anim = anim || { done: true };
-        if (!anim.done && anim.start && result && result.figure) {
-          const p = phaseAt(now() - anim.start);
-          if (p.key !== "done") {
-            return [
-              frame(result.figure, p.key, p.progress),
-              NO(),
-              NO(),
-              NO(),
-              netClass(p.key),
-              ...phaseClasses(p.key),
-            ];
-          }
-          const done = Object.assign({}, anim, { done: true });
-          return [result.figure, done, NO(), !playing, netClass(null), ...phaseClasses(null)];
-        }
-        if (!playing) {
-          return [NO(), NO(), NO(), true, NO(), NO(), NO(), NO()];
-        }
-        if (anim.waiting && now() - (anim.asked || 0) < 15000) {
-          return none;
-        }
-        const waiting = Object.assign({}, anim, { waiting: true, asked: now() });
-        return [NO(), waiting, (request || 0) + 1, NO(), NO(), NO(), NO(), NO()];
-      },
-    },
+  /* A clock tick: advance the animation; when it is over and we play, ask for the next epoch. */
+  function trainerOnTick(_n, anim, result, playing, request) {
+    const none = [NO(), NO(), NO(), NO(), NO(), NO(), NO(), NO()];
+    anim = anim || { done: true };
+    if (!anim.done && anim.start && result && result.figure) {
+      const p = phaseAt(now() - anim.start);
+      if (p.key !== "done") {
+        return [
+          frame(result.figure, p.key, p.progress),
+          NO(),
+          NO(),
+          NO(),
+          netClass(p.key),
+          ...phaseClasses(p.key),
+        ];
+      }
+      const done = Object.assign({}, anim, { done: true });
+      return [result.figure, done, NO(), !playing, netClass(null), ...phaseClasses(null)];
+    }
+    if (!playing) {
+      return [NO(), NO(), NO(), true, NO(), NO(), NO(), NO()];
+    }
+    if (anim.waiting && now() - (anim.asked || 0) < 15000) {
+      return none;
+    }
+    const waiting = Object.assign({}, anim, { waiting: true, asked: now() });
+    return [NO(), waiting, (request || 0) + 1, NO(), NO(), NO(), NO(), NO()];
+  }
+
+  // Every asset file adds its functions to the one namespace (files load in alphabetical order).
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.rnnx = Object.assign(window.dash_clientside.rnnx || {}, {
+    trainerTogglePlay: trainerTogglePlay,
+    trainerPauseForCell: trainerPauseForCell,
+    trainerRefreshCell: trainerRefreshCell,
+    trainerOnResult: trainerOnResult,
+    trainerOnTick: trainerOnTick,
   });
 
   /* Keyboard (shown in the Training card and the buttons' tooltips): Space play/pause, Enter step,
@@ -174,27 +190,27 @@
 
   /* The last layer's remove button (pattern id {"index": i, "type": "trainer-remove-layer"}). */
   function removeLastLayer() {
-    const buttons = Array.from(document.querySelectorAll("#network-diagram button[id*='trainer-remove-layer']"));
+    const buttons = Array.from(document.querySelectorAll("#" + IDS.network + " button[id*='" + IDS.removeLayer + "']"));
     if (buttons.length) buttons[buttons.length - 1].click();
   }
 
   document.addEventListener("keydown", function (event) {
-    if (!document.getElementById("play-button")) return;
+    if (!document.getElementById(IDS.play)) return;
     if (event.ctrlKey || event.altKey || event.metaKey || typing(event.target)) return;
     const tag = (event.target.tagName || "").toLowerCase();
     const onControl = ["input", "button"].includes(tag);
     if (event.code === "Space" && !onControl) {
       event.preventDefault();
-      clickId("play-button");
+      clickId(IDS.play);
     } else if (event.key === "Enter" && !onControl) {
       event.preventDefault();
-      clickId("step-button");
+      clickId(IDS.step);
     } else if (event.key === "r" || event.key === "R") {
       event.preventDefault();
-      clickId("reset-button");
+      clickId(IDS.reset);
     } else if (event.key === "+" || event.key === "=") {
       event.preventDefault();
-      clickId("add-layer");
+      clickId(IDS.addLayer);
     } else if (event.key === "-" || event.key === "_") {
       event.preventDefault();
       removeLastLayer();

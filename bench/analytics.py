@@ -65,7 +65,7 @@ def bench_selection(dataset: str, method: str, n: int) -> dict | None:
             "none",
             False,
         )
-        body = to_json_plotly({"multi": True, "response": list(out)})
+        body = to_json_plotly({"multi": True, "response": list(out.values())})
         times.append((time.perf_counter() - start) * 1000)
         sizes.append(len(body.encode()))
     t0 = time.perf_counter()

@@ -57,7 +57,7 @@ def time_whatif(dataset: str, method: str, base_words: list[str], calls: int) ->
         start = time.perf_counter()
         out = analytics_whatif_card.show_whatif(" ".join(words), None, 0.4, dataset, method, 0, ["jump"], 0.3)
         payload = json.dumps(
-            [o for o in out if o is not None], cls=plotly.utils.PlotlyJSONEncoder, default=str
+            [o for o in out.values() if o is not None], cls=plotly.utils.PlotlyJSONEncoder, default=str
         )
         elapsed = (time.perf_counter() - start) * 1000
         if i:

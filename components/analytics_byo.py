@@ -8,9 +8,18 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.analytics_overview import empty_figure
+from components.ids import analytics as ids
 from components.progress import progress_bar
 
 GraphMaker = Callable[..., dcc.Graph]
+
+
+# Each drop zone's dcc.Upload and the line naming the file it received.
+NAME_IDS = {
+    ids.ANALYTICS_UPLOAD_MODEL: ids.ANALYTICS_UPLOAD_MODEL_NAME,
+    ids.ANALYTICS_UPLOAD_CSV: ids.ANALYTICS_UPLOAD_CSV_NAME,
+    ids.ANALYTICS_UPLOAD_VOCAB: ids.ANALYTICS_UPLOAD_VOCAB_NAME,
+}
 
 
 def _drop_zone(
@@ -34,7 +43,7 @@ def _drop_zone(
                 max_size=int(limit_mb * 1024 * 1024),
                 className="rnnx-drop" + (" rnnx-drop-disabled" if disabled else ""),
             ),
-            html.Div(id=f"{upload_id}-name", className="small rnnx-drop-name"),
+            html.Div(id=NAME_IDS[upload_id], className="small rnnx-drop-name"),
         ],
         className="rnnx-drop-wrap",
         **{"data-limit-mb": f"{limit_mb:g}"},
@@ -55,7 +64,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                 ],
                 color="secondary",
                 className="mb-2 py-2",
-                id="analytics-byo-refused",
+                id=ids.ANALYTICS_BYO_REFUSED,
             )
         ]
     )
@@ -63,7 +72,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
         [
             dbc.Col(
                 _drop_zone(
-                    "analytics-upload-model",
+                    ids.ANALYTICS_UPLOAD_MODEL,
                     "Keras model (.keras)",
                     ".keras",
                     "a recurrent text classifier; loaded in safe mode",
@@ -74,7 +83,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
             ),
             dbc.Col(
                 _drop_zone(
-                    "analytics-upload-csv",
+                    ids.ANALYTICS_UPLOAD_CSV,
                     "Texts and labels (.csv)",
                     ".csv,text/csv",
                     "UTF-8, with a header row",
@@ -85,7 +94,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
             ),
             dbc.Col(
                 _drop_zone(
-                    "analytics-upload-vocab",
+                    ids.ANALYTICS_UPLOAD_VOCAB,
                     "Vocabulary (optional)",
                     ".json,.txt,.tsv",
                     "only if the model takes token ids",
@@ -103,7 +112,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                 [
                     dbc.Label("text column", className="small mb-0"),
                     dcc.Dropdown(
-                        id="analytics-text-column", options=[], clearable=False, disabled=not allowed
+                        id=ids.ANALYTICS_TEXT_COLUMN, options=[], clearable=False, disabled=not allowed
                     ),
                 ],
                 md=3,
@@ -112,7 +121,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                 [
                     dbc.Label("label column", className="small mb-0"),
                     dcc.Dropdown(
-                        id="analytics-label-column", options=[], clearable=False, disabled=not allowed
+                        id=ids.ANALYTICS_LABEL_COLUMN, options=[], clearable=False, disabled=not allowed
                     ),
                 ],
                 md=3,
@@ -121,7 +130,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                 [
                     dbc.Label("class names (optional, in output order)", className="small mb-0"),
                     dbc.Input(
-                        id="analytics-class-names",
+                        id=ids.ANALYTICS_CLASS_NAMES,
                         placeholder="e.g. negative, positive",
                         size="sm",
                         disabled=not allowed,
@@ -134,10 +143,10 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                     [
                         dbc.Label("recurrent layer", className="small mb-0"),
                         dcc.Dropdown(
-                            id="analytics-layer", options=[], clearable=True, placeholder="last one"
+                            id=ids.ANALYTICS_LAYER, options=[], clearable=True, placeholder="last one"
                         ),
                     ],
-                    id="analytics-layer-wrap",
+                    id=ids.ANALYTICS_LAYER_WRAP,
                     style={"display": "none"},
                 ),
                 md=3,
@@ -149,12 +158,12 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
         [
             dbc.Button(
                 [html.I(className="bi bi-play-fill me-1"), "Analyse"],
-                id="analytics-byo-run",
+                id=ids.ANALYTICS_BYO_RUN,
                 color="primary",
                 size="sm",
                 disabled=True,
             ),
-            progress_bar("analytics-byo-progress", 300),
+            progress_bar(ids.ANALYTICS_BYO_PROGRESS, 300),
             html.Span(
                 f"Limit {limit_mb:.0f} MB per file. Your files stay in this browser session's own space.",
                 className="small text-muted",
@@ -164,11 +173,11 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
     )
     body = dbc.Card(
         dbc.CardBody(
-            [*refusal, zones, options, actions, html.Div(id="analytics-byo-alert", className="mt-2")]
+            [*refusal, zones, options, actions, html.Div(id=ids.ANALYTICS_BYO_ALERT, className="mt-2")]
         ),
         className="rnnx-card rnnx-byo mb-3",
     )
-    return dbc.Collapse(body, id="analytics-byo-collapse", is_open=open_)
+    return dbc.Collapse(body, id=ids.ANALYTICS_BYO_COLLAPSE, is_open=open_)
 
 
 def export_menu() -> html.Div:
@@ -178,23 +187,25 @@ def export_menu() -> html.Div:
             dbc.DropdownMenu(
                 [
                     dbc.DropdownMenuItem("Data", header=True),
-                    dbc.DropdownMenuItem("Hidden states, EP, x/y (CSV)", id="analytics-export-states"),
-                    dbc.DropdownMenuItem("Sequences and predictions (CSV)", id="analytics-export-sequences"),
-                    dbc.DropdownMenuItem("TensorBoard projector (zip)", id="analytics-export-tensorboard"),
+                    dbc.DropdownMenuItem("Hidden states, EP, x/y (CSV)", id=ids.ANALYTICS_EXPORT_STATES),
+                    dbc.DropdownMenuItem(
+                        "Sequences and predictions (CSV)", id=ids.ANALYTICS_EXPORT_SEQUENCES
+                    ),
+                    dbc.DropdownMenuItem("TensorBoard projector (zip)", id=ids.ANALYTICS_EXPORT_TENSORBOARD),
                     dbc.DropdownMenuItem(divider=True),
                     dbc.DropdownMenuItem("Figures", header=True),
-                    dbc.DropdownMenuItem("Projection as PNG", id="analytics-export-png"),
-                    dbc.DropdownMenuItem("Projection as SVG", id="analytics-export-svg"),
-                    dbc.DropdownMenuItem("All figures as SVG", id="analytics-export-all-svg"),
+                    dbc.DropdownMenuItem("Projection as PNG", id=ids.ANALYTICS_EXPORT_PNG),
+                    dbc.DropdownMenuItem("Projection as SVG", id=ids.ANALYTICS_EXPORT_SVG),
+                    dbc.DropdownMenuItem("All figures as SVG", id=ids.ANALYTICS_EXPORT_ALL_SVG),
                 ],
                 label=[html.I(className="bi bi-download me-1"), "Export"],
-                id="analytics-export-menu",
+                id=ids.ANALYTICS_EXPORT_MENU,
                 size="sm",
                 color="secondary",
                 align_end=True,
             ),
-            dcc.Download(id="analytics-download"),
-            dcc.Store(id="analytics-figure-export"),
+            dcc.Download(id=ids.ANALYTICS_DOWNLOAD),
+            dcc.Store(id=ids.ANALYTICS_FIGURE_EXPORT),
         ]
     )
 
@@ -203,7 +214,7 @@ def whatif_body(graph: GraphMaker) -> list:
     """The what-if card body: a text box, its coloured words, heatmap and jumps."""
     return [
         dbc.Textarea(
-            id="analytics-whatif-text",
+            id=ids.ANALYTICS_WHATIF_TEXT,
             placeholder="Type or paste any text: its path appears on the projection as you pause…",
             debounce=300,
             rows=3,
@@ -213,29 +224,29 @@ def whatif_body(graph: GraphMaker) -> list:
             [
                 dbc.Button(
                     [html.I(className="bi bi-pin-angle me-1"), "Pin"],
-                    id="analytics-whatif-pin",
+                    id=ids.ANALYTICS_WHATIF_PIN,
                     size="sm",
                     color="secondary",
                     outline=True,
                 ),
-                dbc.Button("Unpin", id="analytics-whatif-unpin", size="sm", color="link", disabled=True),
+                dbc.Button("Unpin", id=ids.ANALYTICS_WHATIF_UNPIN, size="sm", color="link", disabled=True),
                 dbc.Button(
                     [html.I(className="bi bi-arrow-down-square me-1"), "Use selected sequence"],
-                    id="analytics-whatif-from-selection",
+                    id=ids.ANALYTICS_WHATIF_FROM_SELECTION,
                     size="sm",
                     color="link",
                 ),
-                html.Span(id="analytics-whatif-summary", className="small ms-auto"),
+                html.Span(id=ids.ANALYTICS_WHATIF_SUMMARY, className="small ms-auto"),
             ],
             className="d-flex align-items-center gap-2 mb-2 flex-wrap",
         ),
-        html.Div(id="analytics-whatif-words", className="rnnx-text"),
-        html.Div(id="analytics-whatif-pinned", className="small text-muted mt-1"),
+        html.Div(id=ids.ANALYTICS_WHATIF_WORDS, className="rnnx-text"),
+        html.Div(id=ids.ANALYTICS_WHATIF_PINNED, className="small text-muted mt-1"),
         html.Div("EP per class and step", className="rnnx-subhead"),
-        graph("analytics-whatif-heatmap", empty_figure("Type a text to see its EP per word", 120)),
+        graph(ids.ANALYTICS_WHATIF_HEATMAP, empty_figure("Type a text to see its EP per word", 120)),
         html.Div("Jump between consecutive hidden states", className="rnnx-subhead"),
-        graph("analytics-whatif-distance", empty_figure("", 150)),
-        dcc.Store(id="analytics-whatif-pin-store"),
+        graph(ids.ANALYTICS_WHATIF_DISTANCE, empty_figure("", 150)),
+        dcc.Store(id=ids.ANALYTICS_WHATIF_PIN_STORE),
     ]
 
 
@@ -249,7 +260,7 @@ def compare_body(graph: GraphMaker) -> list:
                         html.Div(
                             [
                                 dbc.RadioItems(
-                                    id="analytics-compare-source",
+                                    id=ids.ANALYTICS_COMPARE_SOURCE,
                                     options=[
                                         {"label": "selected sequence", "value": "selected"},
                                         {"label": "typed text", "value": "typed"},
@@ -261,9 +272,9 @@ def compare_body(graph: GraphMaker) -> list:
                             ],
                             className="d-flex align-items-center gap-2 my-2",
                         ),
-                        html.Div(id="analytics-checkpoints-note", className="small text-muted mb-1"),
+                        html.Div(id=ids.ANALYTICS_CHECKPOINTS_NOTE, className="small text-muted mb-1"),
                         graph(
-                            "analytics-checkpoints-graph",
+                            ids.ANALYTICS_CHECKPOINTS_GRAPH,
                             empty_figure("Select a sequence or type a text", 260),
                         ),
                     ],
@@ -276,30 +287,30 @@ def compare_body(graph: GraphMaker) -> list:
                             [
                                 dbc.Button(
                                     [html.I(className="bi bi-layout-split me-1"), "Compare LSTM and GRU"],
-                                    id="analytics-compare-cells",
+                                    id=ids.ANALYTICS_COMPARE_CELLS,
                                     size="sm",
                                     color="primary",
                                     outline=True,
                                 ),
-                                progress_bar("analytics-cells-progress", 260),
+                                progress_bar(ids.ANALYTICS_CELLS_PROGRESS, 260),
                             ],
                             className="d-flex align-items-center gap-3 my-2",
                         ),
-                        html.Div(id="analytics-cells-alert"),
-                        html.Div(id="analytics-cells-stats", className="mb-1"),
+                        html.Div(id=ids.ANALYTICS_CELLS_ALERT),
+                        html.Div(id=ids.ANALYTICS_CELLS_STATS, className="mb-1"),
                         graph(
-                            "analytics-cells-graph",
+                            ids.ANALYTICS_CELLS_GRAPH,
                             empty_figure("Trains the other cell type on the same data, then shows both", 300),
                         ),
-                        dcc.Store(id="analytics-cells-ready"),
+                        dcc.Store(id=ids.ANALYTICS_CELLS_READY),
                     ],
                     label="Cell types",
                     tab_id="cells",
                 ),
             ],
-            id="analytics-compare-tabs",
+            id=ids.ANALYTICS_COMPARE_TABS,
             active_tab="checkpoints",
         ),
         # set by assets/analytics.js once the card is scrolled into view (nothing is drawn before)
-        dcc.Store(id="analytics-compare-seen", data=False),
+        dcc.Store(id=ids.ANALYTICS_COMPARE_SEEN, data=False),
     ]

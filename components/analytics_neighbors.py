@@ -6,6 +6,7 @@ import numpy as np
 from dash import html
 
 from components import analytics_colors as colors
+from components.ids import analytics as ids
 from model.artifacts import Analysis
 from services import analysis as analysis_service
 from services import neighbors as service
@@ -13,7 +14,7 @@ from services.neighbors import NeighborList
 from services.validation import InvalidInput
 
 RING_COLOR = "#6f42c1"
-ROW_TYPE = "rnnx-neighbor"  # pattern-matching id of a listed neighbour: {"type", "seq", "step"}
+ROW_TYPE = ids.RNNX_NEIGHBOR  # pattern-matching id of a listed neighbour: {"type", "seq", "step"}
 CONTEXT_WORDS = 3  # words shown before the neighbour's word
 HINT = "Click a point of the projection, a word of the selected sequence or a row of the table."
 
@@ -53,7 +54,7 @@ def neighbor_table(found: NeighborList, analysis: Analysis) -> html.Div:
             _ep_chip(query_ep, names),
         ],
         className="small mb-1",
-        id="neighbors-query",
+        id=ids.NEIGHBORS_QUERY,
     )
     note = html.Div(
         f"Euclidean distance over all {found.units} hidden units "

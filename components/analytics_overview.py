@@ -9,6 +9,7 @@ from dash import dash_table, dcc, html
 from plotly.subplots import make_subplots
 
 from components import analytics_colors as colors
+from components.ids import analytics as ids
 from services.table import PAGE_SIZE
 
 _FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
@@ -54,7 +55,7 @@ def _profile_badge(summary: dict) -> html.Div | None:
         return None
     badge = dbc.Badge(
         f"{profile} profile",
-        id="analytics-profile-badge",
+        id=ids.ANALYTICS_PROFILE_BADGE,
         color="warning" if profile == "quick" else "success",
         text_color="dark" if profile == "quick" else None,
         title=PROFILE_NOTES[profile],
@@ -97,7 +98,7 @@ def chance_warning(
             "This model has learnt little, so its colours and word labels say little about how it reads.",
             tail,
         ],
-        id="analytics-chance-warning",
+        id=ids.ANALYTICS_CHANCE_WARNING,
         color="warning",
         className="py-2 px-3 mt-2 mb-0 small",
     )
@@ -130,7 +131,7 @@ def model_bar(
             _stat("classes", ", ".join(class_names)),
         ],
         className="rnnx-statbar",
-        id="analytics-model-summary",
+        id=ids.ANALYTICS_MODEL_SUMMARY,
     )
     warning = chance_warning(
         float(acc) if known else accuracy_here, label_counts, class_names, _profile(summary)
@@ -407,7 +408,7 @@ def waiting_panel(dataset_label: str, method_label: str, trainer_href: str) -> d
             ),
         ],
         color="info",
-        id="analytics-waiting",
+        id=ids.ANALYTICS_WAITING,
     )
 
 

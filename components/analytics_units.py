@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from dash import html
 
+from components.ids import analytics as ids
 from model.artifacts import Analysis
 from model.units import Matches
 
@@ -20,7 +21,7 @@ OUTLINE_SLOT = 1
 SPAN_SHAPE = 0
 MAX_ROWS = 128  # units drawn at most (the first in display order)
 MAX_WORD_TICKS = 50
-MATCH_TYPE = "unit-match"  # pattern-matching id of a listed match: {"type", "seq", "start", "end"}
+MATCH_TYPE = ids.UNIT_MATCH  # pattern-matching id of a listed match: {"type", "seq", "start", "end"}
 CONTEXT_WORDS = 4
 ON_COLOR = "#111111"
 COLORSCALE = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]]

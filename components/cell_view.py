@@ -21,6 +21,7 @@ from components.cell_view_figures import (
     strip_edges,
 )
 from components.cell_view_geometry import CELL_TITLES, SUBSTEP_TITLES, Edge, diagram, substep_parts
+from components.ids import trainer as ids
 from model import celltrace, signals
 
 __all__ = [
@@ -115,17 +116,17 @@ def _substep_pane() -> html.Div:
                 [
                     html.Span(f"{k + 1}", className="cell-sub-num"),
                     html.Span(title),
-                    ex.info(key, f"info-cell-sub-{k}"),
+                    ex.info(key, ids.INFO_CELL_SUBS[k]),
                 ],
-                id=f"cell-sub-{k}",
+                id=ids.CELL_SUBS[k],
                 className="cell-sub",
             )
         )
     phases = [
         html.Span(
             [
-                html.Span(label, id=f"cell-phase-label-{p}", className="cell-phase-label"),
-                ex.info(ex.PHASE_KEYS.get(p, "prediction"), f"info-cell-phase-{p}"),
+                html.Span(label, id=ids.CELL_PHASE_LABELS[p], className="cell-phase-label"),
+                ex.info(ex.PHASE_KEYS.get(p, "prediction"), ids.INFO_CELL_PHASES[p]),
             ],
             className="me-2 d-inline-flex align-items-center",
         )
@@ -135,7 +136,7 @@ def _substep_pane() -> html.Div:
         [
             html.Div(phases, className="d-flex flex-wrap"),
             html.Ol(items, className="cell-subs"),
-            html.Div(id="cell-substep-label", className="cell-status"),
+            html.Div(id=ids.CELL_SUBSTEP_LABEL, className="cell-status"),
         ],
         className="cell-process",
     )
@@ -148,7 +149,7 @@ def _controls() -> html.Div:
                 [
                     dbc.Button(
                         html.I(className="bi bi-play-fill"),
-                        id="cell-play",
+                        id=ids.CELL_PLAY,
                         color="warning",
                         outline=True,
                         title="Play / pause",
@@ -156,7 +157,7 @@ def _controls() -> html.Div:
                     ),
                     dbc.Button(
                         [html.I(className="bi bi-skip-end-fill"), " Next sub-step"],
-                        id="cell-step-button",
+                        id=ids.CELL_STEP_BUTTON,
                         color="warning",
                         n_clicks=0,
                     ),
@@ -167,7 +168,7 @@ def _controls() -> html.Div:
                 [
                     html.Small("Jump to", className="text-muted me-2"),
                     dbc.RadioItems(
-                        id="cell-phase",
+                        id=ids.CELL_PHASE,
                         options=[{"label": p.capitalize(), "value": p} for p in PHASE_LABELS],
                         value="forward",
                         inline=True,
@@ -184,7 +185,7 @@ def _controls() -> html.Div:
                     html.Small("Speed", className="text-muted me-2"),
                     html.Div(
                         dcc.Slider(
-                            id="cell-speed",
+                            id=ids.CELL_SPEED,
                             min=-1,
                             max=3,
                             step=1,
@@ -205,25 +206,25 @@ def cell_view_layout() -> html.Div:
     """The cell view panel (hidden until a layer is opened); ids are the issue's contract."""
     return html.Div(
         [
-            html.Div(id="cell-backdrop", className="cell-backdrop", n_clicks=0),
+            html.Div(id=ids.CELL_BACKDROP, className="cell-backdrop", n_clicks=0),
             html.Div(
                 [
                     html.Div(
                         [
                             dbc.Button(
                                 [html.I(className="bi bi-arrow-left"), " Network overview"],
-                                id="cell-back",
+                                id=ids.CELL_BACK,
                                 color="link",
                                 size="sm",
                                 className="cell-back",
                                 n_clicks=0,
                             ),
                             html.H5(
-                                ["Cell view", ex.info("cell", "info-cell-heading")],
-                                id="cell-heading",
+                                ["Cell view", ex.info("cell", ids.INFO_CELL_HEADING)],
+                                id=ids.CELL_HEADING,
                                 className="d-flex align-items-center mb-0 ms-2",
                             ),
-                            html.Small(id="cell-check", className="text-muted ms-auto"),
+                            html.Small(id=ids.CELL_CHECK, className="text-muted ms-auto"),
                         ],
                         className="d-flex align-items-center mb-2",
                     ),
@@ -232,7 +233,7 @@ def cell_view_layout() -> html.Div:
                             dbc.Col(
                                 dcc.Loading(
                                     dcc.Graph(
-                                        id="cell-diagram",
+                                        id=ids.CELL_DIAGRAM,
                                         figure=cell_figure("lstm", 0, 1),
                                         config={"displayModeBar": False, "responsive": True},
                                     ),
@@ -245,23 +246,23 @@ def cell_view_layout() -> html.Div:
                             dbc.Col(
                                 [
                                     html.Div(
-                                        ["Network data", ex.info("network_data", "info-cell-network-data")],
+                                        ["Network data", ex.info("network_data", ids.INFO_CELL_NETWORK_DATA)],
                                         className="d-flex align-items-center small fw-semibold",
                                     ),
                                     dcc.Graph(
-                                        id="cell-data-graph",
+                                        id=ids.CELL_DATA_GRAPH,
                                         figure=data_figure(),
                                         config={"displayModeBar": False},
                                     ),
                                     html.Div(
                                         [
                                             "Gradient per time step",
-                                            ex.info("gradient_norm", "info-cell-gradient"),
+                                            ex.info("gradient_norm", ids.INFO_CELL_GRADIENT),
                                         ],
                                         className="d-flex align-items-center small fw-semibold",
                                     ),
                                     dcc.Graph(
-                                        id="cell-grad-graph",
+                                        id=ids.CELL_GRAD_GRAPH,
                                         figure=gradient_figure(15),
                                         config={"displayModeBar": False},
                                     ),
@@ -280,22 +281,22 @@ def cell_view_layout() -> html.Div:
                     ),
                     dbc.Modal(
                         [
-                            dbc.ModalHeader(dbc.ModalTitle(id="cell-explain-title")),
-                            dbc.ModalBody(dcc.Markdown(id="cell-explain-body", mathjax=True)),
+                            dbc.ModalHeader(dbc.ModalTitle(id=ids.CELL_EXPLAIN_TITLE)),
+                            dbc.ModalBody(dcc.Markdown(id=ids.CELL_EXPLAIN_BODY, mathjax=True)),
                         ],
-                        id="cell-explain",
+                        id=ids.CELL_EXPLAIN,
                         is_open=False,
                         size="md",
                     ),
-                    dcc.Store(id="cell-payload"),
-                    dcc.Store(id="cell-position", data=0),
-                    dcc.Store(id="cell-figure-ready"),
-                    dcc.Interval(id="cell-interval", interval=800, disabled=True),
+                    dcc.Store(id=ids.CELL_PAYLOAD),
+                    dcc.Store(id=ids.CELL_POSITION, data=0),
+                    dcc.Store(id=ids.CELL_FIGURE_READY),
+                    dcc.Interval(id=ids.CELL_INTERVAL, interval=800, disabled=True),
                 ],
                 className="cell-panel",
             ),
         ],
-        id="cell-view",
+        id=ids.CELL_VIEW,
         className="cell-view",
         hidden=True,
     )

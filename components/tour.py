@@ -22,9 +22,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from components.ids import analytics as analytics_ids
+from components.ids import common as common_ids
+from components.ids import trainer as trainer_ids
+
 STEPS_FILE = Path(__file__).resolve().parents[1] / "assets" / "tour_steps.js"
 STORAGE_PREFIX = "rnnx-tour-done-"
-LAYER_0 = '[id*="trainer-layer"][id*="\\"index\\":0"]'
+LAYER_0 = f'[id*="{trainer_ids.TRAINER_LAYER}"][id*="\\"index\\":0"]'
 
 
 def _s(target: str | None, title: str, body: str, **extra: Any) -> dict[str, Any]:
@@ -40,95 +44,101 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         "on everything it has read. Here you train one live and look inside its cells.",
     ),
     _s(
-        "trainer-input-select",
+        trainer_ids.TRAINER_INPUT_SELECT,
         "The input",
         "Choose what the network learns to continue: four periodic functions or two texts. It reads a "
         "window of 15 points (or 20 characters) and predicts what follows.",
     ),
     _s(
-        "network-diagram",
+        trainer_ids.NETWORK_DIAGRAM,
         "The network",
         "Input → a stack of recurrent layers (16 units each; choose 4–64) → output. Each layer has a loop: at every time "
         "step it combines the new input with its own previous output. Use + to add a layer (up to 7).",
     ),
     _s(
-        "cell-type",
+        trainer_ids.CELL_TYPE,
         "Cell type",
         "LSTM by default; switch to GRU or SimpleRNN to compare how they learn. Changing it resets training.",
     ),
     _s(
-        "prediction-graph",
+        trainer_ids.PREDICTION_GRAPH,
         "The prediction",
         "Dark points: the input window; grey: the ground truth; blue: the prediction, continued by feeding "
         "each predicted value back in. Red lines show the error.",
     ),
     _s(
-        "trainer-process",
+        trainer_ids.TRAINER_PROCESS,
         "The process",
         "Each epoch has three phases: forward (predict), error (compare with the target) and backward "
         "(backpropagate through layers and through time, then update the weights).",
     ),
     _s(
-        "epoch-counter", "Epochs", "How many epochs have been trained. One epoch: 100 fresh training windows."
+        trainer_ids.EPOCH_COUNTER,
+        "Epochs",
+        "How many epochs have been trained. One epoch: 100 fresh training windows.",
     ),
     _s(
-        "play-button",
+        trainer_ids.PLAY_BUTTON,
         "Train it",
         "Press ▶ Play now and watch the prediction improve. This step continues by itself after two epochs.",
         wait={"epochs": 2},
     ),
     _s(
-        "loss-graph",
+        trainer_ids.LOSS_GRAPH,
         "The loss",
         "Training and validation loss per epoch, on a log scale. It should fall as the network learns. "
         "Keep training: the tour goes on after five more epochs.",
         wait={"epochs": 5},
     ),
-    _s("step-button", "One epoch at a time", "Pause, then step one epoch at a time to follow each change."),
-    _s("reset-button", "Reset", "Start over with fresh random weights."),
     _s(
-        "learning-rate",
+        trainer_ids.STEP_BUTTON,
+        "One epoch at a time",
+        "Pause, then step one epoch at a time to follow each change.",
+    ),
+    _s(trainer_ids.RESET_BUTTON, "Reset", "Start over with fresh random weights."),
+    _s(
+        trainer_ids.LEARNING_RATE,
         "Learning rate",
         "How far each update moves the weights. We set it very high (1): press Play and watch the loss "
         "jump around. The tour goes on after three epochs.",
-        set={"learning-rate": {"value": 0}},
+        set={trainer_ids.LEARNING_RATE: {"value": 0}},
         wait={"epochs": 3},
     ),
     _s(
-        "learning-rate",
+        trainer_ids.LEARNING_RATE,
         "A better learning rate",
         "Back to 0.025, a good value for this task. Too low (1e-4) and learning barely moves.",
-        set={"learning-rate": {"value": -1.60206}},
+        set={trainer_ids.LEARNING_RATE: {"value": -1.60206}},
     ),
     _s(
-        "trainer-example",
+        trainer_ids.TRAINER_EXAMPLE,
         "Pretrained examples",
         "Some effects take many epochs to show. This list loads sine models trained for 25 epochs with one "
         "setting changed: a learning rate too low or too high, small or large batches, noisy inputs. Load "
         "one to see its loss curve and prediction at once, then keep training it. Try the two extremes:",
         actions=[
-            {"label": "Rate too low", "set": {"trainer-example": {"value": "lr-low"}}},
-            {"label": "Rate too high", "set": {"trainer-example": {"value": "lr-high"}}},
+            {"label": "Rate too low", "set": {trainer_ids.TRAINER_EXAMPLE: {"value": "lr-low"}}},
+            {"label": "Rate too high", "set": {trainer_ids.TRAINER_EXAMPLE: {"value": "lr-high"}}},
         ],
     ),
     _s(
-        "batch-size",
+        trainer_ids.BATCH_SIZE,
         "Batch size",
         "How many windows are averaged for one update: small batches give many noisy steps, large ones "
         "few smooth steps. Compare two sine models trained for 25 epochs:",
         actions=[
-            {"label": "Batches of 5", "set": {"trainer-example": {"value": "batch-5"}}},
-            {"label": "Batches of 50", "set": {"trainer-example": {"value": "batch-50"}}},
+            {"label": "Batches of 5", "set": {trainer_ids.TRAINER_EXAMPLE: {"value": "batch-5"}}},
+            {"label": "Batches of 50", "set": {trainer_ids.TRAINER_EXAMPLE: {"value": "batch-50"}}},
         ],
     ),
     _s(
-        "noise",
+        trainer_ids.NOISE,
         "Noise",
         "Adds random noise to the inputs (never to the targets), as in real measurements. See what 25 "
         "epochs of noisy inputs give:",
         actions=[
-            {"label": "Noise ± 0.2", "set": {"trainer-example": {"value": "noise-02"}}},
-            {"label": "Noise ± 0.4", "set": {"trainer-example": {"value": "noise-04"}}},
+            {"label": "Noise ± 0.2", "set": {trainer_ids.TRAINER_EXAMPLE: {"value": "noise-02"}}},
+            {"label": "Noise ± 0.4", "set": {trainer_ids.TRAINER_EXAMPLE: {"value": "noise-04"}}},
         ],
     ),
     _s(
@@ -138,7 +148,7 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         placement="right",
     ),
     _s(
-        "cell-diagram",
+        trainer_ids.CELL_DIAGRAM,
         "The LSTM cell",
         "The real cell of the layer you clicked. Round icons are gates and operations, the square is the "
         "cell state, the memory. Each strip shows its 16 values for the current time step: hover for the "
@@ -147,39 +157,39 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         placement="bottom",
     ),
     _s(
-        "cell-step-button",
+        trainer_ids.CELL_STEP_BUTTON,
         "Step through a time step",
         "Four sub-steps per time step: receive the input, compute the gates, update the memory, output.",
     ),
     _s(
-        "cell-sub-2",
+        trainer_ids.CELL_SUB_2,
         "The memory",
         "The cell state c keeps what the forget gate lets through and adds what the input gate admits: "
         "c = f ∘ c₋₁ + i ∘ c̃. This is what lets an LSTM remember across many steps.",
     ),
     _s(
-        "cell-sub-1",
+        trainer_ids.CELL_SUB_1,
         "The gates",
         "Forget, input and output gates are numbers between 0 and 1 per unit, computed from the input "
         "and the previous output: dark cells are open gates, light ones closed.",
     ),
     _s(
-        "cell-phase",
+        trainer_ids.CELL_PHASE,
         "Jump to a phase",
         "Skip to the error or to the backward pass, where the error flows back through time.",
     ),
     _s(
-        "cell-grad-graph",
+        trainer_ids.CELL_GRAD_GRAPH,
         "Vanishing gradients",
         "In the backward phase the bars show how strongly the error reaches each earlier time step. "
         "Compare an LSTM with a SimpleRNN layer: the SimpleRNN's bars shrink fast.",
     ),
-    _s("cell-speed", "Speed", "Play the steps from 0.5× to 8×."),
+    _s(trainer_ids.CELL_SPEED, "Speed", "Play the steps from 0.5× to 8×."),
     _s(
-        "tour-start",
+        common_ids.TOUR_START,
         "That's it",
         "Explore on your own; every (i) explains its part. Restart this tour here at any time.",
-        click="#cell-back",
+        click=f"#{trainer_ids.CELL_BACK}",
     ),
 ]
 
@@ -190,28 +200,36 @@ ANALYTICS_TOUR: list[dict[str, Any]] = [
         "A trained text classifier reads each review word by word. Every hidden state it passes through "
         "is one point here, so you can see how its opinion forms while it reads.",
     ),
-    _s("analytics-dataset", "Data set", "Choose the classifier and its data set."),
+    _s(analytics_ids.ANALYTICS_DATASET, "Data set", "Choose the classifier and its data set."),
     _s(
-        "analytics-projection-method",
+        analytics_ids.ANALYTICS_PROJECTION_METHOD,
         "Projection",
         "All hidden states projected to 2-D (PCA, UMAP or t-SNE); nearby points are similar states.",
     ),
     _s(
-        "projection-graph",
+        analytics_ids.PROJECTION_GRAPH,
         "The projection",
         "Each point is a hidden state, coloured by the prediction the network would make at that step. "
         "Click a point to follow its sequence as a trajectory.",
     ),
-    _s("analytics-color-mode", "Colouring", "Colour by expected prediction, true label or time step."),
     _s(
-        "sequence-text",
+        analytics_ids.ANALYTICS_COLOR_MODE,
+        "Colouring",
+        "Colour by expected prediction, true label or time step.",
+    ),
+    _s(
+        analytics_ids.SEQUENCE_TEXT,
         "The sequence",
         "The selected text, each word coloured by the prediction after reading it: see which words "
         "change the network's mind.",
     ),
-    _s("ep-heatmap", "Prediction over time", "The expected prediction after every word, as a heatmap."),
     _s(
-        "distance-graph",
+        analytics_ids.EP_HEATMAP,
+        "Prediction over time",
+        "The expected prediction after every word, as a heatmap.",
+    ),
+    _s(
+        analytics_ids.DISTANCE_GRAPH,
         "Jumps",
         "How far the hidden state moves at each word: big jumps are important words.",
     ),

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from dash import html
 
+from components.ids import trainer as ids
 from model import signals
 
 BLUE = "#2196f3"
@@ -70,7 +71,7 @@ def _link(index: int, can_add: bool) -> html.Div:
     plus = (
         html.Button(
             "+",
-            id={"type": "trainer-insert-layer", "index": index},
+            id={"type": ids.TRAINER_INSERT_LAYER, "index": index},
             className="net-plus",
             title="Add a layer here",
             **{"aria-label": "Add a layer"},
@@ -86,7 +87,7 @@ def _layer(index: int, layers: int, cell: str, selected: int | None) -> html.Div
     remove = (
         html.Button(
             "×",
-            id={"type": "trainer-remove-layer", "index": index},
+            id={"type": ids.TRAINER_REMOVE_LAYER, "index": index},
             className="net-remove",
             title="Remove this layer",
             **{"aria-label": f"Remove layer {index + 1}"},
@@ -104,7 +105,7 @@ def _layer(index: int, layers: int, cell: str, selected: int | None) -> html.Div
                     html.Span("16 units", className="net-layer-units"),
                     html.Span("click for cell view", className="net-layer-hint"),
                 ],
-                id={"type": "trainer-layer", "index": index},
+                id={"type": ids.TRAINER_LAYER, "index": index},
                 className=classes,
                 title=f"{CELL_LABELS.get(cell, cell)} layer {index + 1}: click for the cell view",
             ),

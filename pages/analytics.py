@@ -11,6 +11,7 @@ from components import analytics_byo as byo_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
+from components.ids import analytics as ids
 
 # Importing a card module registers its callbacks with Dash (kept in the order they were registered before).
 # isort: off
@@ -62,7 +63,7 @@ def layout(**query: str) -> html.Div:
         [
             projection_toolbar(),
             dcc.Loading(
-                graph("projection-graph", empty_projection, 560, clear_on_unhover=True),
+                graph(ids.PROJECTION_GRAPH, empty_projection, 560, clear_on_unhover=True),
                 type="circle",
                 delay_show=300,
             ),
@@ -75,16 +76,16 @@ def layout(**query: str) -> html.Div:
         [
             html.Div(
                 "Click a row of the table or a point of the projection to select a sequence.",
-                id="analytics-sequence-summary",
+                id=ids.ANALYTICS_SEQUENCE_SUMMARY,
                 className="text-muted small mb-2",
             ),
             saliency_controls(),
-            html.Div(id="sequence-text", className="rnnx-text"),
+            html.Div(id=ids.SEQUENCE_TEXT, className="rnnx-text"),
             html.Div("EP per class and step", className="rnnx-subhead"),
-            graph("ep-heatmap", overview.empty_figure("No sequence selected", 140), clear_on_unhover=True),
+            graph(ids.EP_HEATMAP, overview.empty_figure("No sequence selected", 140), clear_on_unhover=True),
             html.Div("Jump between consecutive hidden states", className="rnnx-subhead"),
             graph(
-                "distance-graph", overview.empty_figure("No sequence selected", 170), clear_on_unhover=True
+                ids.DISTANCE_GRAPH, overview.empty_figure("No sequence selected", 170), clear_on_unhover=True
             ),
         ],
     )
@@ -95,19 +96,19 @@ def layout(**query: str) -> html.Div:
             html.Div(
                 [
                     dbc.Input(
-                        id="analytics-search",
+                        id=ids.ANALYTICS_SEARCH,
                         placeholder="Search the text…",
                         type="search",
                         debounce=True,
                         size="sm",
                         style={"maxWidth": 320},
                     ),
-                    html.Span(id="analytics-filter-label", className="small text-muted"),
-                    dbc.Button("Clear filters", id="analytics-clear-filter", size="sm", color="link"),
+                    html.Span(id=ids.ANALYTICS_FILTER_LABEL, className="small text-muted"),
+                    dbc.Button("Clear filters", id=ids.ANALYTICS_CLEAR_FILTER, size="sm", color="link"),
                 ],
                 className="d-flex align-items-center gap-2 mb-2",
             ),
-            overview.sequence_table("sequence-table"),
+            overview.sequence_table(ids.SEQUENCE_TABLE),
         ],
     )
     overview_card = card(
@@ -116,8 +117,8 @@ def layout(**query: str) -> html.Div:
         [
             dbc.Row(
                 [
-                    dbc.Col(graph("class-bars", overview.empty_figure("", 260)), lg=6),
-                    dbc.Col(graph("confusion-matrix", overview.empty_figure("", 260)), lg=6),
+                    dbc.Col(graph(ids.CLASS_BARS, overview.empty_figure("", 260)), lg=6),
+                    dbc.Col(graph(ids.CONFUSION_MATRIX, overview.empty_figure("", 260)), lg=6),
                 ],
                 className="g-2",
             )
@@ -131,8 +132,8 @@ def layout(**query: str) -> html.Div:
         [
             controls(dataset, method),
             byo_view.upload_panel(settings.uploads_allowed(), analysis_service.upload_limit_mb()),
-            html.Div(id="analytics-model-bar", className="mb-2"),
-            html.Div(id="analytics-alert"),
+            html.Div(id=ids.ANALYTICS_MODEL_BAR, className="mb-2"),
+            html.Div(id=ids.ANALYTICS_ALERT),
             dbc.Row(
                 [
                     dbc.Col(projection_card, xl=7, className="mb-3"),
@@ -163,26 +164,26 @@ def layout(**query: str) -> html.Div:
                 className="g-3",
             ),
             # Bumped when this session prepares an upload; the list itself is kept on the server.
-            dcc.Store(id="analytics-uploads", data=0),
+            dcc.Store(id=ids.ANALYTICS_UPLOADS, data=0),
             # An upload id from the URL: restored only if the server records this session as its owner.
-            dcc.Store(id="analytics-requested-upload", data=requested_upload),
+            dcc.Store(id=ids.ANALYTICS_REQUESTED_UPLOAD, data=requested_upload),
             # Handles of the files this session dropped (ids and names; the server maps ids to files).
-            dcc.Store(id="analytics-byo-files", data={}),
-            dcc.Store(id="analytics-selection", data=selection),
+            dcc.Store(id=ids.ANALYTICS_BYO_FILES, data={}),
+            dcc.Store(id=ids.ANALYTICS_SELECTION, data=selection),
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
-            dcc.Store(id="analytics-faded", data=selection is not None),
-            dcc.Store(id="analytics-filter", data={}),
+            dcc.Store(id=ids.ANALYTICS_FADED, data=selection is not None),
+            dcc.Store(id=ids.ANALYTICS_FILTER, data={}),
             # The sequence table's whole filter state (services.table recomputes its rows from it).
-            dcc.Store(id="analytics-table-query"),
+            dcc.Store(id=ids.ANALYTICS_TABLE_QUERY),
             # The last lasso or box on the projection: its outline only (the server finds the states inside).
-            dcc.Store(id="analytics-lasso"),
+            dcc.Store(id=ids.ANALYTICS_LASSO),
             # The projection's current view range while zoomed (level-of-detail rendering of large sets).
-            dcc.Store(id="projection-view"),
-            dcc.Store(id="analytics-prepared", data=0),
+            dcc.Store(id=ids.PROJECTION_VIEW),
+            dcc.Store(id=ids.ANALYTICS_PREPARED, data=0),
             # Set when a first visit to an unprepared default dataset starts its preparation.
-            dcc.Store(id="analytics-autoprep"),
-            dcc.Store(id="analytics-hover"),
-            dcc.Store(id="analytics-url-sync"),
+            dcc.Store(id=ids.ANALYTICS_AUTOPREP),
+            dcc.Store(id=ids.ANALYTICS_HOVER),
+            dcc.Store(id=ids.ANALYTICS_URL_SYNC),
         ],
         className="rnnx-analytics",
     )

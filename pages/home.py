@@ -4,6 +4,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from components.ids import home as ids
+
 dash.register_page(__name__, path="/", title="RNN Explorer", name="Home")
 
 
@@ -47,7 +49,7 @@ def layout(**_query: str) -> html.Div:
                             "text; watch prediction, validation and training phases; open a layer to "
                             "step through its real gate values.",
                             "/trainer",
-                            "home-trainer-link",
+                            ids.HOME_TRAINER_LINK,
                             "trainer-preview.png",
                         ),
                         md=6,
@@ -59,7 +61,7 @@ def layout(**_query: str) -> html.Div:
                             "coloured by its expected prediction; follow one sequence as a "
                             "trajectory, as coloured text, a heatmap and hidden-state jumps.",
                             "/analytics",
-                            "home-analytics-link",
+                            ids.HOME_ANALYTICS_LINK,
                             "analytics-preview.png",
                         ),
                         md=6,

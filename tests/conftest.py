@@ -27,7 +27,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: minutes long; skip with -m 'not slow'")
     config.addinivalue_line(
-        "markers", "heavy: seconds long (trains, fits UMAP, runs the CLI); the fast tier skips it with -m 'not heavy'"
+        "markers",
+        "heavy: seconds long (trains, fits UMAP, runs the CLI); the fast tier skips it with -m 'not heavy'",
     )
 
 

@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import analytics_overview as overview
 from components import analytics_sequence as sequence
 from components.cards.analytics_common import refuse
+from components.ids import analytics as ids
 from services import attribution as attribution_service
 from services.validation import validated
 
@@ -43,7 +44,7 @@ def saliency_controls() -> html.Div:
                 [
                     html.Span("Colour words by", className="small text-muted me-2"),
                     dbc.RadioItems(
-                        id="saliency-mode",
+                        id=ids.SALIENCY_MODE,
                         options=MODE_OPTIONS,
                         value="ep",
                         inline=True,
@@ -51,7 +52,7 @@ def saliency_controls() -> html.Div:
                         inputClassName="me-1",
                     ),
                     html.Span(
-                        id="saliency-busy",
+                        id=ids.SALIENCY_BUSY,
                         className="spinner-border spinner-border-sm text-secondary ms-1",
                         title="computing attributions…",
                         style=HIDDEN,
@@ -59,20 +60,20 @@ def saliency_controls() -> html.Div:
                 ],
                 className="d-flex flex-wrap align-items-center",
             ),
-            html.Div(id="saliency-note", className="small text-muted"),
+            html.Div(id=ids.SALIENCY_NOTE, className="small text-muted"),
             html.Div(
                 dcc.Graph(
-                    id="saliency-graph",
+                    id=ids.SALIENCY_GRAPH,
                     figure=overview.empty_figure("", 150),
                     config={"displayModeBar": False},
                     style={"height": 150},
                 ),
-                id="saliency-graph-wrap",
+                id=ids.SALIENCY_GRAPH_WRAP,
                 style=HIDDEN,
             ),
-            dcc.Store(id="saliency-store"),
+            dcc.Store(id=ids.SALIENCY_STORE),
         ],
-        id="saliency-slot",
+        id=ids.SALIENCY_SLOT,
         className="mb-1",
     )
 
@@ -86,7 +87,7 @@ def counterfactual_controls() -> html.Div:
                 [
                     dbc.Button(
                         "Find a counterfactual",
-                        id="counterfactual-button",
+                        id=ids.COUNTERFACTUAL_BUTTON,
                         size="sm",
                         color="primary",
                         outline=True,
@@ -94,7 +95,7 @@ def counterfactual_controls() -> html.Div:
                     ),
                     html.Span("guided by", className="small text-muted"),
                     dbc.RadioItems(
-                        id="counterfactual-guide",
+                        id=ids.COUNTERFACTUAL_GUIDE,
                         options=GUIDE_OPTIONS,
                         value="epchange",
                         inline=True,
@@ -105,10 +106,10 @@ def counterfactual_controls() -> html.Div:
                 className="d-flex flex-wrap align-items-center gap-2",
             ),
             dcc.Loading(
-                html.Div(id="counterfactual-result", className="small mt-2"), type="dot", delay_show=200
+                html.Div(id=ids.COUNTERFACTUAL_RESULT, className="small mt-2"), type="dot", delay_show=200
             ),
         ],
-        id="counterfactual-slot",
+        id=ids.COUNTERFACTUAL_SLOT,
     )
 
 
@@ -121,17 +122,17 @@ def _note(text: str, color: str = "info") -> dbc.Alert:
 
 @callback(
     output={
-        "store": Output("saliency-store", "data"),
-        "figure": Output("saliency-graph", "figure"),
-        "shown": Output("saliency-graph-wrap", "style"),
-        "note": Output("saliency-note", "children"),
+        "store": Output(ids.SALIENCY_STORE, "data"),
+        "figure": Output(ids.SALIENCY_GRAPH, "figure"),
+        "shown": Output(ids.SALIENCY_GRAPH_WRAP, "style"),
+        "note": Output(ids.SALIENCY_NOTE, "children"),
     },
     inputs={
-        "mode": Input("saliency-mode", "value"),
-        "selection": Input("analytics-selection", "data"),
-        "dataset": State("analytics-dataset", "value"),
+        "mode": Input(ids.SALIENCY_MODE, "value"),
+        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
-    running=[(Output("saliency-busy", "style"), {"display": "inline-block"}, HIDDEN)],
+    running=[(Output(ids.SALIENCY_BUSY, "style"), {"display": "inline-block"}, HIDDEN)],
     prevent_initial_call=True,
 )
 @validated(attribution_service.SALIENCY, refuse)
@@ -173,7 +174,7 @@ def _legend(found: attribution_service.Saliency, names: list[str], mode: str) ->
         parts.append(f"IG completeness gap {found.gap:+.1e}")
     elif mode == "epchange":
         parts.append("choose Attribution to compare")
-    return html.Span(" · ".join(parts) + ".", id="saliency-legend")
+    return html.Span(" · ".join(parts) + ".", id=ids.SALIENCY_LEGEND)
 
 
 # ---------------------------------------------------------------- counterfactuals
@@ -181,16 +182,16 @@ def _legend(found: attribution_service.Saliency, names: list[str], mode: str) ->
 
 @callback(
     output={
-        "text": Output("analytics-whatif-text", "value", allow_duplicate=True),
-        "result": Output("counterfactual-result", "children"),
+        "text": Output(ids.ANALYTICS_WHATIF_TEXT, "value", allow_duplicate=True),
+        "result": Output(ids.COUNTERFACTUAL_RESULT, "children"),
     },
     inputs={
-        "clicks": Input("counterfactual-button", "n_clicks"),
-        "selection": State("analytics-selection", "data"),
-        "dataset": State("analytics-dataset", "value"),
-        "guide": State("counterfactual-guide", "value"),
+        "clicks": Input(ids.COUNTERFACTUAL_BUTTON, "n_clicks"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "guide": State(ids.COUNTERFACTUAL_GUIDE, "value"),
     },
-    running=[(Output("counterfactual-button", "disabled"), True, False)],
+    running=[(Output(ids.COUNTERFACTUAL_BUTTON, "disabled"), True, False)],
     prevent_initial_call=True,
 )
 @validated(attribution_service.COUNTERFACTUAL, refuse)
@@ -249,7 +250,7 @@ def counterfactual_view(found, names: list[str], guide: str, note: str | None = 
                         color="success" if found.flipped else "secondary",
                         className="me-2",
                     ),
-                    html.Span(summary, id="counterfactual-summary"),
+                    html.Span(summary, id=ids.COUNTERFACTUAL_SUMMARY),
                     html.Span(
                         f" · guided by {guide_label} · {found.tried} candidates scored",
                         className="text-muted",
@@ -259,7 +260,7 @@ def counterfactual_view(found, names: list[str], guide: str, note: str | None = 
             _note(note, "secondary") if note else None,
             html.Div(
                 marked,
-                id="counterfactual-diff",
+                id=ids.COUNTERFACTUAL_DIFF,
                 className="rnnx-text mt-1",
                 style={"maxHeight": "140px"},
             ),

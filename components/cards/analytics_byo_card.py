@@ -16,9 +16,21 @@ import time
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from components import progress
+from components.ids import analytics as ids
 from model import byo, cache
 from services import analysis as analysis_service
 from services import identity, schemas, uploads
@@ -27,9 +39,9 @@ from serving import settings
 
 REFUSED = "Uploads are switched off on this read-only demo server: run RNN Explorer yourself to analyse your own model."
 UPLOAD_SLOTS = {
-    "analytics-upload-model": "model",
-    "analytics-upload-csv": "csv",
-    "analytics-upload-vocab": "vocab",
+    ids.ANALYTICS_UPLOAD_MODEL: "model",
+    ids.ANALYTICS_UPLOAD_CSV: "csv",
+    ids.ANALYTICS_UPLOAD_VOCAB: "vocab",
 }
 WHAT = {"model": "model file", "csv": "CSV file", "vocab": "vocabulary file"}
 DEFAULT_NAMES = {"model": "model.keras", "csv": "data.csv", "vocab": "vocabulary.txt"}
@@ -37,7 +49,7 @@ DEFAULT_NAMES = {"model": "model.keras", "csv": "data.csv", "vocab": "vocabulary
 
 def _alert(message: object, color: str = "danger", title: str | None = None) -> dbc.Alert:
     body = [html.B(title + " "), message] if title else [message]
-    return dbc.Alert(body, color=color, dismissable=True, className="py-2 mb-0", id="analytics-byo-message")
+    return dbc.Alert(body, color=color, dismissable=True, className="py-2 mb-0", id=ids.ANALYTICS_BYO_MESSAGE)
 
 
 def _safe_name(filename: str | None, default: str) -> str:
@@ -65,7 +77,7 @@ def dataset_options(owned: list[dict]) -> list[dict]:
 def _byo_refuse(message: str) -> object:
     from dash import set_props
 
-    set_props("analytics-byo-alert", {"children": _alert(message, "warning", "Refused.")})
+    set_props(ids.ANALYTICS_BYO_ALERT, {"children": _alert(message, "warning", "Refused.")})
     return no_update
 
 
@@ -74,11 +86,11 @@ def _byo_refuse(message: str) -> object:
 
 @callback(
     output=dict(
-        options=Output("analytics-dataset", "options"),
-        value=Output("analytics-dataset", "value", allow_duplicate=True),
+        options=Output(ids.ANALYTICS_DATASET, "options"),
+        value=Output(ids.ANALYTICS_DATASET, "value", allow_duplicate=True),
     ),
-    inputs=dict(changed=Input("analytics-uploads", "data")),
-    state=dict(requested=State("analytics-requested-upload", "data")),
+    inputs=dict(changed=Input(ids.ANALYTICS_UPLOADS, "data")),
+    state=dict(requested=State(ids.ANALYTICS_REQUESTED_UPLOAD, "data")),
     prevent_initial_call="initial_duplicate",
 )
 def list_datasets(changed: object, requested: object) -> dict:
@@ -89,9 +101,9 @@ def list_datasets(changed: object, requested: object) -> dict:
 
 
 @callback(
-    Output("analytics-byo-collapse", "is_open"),
-    Input("analytics-byo-toggle", "n_clicks"),
-    State("analytics-byo-collapse", "is_open"),
+    Output(ids.ANALYTICS_BYO_COLLAPSE, "is_open"),
+    Input(ids.ANALYTICS_BYO_TOGGLE, "n_clicks"),
+    State(ids.ANALYTICS_BYO_COLLAPSE, "is_open"),
     prevent_initial_call=True,
 )
 def toggle_panel(_clicks: int, is_open: bool) -> bool:
@@ -140,28 +152,28 @@ NAME_OUTPUT = {slot: f"{slot}_name" for slot in ("model", "csv", "vocab")}
 
 @callback(
     output=dict(
-        files=Output("analytics-byo-files", "data"),
-        model_name=Output("analytics-upload-model-name", "children"),
-        csv_name=Output("analytics-upload-csv-name", "children"),
-        vocab_name=Output("analytics-upload-vocab-name", "children"),
-        text_options=Output("analytics-text-column", "options"),
-        text_value=Output("analytics-text-column", "value"),
-        label_options=Output("analytics-label-column", "options"),
-        label_value=Output("analytics-label-column", "value"),
-        layer_options=Output("analytics-layer", "options"),
-        layer_style=Output("analytics-layer-wrap", "style"),
-        run_disabled=Output("analytics-byo-run", "disabled"),
-        alert=Output("analytics-byo-alert", "children"),
+        files=Output(ids.ANALYTICS_BYO_FILES, "data"),
+        model_name=Output(ids.ANALYTICS_UPLOAD_MODEL_NAME, "children"),
+        csv_name=Output(ids.ANALYTICS_UPLOAD_CSV_NAME, "children"),
+        vocab_name=Output(ids.ANALYTICS_UPLOAD_VOCAB_NAME, "children"),
+        text_options=Output(ids.ANALYTICS_TEXT_COLUMN, "options"),
+        text_value=Output(ids.ANALYTICS_TEXT_COLUMN, "value"),
+        label_options=Output(ids.ANALYTICS_LABEL_COLUMN, "options"),
+        label_value=Output(ids.ANALYTICS_LABEL_COLUMN, "value"),
+        layer_options=Output(ids.ANALYTICS_LAYER, "options"),
+        layer_style=Output(ids.ANALYTICS_LAYER_WRAP, "style"),
+        run_disabled=Output(ids.ANALYTICS_BYO_RUN, "disabled"),
+        alert=Output(ids.ANALYTICS_BYO_ALERT, "children"),
     ),
     inputs=dict(
-        model_c=Input("analytics-upload-model", "contents"),
-        csv_c=Input("analytics-upload-csv", "contents"),
-        vocab_c=Input("analytics-upload-vocab", "contents"),
+        model_c=Input(ids.ANALYTICS_UPLOAD_MODEL, "contents"),
+        csv_c=Input(ids.ANALYTICS_UPLOAD_CSV, "contents"),
+        vocab_c=Input(ids.ANALYTICS_UPLOAD_VOCAB, "contents"),
     ),
     state=dict(
-        model_f=State("analytics-upload-model", "filename"),
-        csv_f=State("analytics-upload-csv", "filename"),
-        vocab_f=State("analytics-upload-vocab", "filename"),
+        model_f=State(ids.ANALYTICS_UPLOAD_MODEL, "filename"),
+        csv_f=State(ids.ANALYTICS_UPLOAD_CSV, "filename"),
+        vocab_f=State(ids.ANALYTICS_UPLOAD_VOCAB, "filename"),
     ),
     prevent_initial_call=True,
 )
@@ -269,19 +281,19 @@ def prepare_args(text_column, label_column, class_names: str | None, layer) -> l
 
 @callback(
     output=dict(  # the job's own reply lists the datasets: no second read of the record it just wrote
-        options=Output("analytics-dataset", "options", allow_duplicate=True),
-        value=Output("analytics-dataset", "value", allow_duplicate=True),
-        alert=Output("analytics-byo-alert", "children", allow_duplicate=True),
+        options=Output(ids.ANALYTICS_DATASET, "options", allow_duplicate=True),
+        value=Output(ids.ANALYTICS_DATASET, "value", allow_duplicate=True),
+        alert=Output(ids.ANALYTICS_BYO_ALERT, "children", allow_duplicate=True),
     ),
-    inputs=dict(_clicks=Input("analytics-byo-run", "n_clicks")),
+    inputs=dict(_clicks=Input(ids.ANALYTICS_BYO_RUN, "n_clicks")),
     state=dict(
-        text_col=State("analytics-text-column", "value"),
-        label_col=State("analytics-label-column", "value"),
-        class_names=State("analytics-class-names", "value"),
-        layer=State("analytics-layer", "value"),
-        method=State("analytics-projection-method", "value"),
+        text_col=State(ids.ANALYTICS_TEXT_COLUMN, "value"),
+        label_col=State(ids.ANALYTICS_LABEL_COLUMN, "value"),
+        class_names=State(ids.ANALYTICS_CLASS_NAMES, "value"),
+        layer=State(ids.ANALYTICS_LAYER, "value"),
+        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
     ),
-    **progress.job("analytics-byo-run", "analytics-byo-progress", 300),
+    **progress.job(ids.ANALYTICS_BYO_RUN, ids.ANALYTICS_BYO_PROGRESS, 300),
     prevent_initial_call=True,
 )
 @validated(schemas.ANALYSE_UPLOAD, _byo_refuse)
@@ -334,12 +346,12 @@ def _done_message(summary: dict, seconds: float) -> str:
 
 
 @callback(
-    Output("analytics-download", "data"),
-    Input("analytics-export-states", "n_clicks"),
-    Input("analytics-export-sequences", "n_clicks"),
-    Input("analytics-export-tensorboard", "n_clicks"),
-    State("analytics-dataset", "value"),
-    State("analytics-projection-method", "value"),
+    Output(ids.ANALYTICS_DOWNLOAD, "data"),
+    Input(ids.ANALYTICS_EXPORT_STATES, "n_clicks"),
+    Input(ids.ANALYTICS_EXPORT_SEQUENCES, "n_clicks"),
+    Input(ids.ANALYTICS_EXPORT_TENSORBOARD, "n_clicks"),
+    State(ids.ANALYTICS_DATASET, "value"),
+    State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
     prevent_initial_call=True,
 )
 @validated(schemas.EXPORT, _byo_refuse)
@@ -353,9 +365,9 @@ def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
     stem = f"rnnx-{dataset.replace('@', '-')}"
     states = analysis_service.states(dataset)
     hidden = states["hidden"] if states else None
-    if ctx.triggered_id == "analytics-export-sequences":
+    if ctx.triggered_id == ids.ANALYTICS_EXPORT_SEQUENCES:
         return dcc.send_bytes(export.sequences_csv(analysis), f"{stem}-sequences.csv")
-    if ctx.triggered_id == "analytics-export-tensorboard":
+    if ctx.triggered_id == ids.ANALYTICS_EXPORT_TENSORBOARD:
         if hidden is None:
             return no_update
         return dcc.send_bytes(export.tensorboard_projector(analysis, hidden), f"{stem}-projector.zip")
@@ -364,22 +376,20 @@ def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
 
 
 clientside_callback(
-    """function (png, svg, all) {
-        return window.dash_clientside.analytics.exportFigures(png, svg, all);
-    }""",
-    Output("analytics-figure-export", "data"),
-    Input("analytics-export-png", "n_clicks"),
-    Input("analytics-export-svg", "n_clicks"),
-    Input("analytics-export-all-svg", "n_clicks"),
+    ClientsideFunction("rnnx", "analyticsExportFigures"),
+    Output(ids.ANALYTICS_FIGURE_EXPORT, "data"),
+    Input(ids.ANALYTICS_EXPORT_PNG, "n_clicks"),
+    Input(ids.ANALYTICS_EXPORT_SVG, "n_clicks"),
+    Input(ids.ANALYTICS_EXPORT_ALL_SVG, "n_clicks"),
     prevent_initial_call=True,
 )
 
 # While a dropped file is still being read on the server, Analyse would use the previous one.
 clientside_callback(
-    """function () { return true; }""",
-    Output("analytics-byo-run", "disabled", allow_duplicate=True),
-    Input("analytics-upload-model", "contents"),
-    Input("analytics-upload-csv", "contents"),
-    Input("analytics-upload-vocab", "contents"),
+    ClientsideFunction("rnnx", "uploadsDisableRun"),
+    Output(ids.ANALYTICS_BYO_RUN, "disabled", allow_duplicate=True),
+    Input(ids.ANALYTICS_UPLOAD_MODEL, "contents"),
+    Input(ids.ANALYTICS_UPLOAD_CSV, "contents"),
+    Input(ids.ANALYTICS_UPLOAD_VOCAB, "contents"),
     prevent_initial_call=True,
 )

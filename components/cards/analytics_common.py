@@ -10,6 +10,7 @@ from dash import no_update, set_props
 
 from components import analytics_projection as projection
 from components import analytics_view as view
+from components.ids import analytics as ids
 from model.artifacts import Analysis
 from services import analysis as analysis_service
 from services import cloud
@@ -23,7 +24,7 @@ METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 def refuse(message: str) -> object:
     """Answer an invalid browser value: the message in the page's alert, no other change."""
-    set_props("analytics-alert", {"children": dbc.Alert(message, color="warning", dismissable=True)})
+    set_props(ids.ANALYTICS_ALERT, {"children": dbc.Alert(message, color="warning", dismissable=True)})
     return no_update
 
 

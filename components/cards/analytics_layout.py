@@ -8,6 +8,7 @@ from dash import dcc, html
 from components import analytics_byo as byo_view
 from components.analytics_labels import TOP_JUMPS
 from components.cards.analytics_common import METHOD_LABELS
+from components.ids import analytics as ids
 from components.info import heading
 from components.progress import progress_bar
 from services import analysis as analysis_service
@@ -82,7 +83,7 @@ def int_param(value: str | None) -> int | None:
 def card(title: str, info_key: str, body: list, extra: object = None, **kwargs) -> dbc.Card:
     """A card with a titled header (and its info popover from ``INFO``) around ``body``."""
     header = html.Div(
-        [heading(title, f"analytics-info-{info_key}", INFO[info_key], level="H6"), extra],
+        [heading(title, ids.ANALYTICS_INFO[info_key], INFO[info_key], level="H6"), extra],
         className="d-flex justify-content-between align-items-center flex-wrap gap-2",
     )
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="rnnx-card h-100", **kwargs)
@@ -95,7 +96,7 @@ def controls(dataset: str, method: str) -> dbc.Row:
             dbc.Col(html.H4("Hidden-state analytics", className="mb-0 rnnx-title"), width="auto"),
             dbc.Col(
                 dcc.Dropdown(
-                    id="analytics-dataset",
+                    id=ids.ANALYTICS_DATASET,
                     options=analysis_service.dataset_choices(),
                     value=dataset,
                     clearable=False,
@@ -105,7 +106,7 @@ def controls(dataset: str, method: str) -> dbc.Row:
             ),
             dbc.Col(
                 dbc.RadioItems(
-                    id="analytics-projection-method",
+                    id=ids.ANALYTICS_PROJECTION_METHOD,
                     options=[
                         {"label": METHOD_LABELS.get(m, m), "value": m} for m in analysis_service.methods()
                     ],
@@ -121,7 +122,7 @@ def controls(dataset: str, method: str) -> dbc.Row:
             dbc.Col(
                 dbc.Button(
                     [html.I(className="bi bi-cpu me-1"), "Prepare"],
-                    id="analytics-prepare",
+                    id=ids.ANALYTICS_PREPARE,
                     color="primary",
                     size="sm",
                     style={"display": "none"},
@@ -129,7 +130,7 @@ def controls(dataset: str, method: str) -> dbc.Row:
                 width="auto",
             ),
             dbc.Col(
-                progress_bar("analytics-progress", 280),
+                progress_bar(ids.ANALYTICS_PROGRESS, 280),
                 width="auto",
             ),
             dbc.Col(
@@ -137,7 +138,7 @@ def controls(dataset: str, method: str) -> dbc.Row:
                     [
                         dbc.Button(
                             [html.I(className="bi bi-upload me-1"), "Bring your own model"],
-                            id="analytics-byo-toggle",
+                            id=ids.ANALYTICS_BYO_TOGGLE,
                             color="primary",
                             outline=True,
                             size="sm",
@@ -159,14 +160,14 @@ def projection_toolbar() -> html.Div:
     return html.Div(
         [
             dbc.RadioItems(
-                id="analytics-color-mode",
+                id=ids.ANALYTICS_COLOR_MODE,
                 options=[{"label": "EP", "value": "ep"}, {"label": "actual class", "value": "actual"}],
                 value="ep",
                 inline=True,
                 className="me-3",
             ),
             dbc.Select(
-                id="analytics-fade",
+                id=ids.ANALYTICS_FADE,
                 options=[
                     {"label": "fade: none", "value": "none"},
                     {"label": "fade correct", "value": "correct"},
@@ -177,9 +178,9 @@ def projection_toolbar() -> html.Div:
                 style={"width": 170},
                 className="me-3",
             ),
-            dbc.Switch(id="analytics-final-only", label="final states only", value=False, className="me-3"),
+            dbc.Switch(id=ids.ANALYTICS_FINAL_ONLY, label="final states only", value=False, className="me-3"),
             dbc.RadioItems(
-                id="analytics-trajectory-color",
+                id=ids.ANALYTICS_TRAJECTORY_COLOR,
                 options=[{"label": "trajectory: EP", "value": "ep"}, {"label": "time", "value": "time"}],
                 value="ep",
                 inline=True,
@@ -208,7 +209,7 @@ def threshold_controls(jump: float, ep_change: float, rules: list[str], jump_aut
     return html.Div(
         [
             dbc.Checklist(
-                id="analytics-label-rules",
+                id=ids.ANALYTICS_LABEL_RULES,
                 options=[
                     {"label": "label jumps ≥", "value": "jump"},
                     {"label": "EP change ≥", "value": "ep"},
@@ -227,7 +228,7 @@ def threshold_controls(jump: float, ep_change: float, rules: list[str], jump_aut
                                 [
                                     html.Label("jump threshold", className="small text-muted mb-0"),
                                     dbc.Switch(
-                                        id="analytics-jump-auto",
+                                        id=ids.ANALYTICS_JUMP_AUTO,
                                         label=f"auto: top {TOP_JUMPS} per sequence",
                                         value=jump_auto,
                                         className="small mb-0 ms-auto me-md-3",
@@ -237,14 +238,14 @@ def threshold_controls(jump: float, ep_change: float, rules: list[str], jump_aut
                                 title="On: label each sequence's largest jumps, whatever their size. "
                                 "Moving the slider labels the jumps above it instead.",
                             ),
-                            _unit_slider("distance-threshold", jump),
+                            _unit_slider(ids.DISTANCE_THRESHOLD, jump),
                         ],
                         md=6,
                     ),
                     dbc.Col(
                         [
                             html.Label("EP change threshold", className="small text-muted mb-0"),
-                            _unit_slider("analytics-ep-threshold", ep_change),
+                            _unit_slider(ids.ANALYTICS_EP_THRESHOLD, ep_change),
                         ],
                         md=6,
                     ),

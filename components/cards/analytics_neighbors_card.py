@@ -8,12 +8,26 @@ the projection (a Patch of the ring trace only). Clicking a listed neighbour or 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from components import analytics_neighbors as view
 from components import analytics_projection as projection
 from components.cards.analytics_common import as_index, refuse
 from components.cards.analytics_layout import card
+from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import neighbors as service
 from services.validation import InvalidInput, validated
@@ -23,16 +37,16 @@ def layout() -> dbc.Card:
     """The card as the analytics page places it."""
     controls = html.Div(
         [
-            html.Label("neighbours", htmlFor="neighbors-k", className="small text-muted mb-0"),
+            html.Label("neighbours", htmlFor=ids.NEIGHBORS_K, className="small text-muted mb-0"),
             dbc.Select(
-                id="neighbors-k",
+                id=ids.NEIGHBORS_K,
                 options=[{"label": str(k), "value": k} for k in service.K_OPTIONS],
                 value=service.DEFAULT_K,
                 size="sm",
                 style={"width": 80},
             ),
             dbc.Switch(
-                id="neighbors-other",
+                id=ids.NEIGHBORS_OTHER,
                 label="other sequences only",
                 value=False,
                 className="small mb-0 ms-2",
@@ -45,24 +59,24 @@ def layout() -> dbc.Card:
         "neighbors",
         [
             controls,
-            html.Div(view.hint(view.HINT), id="neighbors-list", className="rnnx-nb"),
+            html.Div(view.hint(view.HINT), id=ids.NEIGHBORS_LIST, className="rnnx-nb"),
             # {"step", "t"} of the last clicked word of the selected sequence (assets/neighbors.js).
-            dcc.Store(id="neighbors-word-click"),
+            dcc.Store(id=ids.NEIGHBORS_WORD_CLICK),
         ],
     )
 
 
 @callback(
     output={
-        "listing": Output("neighbors-list", "children"),
-        "figure": Output("projection-graph", "figure", allow_duplicate=True),
+        "listing": Output(ids.NEIGHBORS_LIST, "children"),
+        "figure": Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
     },
     inputs={
-        "selection": Input("analytics-selection", "data"),
-        "k": Input("neighbors-k", "value"),
-        "other_only": Input("neighbors-other", "value"),
-        "dataset": State("analytics-dataset", "value"),
-        "method": State("analytics-projection-method", "value"),
+        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
+        "k": Input(ids.NEIGHBORS_K, "value"),
+        "other_only": Input(ids.NEIGHBORS_OTHER, "value"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
     },
     prevent_initial_call="initial_duplicate",
 )
@@ -80,10 +94,10 @@ def show_neighbors(selection, k, other_only, dataset, method):
 
 
 @callback(
-    Output("analytics-selection", "data", allow_duplicate=True),
+    Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
     inputs={
         "clicks": Input({"type": view.ROW_TYPE, "seq": ALL, "step": ALL}, "n_clicks"),
-        "dataset": State("analytics-dataset", "value"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
     prevent_initial_call=True,
 )
@@ -108,10 +122,10 @@ def _select(picked, clicks, dataset):
 
 
 @callback(
-    Output("analytics-selection", "data", allow_duplicate=True),
+    Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
     inputs={
-        "click": Input("projection-graph", "clickData"),
-        "dataset": State("analytics-dataset", "value"),
+        "click": Input(ids.PROJECTION_GRAPH, "clickData"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
     prevent_initial_call=True,
 )
@@ -134,16 +148,9 @@ def pick_ring(click, dataset):
 
 # A click on a word of the selected sequence selects that step (assets/neighbors.js reports it).
 clientside_callback(
-    """function (word, selection) {
-        if (!word || !selection || selection.seq === null || selection.seq === undefined) {
-            return window.dash_clientside.no_update;
-        }
-        var step = Number(word.step);
-        if (!isFinite(step) || step < 0 || step === selection.step) { return window.dash_clientside.no_update; }
-        return Object.assign({}, selection, {step: step});
-    }""",
-    Output("analytics-selection", "data", allow_duplicate=True),
-    Input("neighbors-word-click", "data"),
-    State("analytics-selection", "data"),
+    ClientsideFunction("rnnx", "neighborsWordStep"),
+    Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
+    Input(ids.NEIGHBORS_WORD_CLICK, "data"),
+    State(ids.ANALYTICS_SELECTION, "data"),
     prevent_initial_call=True,
 )

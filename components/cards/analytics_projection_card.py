@@ -18,6 +18,7 @@ from components.cards.analytics_common import (
     selected,
     whatif_traces,
 )
+from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import cloud, schemas
 from services import neighbors as neighbors_service
@@ -36,24 +37,24 @@ PROJECTION_FIGURE = Schema(
 
 
 @callback(
-    Output("projection-graph", "figure"),
-    Input("analytics-dataset", "value"),
-    Input("analytics-projection-method", "value"),
-    Input("analytics-prepared", "data"),
-    Input("analytics-color-mode", "value"),
-    Input("analytics-fade", "value"),
-    Input("analytics-final-only", "value"),
-    State("analytics-selection", "data"),
-    State("analytics-label-rules", "value"),
-    State("distance-threshold", "value"),
-    State("analytics-ep-threshold", "value"),
-    State("analytics-trajectory-color", "value"),
-    State("analytics-whatif-text", "value"),
-    State("analytics-whatif-pin-store", "data"),
-    State("analytics-jump-auto", "value"),
-    State("neighbors-k", "value"),
-    State("neighbors-other", "value"),
-    State("projection-view", "data"),
+    Output(ids.PROJECTION_GRAPH, "figure"),
+    Input(ids.ANALYTICS_DATASET, "value"),
+    Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    Input(ids.ANALYTICS_PREPARED, "data"),
+    Input(ids.ANALYTICS_COLOR_MODE, "value"),
+    Input(ids.ANALYTICS_FADE, "value"),
+    Input(ids.ANALYTICS_FINAL_ONLY, "value"),
+    State(ids.ANALYTICS_SELECTION, "data"),
+    State(ids.ANALYTICS_LABEL_RULES, "value"),
+    State(ids.DISTANCE_THRESHOLD, "value"),
+    State(ids.ANALYTICS_EP_THRESHOLD, "value"),
+    State(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
+    State(ids.ANALYTICS_WHATIF_TEXT, "value"),
+    State(ids.ANALYTICS_WHATIF_PIN_STORE, "data"),
+    State(ids.ANALYTICS_JUMP_AUTO, "value"),
+    State(ids.NEIGHBORS_K, "value"),
+    State(ids.NEIGHBORS_OTHER, "value"),
+    State(ids.PROJECTION_VIEW, "data"),
 )
 @validated(PROJECTION_FIGURE, refuse)
 def draw_projection(
@@ -142,17 +143,17 @@ def _refuse_view(message: str) -> dict:
 
 @callback(
     output={
-        "figure": Output("projection-graph", "figure", allow_duplicate=True),
-        "view": Output("projection-view", "data"),
+        "figure": Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
+        "view": Output(ids.PROJECTION_VIEW, "data"),
     },
-    inputs={"relayout": Input("projection-graph", "relayoutData")},
+    inputs={"relayout": Input(ids.PROJECTION_GRAPH, "relayoutData")},
     state={
-        "stored": State("projection-view", "data"),
-        "dataset": State("analytics-dataset", "value"),
-        "method": State("analytics-projection-method", "value"),
-        "color_mode": State("analytics-color-mode", "value"),
-        "fade": State("analytics-fade", "value"),
-        "final_only": State("analytics-final-only", "value"),
+        "stored": State(ids.PROJECTION_VIEW, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        "color_mode": State(ids.ANALYTICS_COLOR_MODE, "value"),
+        "fade": State(ids.ANALYTICS_FADE, "value"),
+        "final_only": State(ids.ANALYTICS_FINAL_ONLY, "value"),
     },
     prevent_initial_call=True,
 )
@@ -184,8 +185,8 @@ def update_view(relayout, stored, dataset, method, color_mode, fade, final_only)
 
 
 @callback(
-    Output("analytics-jump-auto", "value"),
-    Input("distance-threshold", "value"),
+    Output(ids.ANALYTICS_JUMP_AUTO, "value"),
+    Input(ids.DISTANCE_THRESHOLD, "value"),
     prevent_initial_call=True,
 )
 def manual_jump_threshold(_jump: float) -> bool:

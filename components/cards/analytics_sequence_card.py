@@ -19,6 +19,7 @@ from components.cards.analytics_common import (
     refuse,
     selected,
 )
+from components.ids import analytics as ids
 from model.artifacts import Analysis
 from services import analysis as analysis_service
 from services import attribution as attribution_service
@@ -27,27 +28,32 @@ from services.validation import validated
 
 
 @callback(
-    Output("analytics-selection", "data"),
-    Input("sequence-table", "active_cell"),
-    Input("projection-graph", "clickData"),
-    Input("analytics-dataset", "value"),
-    State("analytics-selection", "data"),
-    State("analytics-projection-method", "value"),
-    State("analytics-final-only", "value"),
-    State("analytics-color-mode", "value"),
+    Output(ids.ANALYTICS_SELECTION, "data"),
+    Input(ids.SEQUENCE_TABLE, "active_cell"),
+    Input(ids.PROJECTION_GRAPH, "clickData"),
+    Input(ids.ANALYTICS_DATASET, "value"),
+    State(ids.ANALYTICS_SELECTION, "data"),
+    State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    State(ids.ANALYTICS_FINAL_ONLY, "value"),
+    State(ids.ANALYTICS_COLOR_MODE, "value"),
     prevent_initial_call=True,
 )
 @validated(schemas.SELECT_SEQUENCE, refuse)
 def select_sequence(active_cell, click, dataset, selection, method, final_only, color_mode="ep"):
     """Selection from a table row or a projection point; a new dataset clears it."""
     trigger = ctx.triggered_id
-    if trigger == "analytics-dataset":
+    if trigger == ids.ANALYTICS_DATASET:
         return None if (selection or {}).get("dataset") != dataset else no_update
-    if trigger == "sequence-table":
+    if trigger == ids.SEQUENCE_TABLE:
         row = as_index((active_cell or {}).get("row_id")) if isinstance(active_cell, dict) else None
         return no_update if row is None else {"dataset": dataset, "seq": row, "step": None}
     points = click.get("points") if isinstance(click, dict) else None
-    if trigger == "projection-graph" and isinstance(points, list) and points and isinstance(points[0], dict):
+    if (
+        trigger == ids.PROJECTION_GRAPH
+        and isinstance(points, list)
+        and points
+        and isinstance(points[0], dict)
+    ):
         point = points[0]
         if point.get("curveNumber") == projection.POINTS_SLOT and selection:
             step = as_index((point.get("customdata") or [None])[0])
@@ -64,27 +70,33 @@ def select_sequence(active_cell, click, dataset, selection, method, final_only, 
 
 
 @callback(
-    Output("projection-graph", "figure", allow_duplicate=True),
-    Output("sequence-text", "children"),
-    Output("ep-heatmap", "figure"),
-    Output("distance-graph", "figure"),
-    Output("analytics-sequence-summary", "children"),
-    Output("sequence-table", "style_data_conditional"),
-    Output("analytics-faded", "data"),
-    Input("analytics-selection", "data"),
-    Input("analytics-label-rules", "value"),
-    Input("distance-threshold", "value"),
-    Input("analytics-ep-threshold", "value"),
-    Input("analytics-trajectory-color", "value"),
-    State("analytics-dataset", "value"),
-    State("analytics-projection-method", "value"),
-    State("analytics-fade", "value"),
-    State("analytics-final-only", "value"),
-    State("analytics-faded", "data"),
-    State("analytics-color-mode", "value"),
-    Input("analytics-jump-auto", "value"),
-    Input("saliency-mode", "value"),
-    Input("saliency-store", "data"),
+    output=dict(
+        figure=Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
+        text=Output(ids.SEQUENCE_TEXT, "children"),
+        heatmap=Output(ids.EP_HEATMAP, "figure"),
+        distance=Output(ids.DISTANCE_GRAPH, "figure"),
+        summary=Output(ids.ANALYTICS_SEQUENCE_SUMMARY, "children"),
+        table_styles=Output(ids.SEQUENCE_TABLE, "style_data_conditional"),
+        faded=Output(ids.ANALYTICS_FADED, "data"),
+    ),
+    inputs=dict(
+        selection=Input(ids.ANALYTICS_SELECTION, "data"),
+        rules=Input(ids.ANALYTICS_LABEL_RULES, "value"),
+        jump=Input(ids.DISTANCE_THRESHOLD, "value"),
+        epc=Input(ids.ANALYTICS_EP_THRESHOLD, "value"),
+        traj=Input(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
+        jump_auto=Input(ids.ANALYTICS_JUMP_AUTO, "value"),
+        saliency_mode=Input(ids.SALIENCY_MODE, "value"),
+        saliency=Input(ids.SALIENCY_STORE, "data"),
+    ),
+    state=dict(
+        dataset=State(ids.ANALYTICS_DATASET, "value"),
+        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        fade=State(ids.ANALYTICS_FADE, "value"),
+        final_only=State(ids.ANALYTICS_FINAL_ONLY, "value"),
+        faded=State(ids.ANALYTICS_FADED, "data"),
+        color_mode=State(ids.ANALYTICS_COLOR_MODE, "value"),
+    ),
     prevent_initial_call="initial_duplicate",
 )
 @validated(schemas.SHOW_SELECTION, refuse)
@@ -104,7 +116,7 @@ def show_selection(
     jump_auto=False,
     saliency_mode="ep",
     saliency=None,
-):
+) -> dict:
     """Every view of the selected sequence; the projection gets a Patch of its overlay only.
 
     ``saliency_mode`` colours the words by EP (default), EP change or attribution (the scores in
@@ -129,7 +141,15 @@ def show_selection(
         hint = "Click a row of the table or a point of the projection to select a sequence."
         blank_h = overview.empty_figure("No sequence selected", 140)
         blank_d = overview.empty_figure("No sequence selected", 170)
-        return patch, None, blank_h, blank_d, hint, overview.table_styles(None), False
+        return {
+            "figure": patch,
+            "text": None,
+            "heatmap": blank_h,
+            "distance": blank_d,
+            "summary": hint,
+            "table_styles": overview.table_styles(None),
+            "faded": False,
+        }
     sel = view.selection_view(
         analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
     )
@@ -143,7 +163,15 @@ def show_selection(
     text = sel.text
     if saliency_mode in ("epchange", "attribution"):
         text = _saliency_text(analysis, dataset, k, sel.labelled, saliency_mode, saliency)
-    return patch, text, sel.heatmap, sel.distance, sel.summary, overview.table_styles(k), True
+    return {
+        "figure": patch,
+        "text": text,
+        "heatmap": sel.heatmap,
+        "distance": sel.distance,
+        "summary": sel.summary,
+        "table_styles": overview.table_styles(k),
+        "faded": True,
+    }
 
 
 def _fade_lod(patch: Patch, analysis: Analysis, faded: bool) -> None:

@@ -14,6 +14,7 @@ from components import analytics_overview as overview
 from components import analytics_slices as slices_view
 from components import analytics_view as view
 from components.cards.analytics_layout import card, graph
+from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import schemas, slices
 from services.validation import InvalidInput, validated
@@ -27,11 +28,11 @@ def layout() -> dbc.Card:
         [
             html.Div(
                 "Prepare a dataset to score it.",
-                id="slice-summary",
+                id=ids.SLICE_SUMMARY,
                 className="small text-muted mb-1",
             ),
-            html.Div(id="slice-metrics"),
-            graph("slice-reliability", overview.empty_figure("No sequences to score", 230)),
+            html.Div(id=ids.SLICE_METRICS),
+            graph(ids.SLICE_RELIABILITY, overview.empty_figure("No sequences to score", 230)),
         ],
     )
 
@@ -46,11 +47,11 @@ def _message(text: str) -> dict:
 
 @callback(
     output={
-        "summary": Output("slice-summary", "children"),
-        "table": Output("slice-metrics", "children"),
-        "figure": Output("slice-reliability", "figure"),
+        "summary": Output(ids.SLICE_SUMMARY, "children"),
+        "table": Output(ids.SLICE_METRICS, "children"),
+        "figure": Output(ids.SLICE_RELIABILITY, "figure"),
     },
-    inputs={"query": Input("analytics-table-query", "data")},
+    inputs={"query": Input(ids.ANALYTICS_TABLE_QUERY, "data")},
 )
 @validated(schemas.SLICE_METRICS, lambda message: _message(message))
 def slice_metrics(query: dict | None) -> dict:

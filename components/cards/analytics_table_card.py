@@ -4,40 +4,15 @@ clearing the search; URL and hover sync."""
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
 
 from components import analytics_overview as overview
 from components import analytics_view as view
 from components.cards.analytics_common import refuse
+from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import schemas, table
 from services.validation import InvalidInput, validated
-
-# The projection's lasso or box, as its outline only (at most 2,000 vertices, evenly thinned):
-# the server finds the states inside among all drawn states, even those the browser never held.
-LASSO_JS = """function (selected) {
-    var CAP = 2000;
-    if (!selected) { return null; }
-    function axis(obj, letter) {
-        var key = Object.keys(obj || {}).filter(function (k) { return k.charAt(0) === letter; }).sort()[0];
-        return key ? obj[key] : null;
-    }
-    var lx = axis(selected.lassoPoints, "x"), ly = axis(selected.lassoPoints, "y");
-    if (lx && ly && lx.length === ly.length && lx.length >= 3) {
-        var step = Math.max(1, lx.length / CAP), x = [], y = [];
-        for (var i = 0; Math.floor(i * step) < lx.length && x.length < CAP; i++) {
-            var j = Math.floor(i * step);
-            x.push(Number(lx[j]));
-            y.push(Number(ly[j]));
-        }
-        return {lasso: {x: x, y: y}};
-    }
-    var rx = axis(selected.range, "x"), ry = axis(selected.range, "y");
-    if (rx && ry && rx.length === 2 && ry.length === 2) {
-        return {box: {x: [Number(rx[0]), Number(rx[1])], y: [Number(ry[0]), Number(ry[1])]}};
-    }
-    return null;
-}"""
 
 
 def _cell(confusion_click: object, names: list[str]) -> dict:
@@ -63,29 +38,29 @@ def _empty(message: str = "") -> dict:
 
 @callback(
     output={
-        "data": Output("sequence-table", "data"),
-        "page_count": Output("sequence-table", "page_count"),
-        "page": Output("sequence-table", "page_current"),
-        "label": Output("analytics-filter-label", "children"),
-        "filter": Output("analytics-filter", "data"),
-        "query": Output("analytics-table-query", "data"),
-        "clear": Output("sequence-table", "filter_query"),
+        "data": Output(ids.SEQUENCE_TABLE, "data"),
+        "page_count": Output(ids.SEQUENCE_TABLE, "page_count"),
+        "page": Output(ids.SEQUENCE_TABLE, "page_current"),
+        "label": Output(ids.ANALYTICS_FILTER_LABEL, "children"),
+        "filter": Output(ids.ANALYTICS_FILTER, "data"),
+        "query": Output(ids.ANALYTICS_TABLE_QUERY, "data"),
+        "clear": Output(ids.SEQUENCE_TABLE, "filter_query"),
     },
     inputs={
-        "dataset": Input("analytics-dataset", "value"),
-        "_prepared": Input("analytics-prepared", "data"),
-        "confusion_click": Input("confusion-matrix", "clickData"),
-        "lasso": Input("analytics-lasso", "data"),
-        "search": Input("analytics-search", "value"),
-        "_clear": Input("analytics-clear-filter", "n_clicks"),
-        "page_current": Input("sequence-table", "page_current"),
-        "sort_by": Input("sequence-table", "sort_by"),
-        "filter_query": Input("sequence-table", "filter_query"),
+        "dataset": Input(ids.ANALYTICS_DATASET, "value"),
+        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
+        "confusion_click": Input(ids.CONFUSION_MATRIX, "clickData"),
+        "lasso": Input(ids.ANALYTICS_LASSO, "data"),
+        "search": Input(ids.ANALYTICS_SEARCH, "value"),
+        "_clear": Input(ids.ANALYTICS_CLEAR_FILTER, "n_clicks"),
+        "page_current": Input(ids.SEQUENCE_TABLE, "page_current"),
+        "sort_by": Input(ids.SEQUENCE_TABLE, "sort_by"),
+        "filter_query": Input(ids.SEQUENCE_TABLE, "filter_query"),
     },
     state={
-        "current": State("analytics-filter", "data"),
-        "method": State("analytics-projection-method", "value"),
-        "final_only": State("analytics-final-only", "value"),
+        "current": State(ids.ANALYTICS_FILTER, "data"),
+        "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        "final_only": State(ids.ANALYTICS_FINAL_ONLY, "value"),
     },
 )
 @validated(schemas.FILL_TABLE, refuse)
@@ -113,15 +88,15 @@ def fill_table(
         return _empty()
     names = list(analysis.class_names)
     triggered = set(ctx.triggered_prop_ids) if ctx.triggered else set()
-    reset = bool(triggered & {"analytics-dataset.value", "analytics-clear-filter.n_clicks"})
+    cleared = f"{ids.ANALYTICS_CLEAR_FILTER}.n_clicks" in triggered
+    reset = cleared or f"{ids.ANALYTICS_DATASET}.value" in triggered
     flt = {} if reset else dict(current or {})
-    if "confusion-matrix.clickData" in triggered:
+    if f"{ids.CONFUSION_MATRIX}.clickData" in triggered:
         flt.update(_cell(confusion_click, names))
-    if "analytics-lasso.data" in triggered:
+    if f"{ids.ANALYTICS_LASSO}.data" in triggered:
         flt.pop("shape", None)
         if lasso:  # the lasso is kept with the view it was drawn on
             flt.update(shape=lasso, final_only=final_only, method=shown_method)
-    cleared = "analytics-clear-filter.n_clicks" in triggered
     query = {
         "dataset": dataset,
         "method": flt.get("method", shown_method),
@@ -140,7 +115,7 @@ def fill_table(
     except InvalidInput as error:
         return _empty(str(error))
     data = table.frame(analysis, view.analysed_texts)
-    keep_page = triggered == {"sequence-table.page_current"}
+    keep_page = triggered == {f"{ids.SEQUENCE_TABLE}.page_current"}
     rows, count, current_page = table.page(data, selection.indices, sort_by, page_current if keep_page else 0)
     return {
         "data": overview.table_rows(
@@ -163,43 +138,41 @@ def fill_table(
 
 
 @callback(
-    Output("analytics-search", "value"),
-    Input("analytics-clear-filter", "n_clicks"),
+    Output(ids.ANALYTICS_SEARCH, "value"),
+    Input(ids.ANALYTICS_CLEAR_FILTER, "n_clicks"),
     prevent_initial_call=True,
 )
 def clear_search(_clicks: int) -> str:
     return ""
 
 
+# The view in the URL, hover linking and the lasso's outline run in the browser (assets/analytics.js).
 clientside_callback(
-    """function (dataset, method, selection, jump, epc, rules, auto) {
-        // an automatic jump rule leaves "jump" out of the URL, so a reload keeps it automatic
-        return window.dash_clientside.analytics.syncUrl(dataset, method, selection, auto ? null : jump, epc, rules);
-    }""",
-    Output("analytics-url-sync", "data"),
-    Input("analytics-dataset", "value"),
-    Input("analytics-projection-method", "value"),
-    Input("analytics-selection", "data"),
-    Input("distance-threshold", "value"),
-    Input("analytics-ep-threshold", "value"),
-    Input("analytics-label-rules", "value"),
-    Input("analytics-jump-auto", "value"),
+    ClientsideFunction("rnnx", "analyticsSyncUrl"),
+    Output(ids.ANALYTICS_URL_SYNC, "data"),
+    Input(ids.ANALYTICS_DATASET, "value"),
+    Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    Input(ids.ANALYTICS_SELECTION, "data"),
+    Input(ids.DISTANCE_THRESHOLD, "value"),
+    Input(ids.ANALYTICS_EP_THRESHOLD, "value"),
+    Input(ids.ANALYTICS_LABEL_RULES, "value"),
+    Input(ids.ANALYTICS_JUMP_AUTO, "value"),
 )
 
 clientside_callback(
-    """function (projHover, heatHover, distHover) {
-        return window.dash_clientside.analytics.onGraphHover(projHover, heatHover, distHover);
-    }""",
-    Output("analytics-hover", "data"),
-    Input("projection-graph", "hoverData"),
-    Input("ep-heatmap", "hoverData"),
-    Input("distance-graph", "hoverData"),
+    ClientsideFunction("rnnx", "analyticsGraphHover"),
+    Output(ids.ANALYTICS_HOVER, "data"),
+    Input(ids.PROJECTION_GRAPH, "hoverData"),
+    Input(ids.EP_HEATMAP, "hoverData"),
+    Input(ids.DISTANCE_GRAPH, "hoverData"),
     prevent_initial_call=True,
 )
 
+# The projection's lasso or box, as its outline only (at most 2,000 vertices): the server finds
+# the states inside among all drawn states, even those the browser never held.
 clientside_callback(
-    LASSO_JS,
-    Output("analytics-lasso", "data"),
-    Input("projection-graph", "selectedData"),
+    ClientsideFunction("rnnx", "analyticsLasso"),
+    Output(ids.ANALYTICS_LASSO, "data"),
+    Input(ids.PROJECTION_GRAPH, "selectedData"),
     prevent_initial_call=True,
 )

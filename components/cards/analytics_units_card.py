@@ -11,12 +11,26 @@ from __future__ import annotations
 import time
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from components import analytics_overview as overview
 from components import analytics_units as view
 from components.cards.analytics_common import refuse, selected
 from components.cards.analytics_layout import card, graph
+from components.ids import analytics as ids
 from model import units as core
 from services import units as service
 from services.validation import InvalidInput, validated
@@ -33,15 +47,15 @@ def layout() -> dbc.Card:
     controls = html.Div(
         [
             dbc.RadioItems(
-                id="unit-state",
+                id=ids.UNIT_STATE,
                 options=[{"label": label, "value": kind} for kind, label in service.KIND_LABELS.items()],
                 value="hidden",
                 inline=True,
                 className="small me-3",
             ),
-            html.Label("order", htmlFor="unit-sort", className="small text-muted mb-0 me-1"),
+            html.Label("order", htmlFor=ids.UNIT_SORT, className="small text-muted mb-0 me-1"),
             dbc.Select(
-                id="unit-sort",
+                id=ids.UNIT_SORT,
                 options=[{"label": label, "value": key} for key, label in service.SORT_LABELS.items()],
                 value="selected",
                 size="sm",
@@ -52,9 +66,9 @@ def layout() -> dbc.Card:
     )
     span = html.Div(
         [
-            html.Label("span of words", htmlFor="unit-span", className="small text-muted mb-0"),
+            html.Label("span of words", htmlFor=ids.UNIT_SPAN, className="small text-muted mb-0"),
             dcc.RangeSlider(
-                id="unit-span",
+                id=ids.UNIT_SPAN,
                 min=0,
                 max=1,
                 step=1,
@@ -70,10 +84,10 @@ def layout() -> dbc.Card:
     threshold = html.Div(
         [
             html.Label(
-                "threshold (on: above it)", htmlFor="unit-threshold", className="small text-muted mb-0"
+                "threshold (on: above it)", htmlFor=ids.UNIT_THRESHOLD, className="small text-muted mb-0"
             ),
             dcc.Slider(
-                id="unit-threshold",
+                id=ids.UNIT_THRESHOLD,
                 min=0,
                 max=1,
                 step=0.01,
@@ -87,21 +101,21 @@ def layout() -> dbc.Card:
     )
     body = [
         controls,
-        html.Div(HINT, id="unit-summary", className="small mb-1"),
+        html.Div(HINT, id=ids.UNIT_SUMMARY, className="small mb-1"),
         dcc.Loading(
-            graph("unit-heatmap", overview.empty_figure(HINT, 160), clear_on_unhover=True),
+            graph(ids.UNIT_HEATMAP, overview.empty_figure(HINT, 160), clear_on_unhover=True),
             type="circle",
             delay_show=400,
         ),
         dbc.Row([dbc.Col(span, md=7), dbc.Col(threshold, md=5)], className="g-2"),
         html.Div(CLICK_HINT, className="text-muted small mb-2"),
         html.Div("Matches: other spans with the same units on", className="rnnx-subhead"),
-        html.Div(_matches_hint(), id="unit-matches", className="rnnx-unit-matches"),
+        html.Div(_matches_hint(), id=ids.UNIT_MATCHES, className="rnnx-unit-matches"),
         # What the heatmap draws now ({"key": [dataset, seq, kind, sort], "order": [...]}), so a new
         # span or threshold patches the highlights instead of redrawing it.
-        dcc.Store(id="unit-drawn"),
+        dcc.Store(id=ids.UNIT_DRAWN),
         # The span a clicked match asks its sequence to show once selected.
-        dcc.Store(id="unit-pending"),
+        dcc.Store(id=ids.UNIT_PENDING),
     ]
     return card("Hidden units", "units", body)
 
@@ -119,13 +133,13 @@ def _message(text: str) -> object:
 
 @callback(
     output={
-        "max": Output("unit-threshold", "max"),
-        "marks": Output("unit-threshold", "marks"),
-        "value": Output("unit-threshold", "value"),
-        "options": Output("unit-state", "options"),
-        "kind": Output("unit-state", "value"),
+        "max": Output(ids.UNIT_THRESHOLD, "max"),
+        "marks": Output(ids.UNIT_THRESHOLD, "marks"),
+        "value": Output(ids.UNIT_THRESHOLD, "value"),
+        "options": Output(ids.UNIT_STATE, "options"),
+        "kind": Output(ids.UNIT_STATE, "value"),
     },
-    inputs={"dataset": Input("analytics-dataset", "value"), "kind": Input("unit-state", "value")},
+    inputs={"dataset": Input(ids.ANALYTICS_DATASET, "value"), "kind": Input(ids.UNIT_STATE, "value")},
 )
 @validated(service.SET_SCALE, refuse)
 def set_unit_scale(dataset, kind):
@@ -154,16 +168,16 @@ def set_unit_scale(dataset, kind):
 
 @callback(
     output={
-        "max": Output("unit-span", "max"),
-        "marks": Output("unit-span", "marks"),
-        "value": Output("unit-span", "value"),
+        "max": Output(ids.UNIT_SPAN, "max"),
+        "marks": Output(ids.UNIT_SPAN, "marks"),
+        "value": Output(ids.UNIT_SPAN, "value"),
     },
     inputs={
-        "selection": Input("analytics-selection", "data"),
-        "click": Input("unit-heatmap", "clickData"),
-        "span": State("unit-span", "value"),
-        "pending": State("unit-pending", "data"),
-        "dataset": State("analytics-dataset", "value"),
+        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
+        "click": Input(ids.UNIT_HEATMAP, "clickData"),
+        "span": State(ids.UNIT_SPAN, "value"),
+        "pending": State(ids.UNIT_PENDING, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
 )
 @validated(service.SET_SPAN, refuse)
@@ -178,7 +192,7 @@ def set_unit_span(selection, click, span, pending, dataset):
     n_steps = len(words)
     top = max(n_steps - 1, 1)
     marks = {t: {"label": str(t)} for t in range(0, n_steps, max(1, n_steps // 8))}
-    if ctx.triggered_id == "unit-heatmap":
+    if ctx.triggered_id == ids.UNIT_HEATMAP:
         step = _clicked_step(click)
         if step is None:
             return {"max": no_update, "marks": no_update, "value": no_update}
@@ -228,18 +242,18 @@ def _view(dataset, selection, span, threshold, kind):
 
 @callback(
     output={
-        "figure": Output("unit-heatmap", "figure"),
-        "summary": Output("unit-summary", "children"),
-        "drawn": Output("unit-drawn", "data"),
+        "figure": Output(ids.UNIT_HEATMAP, "figure"),
+        "summary": Output(ids.UNIT_SUMMARY, "children"),
+        "drawn": Output(ids.UNIT_DRAWN, "data"),
     },
     inputs={
-        "selection": Input("analytics-selection", "data"),
-        "span": Input("unit-span", "value"),
-        "threshold": Input("unit-threshold", "value"),
-        "kind": Input("unit-state", "value"),
-        "sort": Input("unit-sort", "value"),
-        "dataset": State("analytics-dataset", "value"),
-        "drawn": State("unit-drawn", "data"),
+        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
+        "span": Input(ids.UNIT_SPAN, "value"),
+        "threshold": Input(ids.UNIT_THRESHOLD, "value"),
+        "kind": Input(ids.UNIT_STATE, "value"),
+        "sort": Input(ids.UNIT_SORT, "value"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "drawn": State(ids.UNIT_DRAWN, "data"),
     },
 )
 @validated(service.SHOW_UNITS, refuse)
@@ -276,13 +290,13 @@ def show_units(selection, span, threshold, kind, sort, dataset, drawn):
 
 
 @callback(
-    Output("unit-matches", "children"),
+    Output(ids.UNIT_MATCHES, "children"),
     inputs={
-        "selection": Input("analytics-selection", "data"),
-        "span": Input("unit-span", "value"),
-        "threshold": Input("unit-threshold", "value"),
-        "kind": Input("unit-state", "value"),
-        "dataset": State("analytics-dataset", "value"),
+        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
+        "span": Input(ids.UNIT_SPAN, "value"),
+        "threshold": Input(ids.UNIT_THRESHOLD, "value"),
+        "kind": Input(ids.UNIT_STATE, "value"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
 )
 @validated(service.FIND_MATCHES, refuse)
@@ -301,12 +315,12 @@ def find_unit_matches(selection, span, threshold, kind, dataset):
 
 @callback(
     output={
-        "selection": Output("analytics-selection", "data", allow_duplicate=True),
-        "pending": Output("unit-pending", "data"),
+        "selection": Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
+        "pending": Output(ids.UNIT_PENDING, "data"),
     },
     inputs={
         "clicks": Input({"type": view.MATCH_TYPE, "seq": ALL, "start": ALL, "end": ALL}, "n_clicks"),
-        "dataset": State("analytics-dataset", "value"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
     prevent_initial_call=True,
 )
@@ -334,10 +348,8 @@ def _pick(picked, dataset):
 
 # Hovering the heatmap highlights the step in every view (assets/analytics.js).
 clientside_callback(
-    """function (hover) {
-        return window.dash_clientside.analytics.onUnitHover(hover);
-    }""",
-    Output("analytics-hover", "data", allow_duplicate=True),
-    Input("unit-heatmap", "hoverData"),
+    ClientsideFunction("rnnx", "analyticsUnitHover"),
+    Output(ids.ANALYTICS_HOVER, "data", allow_duplicate=True),
+    Input(ids.UNIT_HEATMAP, "hoverData"),
     prevent_initial_call=True,
 )

@@ -15,6 +15,7 @@ from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import progress
 from components.cards.analytics_common import DEMO_REFUSED, refuse, selected, whatif_traces
+from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import schemas
 from services.validation import InvalidInput, validated
@@ -40,39 +41,49 @@ def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
 
 
 @callback(
-    Output("projection-graph", "figure", allow_duplicate=True),
-    Output("analytics-whatif-words", "children"),
-    Output("analytics-whatif-heatmap", "figure"),
-    Output("analytics-whatif-distance", "figure"),
-    Output("analytics-whatif-summary", "children"),
-    Output("analytics-whatif-pinned", "children"),
-    Output("analytics-whatif-unpin", "disabled"),
-    Input("analytics-whatif-text", "value"),
-    Input("analytics-whatif-pin-store", "data"),
-    Input("distance-threshold", "value"),
-    Input("analytics-dataset", "value"),
-    Input("analytics-projection-method", "value"),
-    Input("analytics-prepared", "data"),
-    State("analytics-label-rules", "value"),
-    State("analytics-ep-threshold", "value"),
+    output=dict(
+        figure=Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
+        words=Output(ids.ANALYTICS_WHATIF_WORDS, "children"),
+        heatmap=Output(ids.ANALYTICS_WHATIF_HEATMAP, "figure"),
+        distance=Output(ids.ANALYTICS_WHATIF_DISTANCE, "figure"),
+        summary=Output(ids.ANALYTICS_WHATIF_SUMMARY, "children"),
+        pinned=Output(ids.ANALYTICS_WHATIF_PINNED, "children"),
+        unpin_disabled=Output(ids.ANALYTICS_WHATIF_UNPIN, "disabled"),
+    ),
+    inputs=dict(
+        text=Input(ids.ANALYTICS_WHATIF_TEXT, "value"),
+        pinned=Input(ids.ANALYTICS_WHATIF_PIN_STORE, "data"),
+        jump=Input(ids.DISTANCE_THRESHOLD, "value"),
+        dataset=Input(ids.ANALYTICS_DATASET, "value"),
+        method=Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        _prepared=Input(ids.ANALYTICS_PREPARED, "data"),
+    ),
+    state=dict(
+        rules=State(ids.ANALYTICS_LABEL_RULES, "value"),
+        epc=State(ids.ANALYTICS_EP_THRESHOLD, "value"),
+    ),
     prevent_initial_call=True,
 )
 @validated(schemas.WHATIF, refuse)
-def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc):
+def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc) -> dict:
     """The typed text's views; its path and the pinned one are patched into the projection (slots only)."""
     analysis, dmax, xy = analysis_service.load(dataset, method)
     patch_figure = (
-        ctx.triggered_id in ("analytics-whatif-text", "analytics-whatif-pin-store") and xy is not None
+        ctx.triggered_id in (ids.ANALYTICS_WHATIF_TEXT, ids.ANALYTICS_WHATIF_PIN_STORE) and xy is not None
     )
     pinned_note = (
         f"Pinned: “{_short(pinned['text'])}” (dotted grey path)" if pinned and pinned.get("text") else None
     )
-    blank = (
-        overview.empty_figure("Type a text to see its EP per word", 120),
-        overview.empty_figure("", 150),
-    )
+    blank = {
+        "words": None,
+        "heatmap": overview.empty_figure("Type a text to see its EP per word", 120),
+        "distance": overview.empty_figure("", 150),
+        "summary": None,
+        "pinned": pinned_note,
+        "unpin_disabled": not pinned,
+    }
     if analysis is None:
-        return no_update, None, *blank, None, pinned_note, not pinned
+        return {**blank, "figure": no_update}
     patch = Patch()
     if patch_figure:
         for slot, trace in zip(
@@ -83,27 +94,27 @@ def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc):
             patch["data"][slot] = trace
     figure = patch if patch_figure else no_update
     if not text or not text.strip():
-        return figure, None, *blank, None, pinned_note, not pinned
+        return {**blank, "figure": figure}
     try:
         states, _pts = analysis_service.text_view(dataset, method, text)
     except LookupError as error:
         message = dbc.Alert(str(error), color="info", className="py-1 mb-0 small")
-        return figure, message, *blank, None, pinned_note, not pinned
+        return {**blank, "figure": figure, "words": message}
     except ValueError as error:  # byo.InputError and friends: a message, never a dead callback
         message = dbc.Alert(str(error), color="warning", className="py-1 mb-0 small")
-        return figure, message, *blank, None, pinned_note, not pinned
+        return {**blank, "figure": figure, "words": message}
     names = list(analysis.class_names)
     dist = np.asarray(states.distance, dtype=float) / dmax
     labelled = labels_mod.labelled_steps(states.ep, dist, 1.0, rules or [], jump or 0.4, epc or 0.3)
-    return (
-        figure,
-        sequence.sequence_text(states.words, states.ep, dist, names, labelled),
-        sequence.heatmap_figure(states.ep, states.words, names),
-        sequence.distance_figure(dist, states.ep, states.words, jump or 0.4),
-        _summary(states.words, states.ep, names),
-        pinned_note,
-        not pinned,
-    )
+    return {
+        "figure": figure,
+        "words": sequence.sequence_text(states.words, states.ep, dist, names, labelled),
+        "heatmap": sequence.heatmap_figure(states.ep, states.words, names),
+        "distance": sequence.distance_figure(dist, states.ep, states.words, jump or 0.4),
+        "summary": _summary(states.words, states.ep, names),
+        "pinned": pinned_note,
+        "unpin_disabled": not pinned,
+    }
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -112,26 +123,26 @@ def _short(text: str, n: int = 60) -> str:
 
 
 @callback(
-    Output("analytics-whatif-pin-store", "data"),
-    Input("analytics-whatif-pin", "n_clicks"),
-    Input("analytics-whatif-unpin", "n_clicks"),
-    State("analytics-whatif-text", "value"),
+    Output(ids.ANALYTICS_WHATIF_PIN_STORE, "data"),
+    Input(ids.ANALYTICS_WHATIF_PIN, "n_clicks"),
+    Input(ids.ANALYTICS_WHATIF_UNPIN, "n_clicks"),
+    State(ids.ANALYTICS_WHATIF_TEXT, "value"),
     prevent_initial_call=True,
 )
 @validated(schemas.WHATIF_PIN, refuse)
 def pin(_pin, _unpin, text):
     """Keep the typed text's path on the projection (Unpin drops it)."""
-    if ctx.triggered_id == "analytics-whatif-unpin" or not (text or "").strip():
+    if ctx.triggered_id == ids.ANALYTICS_WHATIF_UNPIN or not (text or "").strip():
         return None
     return {"text": text}
 
 
 @callback(
-    Output("analytics-whatif-text", "value"),
-    Input("analytics-whatif-from-selection", "n_clicks"),
-    State("analytics-selection", "data"),
-    State("analytics-dataset", "value"),
-    State("analytics-projection-method", "value"),
+    Output(ids.ANALYTICS_WHATIF_TEXT, "value"),
+    Input(ids.ANALYTICS_WHATIF_FROM_SELECTION, "n_clicks"),
+    State(ids.ANALYTICS_SELECTION, "data"),
+    State(ids.ANALYTICS_DATASET, "value"),
+    State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
     prevent_initial_call=True,
 )
 @validated(schemas.WHATIF_FROM_SELECTION, refuse)
@@ -152,29 +163,39 @@ def _epochs(n: int, most: int = MAX_PANELS) -> list[int]:
     return sorted(set(np.linspace(0, n - 1, most).round().astype(int).tolist()))
 
 
+def _checkpoints(figure: object, note: object = None) -> dict:
+    return {"figure": figure, "note": note}
+
+
 @callback(
-    Output("analytics-checkpoints-graph", "figure"),
-    Output("analytics-checkpoints-note", "children"),
-    Input("analytics-compare-source", "value"),
-    Input("analytics-selection", "data"),
-    Input("analytics-whatif-text", "value"),
-    Input("analytics-compare-tabs", "active_tab"),
-    Input("analytics-dataset", "value"),
-    Input("analytics-projection-method", "value"),
-    Input("analytics-compare-seen", "data"),
+    output=dict(
+        figure=Output(ids.ANALYTICS_CHECKPOINTS_GRAPH, "figure"),
+        note=Output(ids.ANALYTICS_CHECKPOINTS_NOTE, "children"),
+    ),
+    inputs=dict(
+        source=Input(ids.ANALYTICS_COMPARE_SOURCE, "value"),
+        selection=Input(ids.ANALYTICS_SELECTION, "data"),
+        typed=Input(ids.ANALYTICS_WHATIF_TEXT, "value"),
+        tab=Input(ids.ANALYTICS_COMPARE_TABS, "active_tab"),
+        dataset=Input(ids.ANALYTICS_DATASET, "value"),
+        method=Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        seen=Input(ids.ANALYTICS_COMPARE_SEEN, "data"),
+    ),
 )
 @validated(schemas.CHECKPOINTS, refuse)
-def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
+def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True) -> dict:
     """The same text's path after each saved epoch, on the final model's projection (same axes)."""
     if tab != "checkpoints" or not seen:
-        return no_update, no_update
+        return _checkpoints(no_update, no_update)
     analysis, _dmax, xy = analysis_service.load(dataset, method)
     if analysis is None or xy is None:
-        return overview.empty_figure("Prepare the dataset first", 260), None
+        return _checkpoints(overview.empty_figure("Prepare the dataset first", 260))
     from model import byo, compare
 
     if byo.is_upload(dataset):
-        return overview.empty_figure("Epoch checkpoints are kept for the built-in classifiers", 260), None
+        return _checkpoints(
+            overview.empty_figure("Epoch checkpoints are kept for the built-in classifiers", 260)
+        )
     if source == "typed":
         text = typed if typed and typed.strip() else None
         what = "the typed text"
@@ -184,11 +205,11 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
         what = f"sequence #{k}"
     if text is None:
         hint = "Type a text in the what-if box" if source == "typed" else "Select a sequence"
-        return overview.empty_figure(hint, 260), None
+        return _checkpoints(overview.empty_figure(hint, 260))
     try:
         runs = compare.checkpoint_trajectories(dataset, text, method)
     except LookupError as error:
-        return overview.empty_figure(str(error), 260), None
+        return _checkpoints(overview.empty_figure(str(error), 260))
     transform = analysis_service.projection_transform(dataset, method)
     names = list(analysis.class_names)
     panels = []
@@ -207,7 +228,7 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True):
         )
     backdrop = xy[compare_fig.subsample(len(xy), BACKDROP_POINTS)]
     note = f"Path of {what} under the weights after each epoch ({len(panels)} of {len(runs)} shown), placed with the final model's projection."
-    return compare_fig.checkpoint_figure(backdrop, panels), note
+    return _checkpoints(compare_fig.checkpoint_figure(backdrop, panels), note)
 
 
 # ---------------------------------------------------------------- cell types
@@ -224,25 +245,29 @@ def _cells(dataset: str, analysis) -> tuple[str, str]:
 
 
 @callback(
-    Output("analytics-cells-ready", "data"),
-    Output("analytics-cells-alert", "children"),
-    Input("analytics-compare-cells", "n_clicks"),
-    State("analytics-dataset", "value"),
-    State("analytics-projection-method", "value"),
-    **progress.job("analytics-compare-cells", "analytics-cells-progress", 260),
+    output=dict(
+        ready=Output(ids.ANALYTICS_CELLS_READY, "data"),
+        alert=Output(ids.ANALYTICS_CELLS_ALERT, "children"),
+    ),
+    inputs=dict(_clicks=Input(ids.ANALYTICS_COMPARE_CELLS, "n_clicks")),
+    state=dict(
+        dataset=State(ids.ANALYTICS_DATASET, "value"),
+        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    ),
+    **progress.job(ids.ANALYTICS_COMPARE_CELLS, ids.ANALYTICS_CELLS_PROGRESS, 260),
     prevent_initial_call=True,
 )
 @validated(schemas.OTHER_CELL, refuse)
-def prepare_other_cell(set_progress, _clicks, dataset, method):
+def prepare_other_cell(set_progress, _clicks, dataset, method) -> dict:
     """Train the same dataset with the other cell type (fresh process, with progress), then show both."""
     from model import byo
 
     if settings.demo_mode():
-        return no_update, dbc.Alert(DEMO_REFUSED, color="warning", className="py-2")
+        return {"ready": no_update, "alert": dbc.Alert(DEMO_REFUSED, color="warning", className="py-2")}
     analysis, _dmax, _xy = analysis_service.load(dataset, method)
     if analysis is None or byo.is_upload(dataset):
         note = "Cell types can be compared on the built-in datasets once they are prepared."
-        return no_update, dbc.Alert(note, color="info", className="py-2")
+        return {"ready": no_update, "alert": dbc.Alert(note, color="info", className="py-2")}
     _cell, other = _cells(dataset, analysis)
     if not analysis_service.is_prepared(other, method):
 
@@ -254,13 +279,12 @@ def prepare_other_cell(set_progress, _clicks, dataset, method):
         try:
             analysis_service.run_preparation(other, method, on_progress)
         except Exception as error:  # noqa: BLE001 - PrepareError and the unexpected: a message
-            return no_update, dbc.Alert(
-                f"Preparing {other} failed: {error}", color="danger", dismissable=True
-            )
+            failed = dbc.Alert(f"Preparing {other} failed: {error}", color="danger", dismissable=True)
+            return {"ready": no_update, "alert": failed}
         if not analysis_service.is_prepared(other, method):
             note = f"Preparation finished but {other} is still not in the cache; try again or use the CLI."
-            return no_update, dbc.Alert(note, color="warning", dismissable=True)
-    return {"a": dataset, "b": other, "method": method, "at": time.time()}, None
+            return {"ready": no_update, "alert": dbc.Alert(note, color="warning", dismissable=True)}
+    return {"ready": {"a": dataset, "b": other, "method": method, "at": time.time()}, "alert": None}
 
 
 def _accuracy(analysis) -> str:
@@ -269,32 +293,35 @@ def _accuracy(analysis) -> str:
 
 
 @callback(
-    Output("analytics-cells-graph", "figure"),
-    Output("analytics-cells-stats", "children"),
-    Input("analytics-cells-ready", "data"),
-    Input("analytics-dataset", "value"),
-    Input("analytics-projection-method", "value"),
-    Input("analytics-compare-tabs", "active_tab"),
+    output=dict(
+        figure=Output(ids.ANALYTICS_CELLS_GRAPH, "figure"),
+        stats=Output(ids.ANALYTICS_CELLS_STATS, "children"),
+    ),
+    inputs=dict(
+        ready=Input(ids.ANALYTICS_CELLS_READY, "data"),
+        dataset=Input(ids.ANALYTICS_DATASET, "value"),
+        method=Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        tab=Input(ids.ANALYTICS_COMPARE_TABS, "active_tab"),
+    ),
     prevent_initial_call=True,
 )
 @validated(schemas.SHOW_CELLS, refuse)
-def show_cells(ready, dataset, method, tab):
+def show_cells(ready, dataset, method, tab) -> dict:
     """Both cell types' projections side by side, with their test accuracies."""
     if tab != "cells":
-        return no_update, no_update
+        return {"figure": no_update, "stats": no_update}
     if not isinstance(ready, dict) or ready.get("a") != dataset or ready.get("method") != method:
-        return overview.empty_figure(
-            "Trains the other cell type on the same data, then shows both", 300
-        ), None
+        hint = "Trains the other cell type on the same data, then shows both"
+        return {"figure": overview.empty_figure(hint, 300), "stats": None}
     panels, stats = [], []
     try:
         pair = [schemas.DATASET_ID.clean(ready.get(key)) for key in ("a", "b")]
     except InvalidInput as error:
-        return overview.empty_figure(str(error), 300), None
+        return {"figure": overview.empty_figure(str(error), 300), "stats": None}
     for dataset_id in pair:
         analysis, _dmax, xy = analysis_service.load(dataset_id, method)
         if analysis is None or xy is None:
-            return overview.empty_figure(f"{dataset_id} is not prepared", 300), None
+            return {"figure": overview.empty_figure(f"{dataset_id} is not prepared", 300), "stats": None}
         rows = compare_fig.subsample(len(xy), SIDE_POINTS)
         state_labels = np.repeat(np.asarray(analysis.labels), np.diff(analysis.offsets))
         marker = projection.base_colors(analysis.ep, state_labels, list(analysis.class_names), "ep")
@@ -309,4 +336,4 @@ def show_cells(ready, dataset, method, tab):
                 className="me-2",
             )
         )
-    return compare_fig.side_by_side_figure(panels), stats
+    return {"figure": compare_fig.side_by_side_figure(panels), "stats": stats}

@@ -19,6 +19,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from components import cell_view
 from components import explanations as ex
 from components.cards.trainer_common import notice_outputs, service
+from components.ids import trainer as ids
 from services import schemas
 from services import trainer as trainer_service
 from services.validation import InvalidInput
@@ -26,12 +27,12 @@ from services.validation import InvalidInput
 
 def layout() -> html.Div:
     """The (empty) container the cell view is put into once the page is shown."""
-    return html.Div(id="cell-view-container")
+    return html.Div(id=ids.CELL_VIEW_CONTAINER)
 
 
 @callback(
-    Output("cell-view-container", "children"),
-    Input("cell-view-container", "id"),
+    Output(ids.CELL_VIEW_CONTAINER, "children"),
+    Input(ids.CELL_VIEW_CONTAINER, "id"),
 )
 def fill_container(_id: str) -> list:
     """Put the (hidden) cell view into the trainer page."""
@@ -39,12 +40,12 @@ def fill_container(_id: str) -> list:
 
 
 CELL_OUT = {
-    "hidden": Output("cell-view", "hidden"),
-    "payload": Output("cell-payload", "data"),
-    "diagram": Output("cell-diagram", "figure"),
-    "grads": Output("cell-grad-graph", "figure"),
-    "check": Output("cell-check", "children"),
-    "heading": Output("cell-heading", "children"),
+    "hidden": Output(ids.CELL_VIEW, "hidden"),
+    "payload": Output(ids.CELL_PAYLOAD, "data"),
+    "diagram": Output(ids.CELL_DIAGRAM, "figure"),
+    "grads": Output(ids.CELL_GRAD_GRAPH, "figure"),
+    "check": Output(ids.CELL_CHECK, "children"),
+    "heading": Output(ids.CELL_HEADING, "children"),
 }
 
 
@@ -54,8 +55,8 @@ def _answer(**values: Any) -> dict[str, Any]:
 
 @callback(
     output=CELL_OUT,
-    inputs={"layer": Input("trainer-selected-layer", "data"), "refresh": Input("cell-refresh", "data")},
-    state={"tab": State("trainer-session", "data")},
+    inputs={"layer": Input(ids.TRAINER_SELECTED_LAYER, "data"), "refresh": Input(ids.CELL_REFRESH, "data")},
+    state={"tab": State(ids.TRAINER_SESSION, "data")},
     prevent_initial_call=True,
 )
 def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
     # every strip as wide as its vector (the input x, and each part when the layers are not 16 wide)
     fig = cell_view.set_strip_widths(fig, {part: len(values[0]) for part, values in info["values"].items()})
     check = f"epoch {state.epoch} · recomputed from the weights, max |Δ| vs Keras {info['check_error']:.0e}"
-    heading = [cell_view.CELL_TITLES[info["cell_type"]], ex.info("cell", "info-cell-heading")]
+    heading = [cell_view.CELL_TITLES[info["cell_type"]], ex.info("cell", ids.INFO_CELL_HEADING)]
     return _answer(
         hidden=False,
         payload=payload,
@@ -101,11 +102,11 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
 
 
 NOTICE_OUT = notice_outputs()
-CLOSE_OUT = {"selected": Output("trainer-selected-layer", "data", allow_duplicate=True), **NOTICE_OUT}
+CLOSE_OUT = {"selected": Output(ids.TRAINER_SELECTED_LAYER, "data", allow_duplicate=True), **NOTICE_OUT}
 EXPLAIN_OUT = {
-    "open": Output("cell-explain", "is_open"),
-    "title": Output("cell-explain-title", "children"),
-    "body": Output("cell-explain-body", "children"),
+    "open": Output(ids.CELL_EXPLAIN, "is_open"),
+    "title": Output(ids.CELL_EXPLAIN_TITLE, "children"),
+    "body": Output(ids.CELL_EXPLAIN_BODY, "children"),
     **NOTICE_OUT,
 }
 
@@ -117,7 +118,7 @@ def _refused(outputs: dict[str, Output], error: Exception, **values: Any) -> dic
 
 @callback(
     output=CLOSE_OUT,
-    inputs={"back": Input("cell-back", "n_clicks"), "backdrop": Input("cell-backdrop", "n_clicks")},
+    inputs={"back": Input(ids.CELL_BACK, "n_clicks"), "backdrop": Input(ids.CELL_BACKDROP, "n_clicks")},
     prevent_initial_call=True,
 )
 def close_cell(back: Any, backdrop: Any) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def close_cell(back: Any, backdrop: Any) -> dict[str, Any]:
 
 @callback(
     output=EXPLAIN_OUT,
-    inputs={"click": Input("cell-diagram", "clickData")},
+    inputs={"click": Input(ids.CELL_DIAGRAM, "clickData")},
     prevent_initial_call=True,
 )
 def explain_part(click: Any) -> dict[str, Any]:
@@ -154,47 +155,40 @@ def explain_part(click: Any) -> dict[str, Any]:
 
 
 clientside_callback(
-    """function(step, tick, phase, play, speed, payload, position, disabled) {
-        return window.rnnxCell.control(step, tick, phase, play, speed, payload, position, disabled);
-    }""",
-    Output("cell-position", "data"),
-    Output("cell-phase", "value"),
-    Output("cell-interval", "disabled"),
-    Output("cell-interval", "interval"),
-    Output("cell-play", "children"),
-    Input("cell-step-button", "n_clicks"),
-    Input("cell-interval", "n_intervals"),
-    Input("cell-phase", "value"),
-    Input("cell-play", "n_clicks"),
-    Input("cell-speed", "value"),
-    Input("cell-payload", "data"),
-    State("cell-position", "data"),
-    State("cell-interval", "disabled"),
+    ClientsideFunction("rnnx", "cellControl"),
+    Output(ids.CELL_POSITION, "data"),
+    Output(ids.CELL_PHASE, "value"),
+    Output(ids.CELL_INTERVAL, "disabled"),
+    Output(ids.CELL_INTERVAL, "interval"),
+    Output(ids.CELL_PLAY, "children"),
+    Input(ids.CELL_STEP_BUTTON, "n_clicks"),
+    Input(ids.CELL_INTERVAL, "n_intervals"),
+    Input(ids.CELL_PHASE, "value"),
+    Input(ids.CELL_PLAY, "n_clicks"),
+    Input(ids.CELL_SPEED, "value"),
+    Input(ids.CELL_PAYLOAD, "data"),
+    State(ids.CELL_POSITION, "data"),
+    State(ids.CELL_INTERVAL, "disabled"),
     prevent_initial_call=True,
 )
 
-# rnnxCell.render answers an array: the outputs below, in this order.
+# rnnx.cellRender (assets/cellview.js) answers an array: the outputs below, in this order.
 RENDER_OUT = {
-    "diagram": Output("cell-diagram", "figure", allow_duplicate=True),
-    "data": Output("cell-data-graph", "figure"),
-    "grads": Output("cell-grad-graph", "figure", allow_duplicate=True),
-    "substep": Output("cell-substep-label", "children"),
-    **{f"sub_{i}": Output(f"cell-sub-{i}", "className") for i in range(4)},
-    **{
-        f"phase_{p}": Output(f"cell-phase-label-{p}", "className")
-        for p in ("forward", "error", "backward", "predict")
-    },
+    "diagram": Output(ids.CELL_DIAGRAM, "figure", allow_duplicate=True),
+    "data": Output(ids.CELL_DATA_GRAPH, "figure"),
+    "grads": Output(ids.CELL_GRAD_GRAPH, "figure", allow_duplicate=True),
+    "substep": Output(ids.CELL_SUBSTEP_LABEL, "children"),
+    **{f"sub_{i}": Output(sub_id, "className") for i, sub_id in enumerate(ids.CELL_SUBS)},
+    **{f"phase_{p}": Output(label_id, "className") for p, label_id in ids.CELL_PHASE_LABELS.items()},
 }
 clientside_callback(
-    """function(position, payload, diagram, data, grad) {
-        return window.rnnxCell.render(position, payload, diagram, data, grad);
-    }""",
+    ClientsideFunction("rnnx", "cellRender"),
     output=list(RENDER_OUT.values()),
-    inputs=[Input("cell-position", "data"), Input("cell-payload", "data")],
+    inputs=[Input(ids.CELL_POSITION, "data"), Input(ids.CELL_PAYLOAD, "data")],
     state=[
-        State("cell-diagram", "figure"),
-        State("cell-data-graph", "figure"),
-        State("cell-grad-graph", "figure"),
+        State(ids.CELL_DIAGRAM, "figure"),
+        State(ids.CELL_DATA_GRAPH, "figure"),
+        State(ids.CELL_GRAD_GRAPH, "figure"),
     ],
     prevent_initial_call=True,
 )
@@ -202,21 +196,21 @@ clientside_callback(
 # ---------------------------------------------------------------- the play loop meets the cell view
 
 clientside_callback(
-    ClientsideFunction("trainer", "pauseForCell"),
+    ClientsideFunction("rnnx", "trainerPauseForCell"),
     output=[
-        Output("trainer-playing", "data", allow_duplicate=True),
-        Output("trainer-clock", "disabled", allow_duplicate=True),
-        Output("trainer-play-icon", "className", allow_duplicate=True),
-        Output("trainer-play-label", "children", allow_duplicate=True),
+        Output(ids.TRAINER_PLAYING, "data", allow_duplicate=True),
+        Output(ids.TRAINER_CLOCK, "disabled", allow_duplicate=True),
+        Output(ids.TRAINER_PLAY_ICON, "className", allow_duplicate=True),
+        Output(ids.TRAINER_PLAY_LABEL, "children", allow_duplicate=True),
     ],
-    inputs=[Input("trainer-selected-layer", "data")],
-    state=[State("trainer-playing", "data")],
+    inputs=[Input(ids.TRAINER_SELECTED_LAYER, "data")],
+    state=[State(ids.TRAINER_PLAYING, "data")],
     prevent_initial_call=True,
 )
 clientside_callback(
-    ClientsideFunction("trainer", "refreshCell"),
-    Output("cell-refresh", "data"),
-    Input("epoch-counter", "children"),
-    State("trainer-selected-layer", "data"),
+    ClientsideFunction("rnnx", "trainerRefreshCell"),
+    Output(ids.CELL_REFRESH, "data"),
+    Input(ids.EPOCH_COUNTER, "children"),
+    State(ids.TRAINER_SELECTED_LAYER, "data"),
     prevent_initial_call=True,
 )

@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Output, ctx, html, no_update
 
+from components.ids import trainer as ids
 from components.info import heading
 from services.trainer import TrainerService
 from serving import sessions
@@ -25,9 +26,9 @@ def service() -> TrainerService:
 def notice_outputs(duplicate: bool = True) -> dict[str, Output]:
     """The ``trainer-notice`` alert's outputs, by name."""
     return {
-        "notice": Output("trainer-notice", "children", allow_duplicate=duplicate),
-        "notice_open": Output("trainer-notice", "is_open", allow_duplicate=duplicate),
-        "notice_color": Output("trainer-notice", "color", allow_duplicate=duplicate),
+        "notice": Output(ids.TRAINER_NOTICE, "children", allow_duplicate=duplicate),
+        "notice_open": Output(ids.TRAINER_NOTICE, "is_open", allow_duplicate=duplicate),
+        "notice_color": Output(ids.TRAINER_NOTICE, "color", allow_duplicate=duplicate),
     }
 
 

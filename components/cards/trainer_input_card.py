@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 
 from components import trainer_figures as figs
 from components.cards.trainer_common import card
+from components.ids import trainer as ids
 from services import trainer as service
 
 INFO = (
@@ -18,7 +19,7 @@ INFO = (
 def layout(settings: service.Settings) -> dbc.Card:
     """The card with ``settings.data`` chosen (the choice persists for the browser tab)."""
     select = dbc.RadioItems(
-        id="trainer-input-select",
+        id=ids.TRAINER_INPUT_SELECT,
         options=figs.input_options(),
         value=settings.data,
         className="trainer-input-select",
@@ -28,4 +29,4 @@ def layout(settings: service.Settings) -> dbc.Card:
         persistence=True,
         persistence_type="session",
     )
-    return card("Input", "trainer-info-input", INFO, [select])
+    return card("Input", ids.TRAINER_INFO_INPUT, INFO, [select])

@@ -7,6 +7,7 @@ from dash import dcc
 
 from components import trainer_figures as figs
 from components.cards.trainer_common import card
+from components.ids import trainer as ids
 
 INFO = (
     "Training loss: the mean loss over this epoch's training windows while the weights "
@@ -18,10 +19,10 @@ INFO = (
 def layout() -> dbc.Card:
     """The card with an empty chart."""
     graph = dcc.Graph(
-        id="loss-graph",
+        id=ids.LOSS_GRAPH,
         figure=figs.loss_figure([], []),
         config={"displayModeBar": False, "responsive": True},
         className="trainer-loss-graph",
         style={"height": "260px"},
     )
-    return card("Loss", "trainer-info-loss", INFO, [graph])
+    return card("Loss", ids.TRAINER_INFO_LOSS, INFO, [graph])

@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, callback, dcc, html
 
 from components import trainer_figures as figs
 from components.cards.trainer_common import card, notice, notice_outputs, reply, triggered
+from components.ids import trainer as ids
 from services import schemas
 from services import trainer as service
 from services.validation import InvalidInput
@@ -39,7 +40,7 @@ def diagram(layers: int, cell: str, data: str, units: int = service.DEFAULT_UNIT
 
 def _units_control(settings: service.Settings) -> html.Div:
     slider = dcc.Slider(
-        id="trainer-units",
+        id=ids.TRAINER_UNITS,
         min=service.MIN_UNITS,
         max=service.MAX_UNITS,
         step=4,
@@ -49,14 +50,14 @@ def _units_control(settings: service.Settings) -> html.Div:
         persistence=True,
         persistence_type="session",
     )
-    label = html.Label("Units per layer", htmlFor="trainer-units", className="fw-semibold small mb-0 me-2")
+    label = html.Label("Units per layer", htmlFor=ids.TRAINER_UNITS, className="fw-semibold small mb-0 me-2")
     return html.Div([label, html.Div(slider, className="flex-grow-1")], className="trainer-units d-flex mt-2")
 
 
 def layout(settings: service.Settings) -> dbc.Card:
     """The card, drawn for ``settings`` until the session's state arrives."""
     cell = dbc.RadioItems(
-        id="cell-type",
+        id=ids.CELL_TYPE,
         options=[{"label": service.CELL_LABELS[c], "value": c} for c in service.CELL_TYPES],
         value=settings.cell,
         inline=True,
@@ -70,36 +71,36 @@ def layout(settings: service.Settings) -> dbc.Card:
     body = [
         html.Div(
             html.Div(
-                diagram(settings.layers, settings.cell, settings.data, settings.units), id="network-diagram"
+                diagram(settings.layers, settings.cell, settings.data, settings.units), id=ids.NETWORK_DIAGRAM
             ),
-            id="trainer-network-wrap",
+            id=ids.TRAINER_NETWORK_WRAP,
             className="trainer-network-wrap",
         ),
         html.Div(
             [
                 dbc.Button(
                     [html.I(className="bi bi-plus-lg me-1"), "Add layer"],
-                    id="add-layer",
+                    id=ids.ADD_LAYER,
                     color="primary",
                     outline=True,
                     size="sm",
                     title="Add a layer (+); remove the last one with −",
                 ),
-                html.Span(id="trainer-layer-count", className="text-muted small ms-2"),
+                html.Span(id=ids.TRAINER_LAYER_COUNT, className="text-muted small ms-2"),
             ],
             className="d-flex align-items-center mt-2",
         ),
         _units_control(settings),
     ]
-    return card("Network", "trainer-info-network", INFO, body, extra=cell)
+    return card("Network", ids.TRAINER_INFO_NETWORK, INFO, body, extra=cell)
 
 
-SELECT_OUT = {"selected": Output("trainer-selected-layer", "data"), **notice_outputs()}
+SELECT_OUT = {"selected": Output(ids.TRAINER_SELECTED_LAYER, "data"), **notice_outputs()}
 
 
 @callback(
     output=SELECT_OUT,
-    inputs={"clicks": Input({"type": "trainer-layer", "index": ALL}, "n_clicks")},
+    inputs={"clicks": Input({"type": ids.TRAINER_LAYER, "index": ALL}, "n_clicks")},
     prevent_initial_call=True,
 )
 def select_layer(clicks: Any) -> dict[str, Any]:

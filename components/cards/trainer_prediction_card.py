@@ -11,6 +11,7 @@ from dash import dcc
 
 from components import trainer_figures as figs
 from components.cards.trainer_common import card
+from components.ids import trainer as ids
 
 INFO = (
     "The grey window is what the network sees. Blue is what it predicts, each "
@@ -22,10 +23,10 @@ INFO = (
 def layout() -> dbc.Card:
     """The card, with a placeholder until the first result."""
     graph = dcc.Graph(
-        id="prediction-graph",
+        id=ids.PREDICTION_GRAPH,
         figure=figs.placeholder_figure("Preparing the network…"),
         config={"displayModeBar": False, "responsive": True},
         className="trainer-prediction-graph",
         style={"height": "300px"},
     )
-    return card("Prediction", "trainer-info-prediction", INFO, [graph])
+    return card("Prediction", ids.TRAINER_INFO_PREDICTION, INFO, [graph])

@@ -21,6 +21,7 @@ from dash import ALL, Input, Output, State, callback, dcc
 from components import trainer_figures as figs
 from components.cards.trainer_common import EXPIRED, notice, notice_outputs, reply, service, triggered
 from components.cards.trainer_network_card import diagram
+from components.ids import trainer as ids
 from services import schemas
 from services import trainer as trainer_service
 from services.validation import InvalidInput
@@ -29,21 +30,21 @@ from services.validation import InvalidInput
 def layout(view: str) -> list[Any]:
     """The stores of one page view (``view``: a fresh id, so its Step clicks count from 0) and the notice."""
     return [
-        dcc.Store(id="trainer-session", storage_type="session"),
-        dcc.Store(id="trainer-view", data=view),
-        dcc.Store(id="trainer-result"),
-        dcc.Store(id="trainer-request", data=0),
-        dcc.Store(id="trainer-anim", data={"done": True}),
-        dcc.Store(id="trainer-playing", data=False),
-        dcc.Store(id="trainer-selected-layer", data=None),
-        dcc.Store(id="cell-refresh"),  # the epoch to show again in an open cell view
-        dcc.Interval(id="trainer-clock", interval=80, disabled=True),
+        dcc.Store(id=ids.TRAINER_SESSION, storage_type="session"),
+        dcc.Store(id=ids.TRAINER_VIEW, data=view),
+        dcc.Store(id=ids.TRAINER_RESULT),
+        dcc.Store(id=ids.TRAINER_REQUEST, data=0),
+        dcc.Store(id=ids.TRAINER_ANIM, data={"done": True}),
+        dcc.Store(id=ids.TRAINER_PLAYING, data=False),
+        dcc.Store(id=ids.TRAINER_SELECTED_LAYER, data=None),
+        dcc.Store(id=ids.CELL_REFRESH),  # the epoch to show again in an open cell view
+        dcc.Interval(id=ids.TRAINER_CLOCK, interval=80, disabled=True),
     ]
 
 
 def notice_alert() -> dbc.Alert:
     """The page's one alert for notices and refused values."""
-    return dbc.Alert(id="trainer-notice", is_open=False, color="info", dismissable=True, duration=6000)
+    return dbc.Alert(id=ids.TRAINER_NOTICE, is_open=False, color="info", dismissable=True, duration=6000)
 
 
 def paused() -> dict[str, Any]:
@@ -53,13 +54,13 @@ def paused() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the session of a tab
 
-INIT_OUT = {"tab": Output("trainer-session", "data"), **notice_outputs()}
+INIT_OUT = {"tab": Output(ids.TRAINER_SESSION, "data"), **notice_outputs()}
 
 
 @callback(
     output=INIT_OUT,
-    inputs={"_page": Input("trainer-result", "id")},
-    state={"tab": State("trainer-session", "data")},
+    inputs={"_page": Input(ids.TRAINER_RESULT, "id")},
+    state={"tab": State(ids.TRAINER_SESSION, "data")},
     prevent_initial_call="initial_duplicate",
 )
 def init_session(_page: str, tab: Any) -> dict[str, Any]:
@@ -109,60 +110,60 @@ def views(
 
 
 PAUSE_OUT = {
-    "playing": Output("trainer-playing", "data", allow_duplicate=True),
-    "clock_off": Output("trainer-clock", "disabled", allow_duplicate=True),
-    "play_icon": Output("trainer-play-icon", "className", allow_duplicate=True),
-    "play_label": Output("trainer-play-label", "children", allow_duplicate=True),
+    "playing": Output(ids.TRAINER_PLAYING, "data", allow_duplicate=True),
+    "clock_off": Output(ids.TRAINER_CLOCK, "disabled", allow_duplicate=True),
+    "play_icon": Output(ids.TRAINER_PLAY_ICON, "className", allow_duplicate=True),
+    "play_label": Output(ids.TRAINER_PLAY_LABEL, "children", allow_duplicate=True),
 }
 VIEW_OUT = {
-    "diagram": Output("network-diagram", "children", allow_duplicate=True),
-    "result": Output("trainer-result", "data", allow_duplicate=True),
-    "loss": Output("loss-graph", "figure", allow_duplicate=True),
-    "epoch": Output("epoch-counter", "children", allow_duplicate=True),
-    "layers": Output("trainer-layer-count", "children", allow_duplicate=True),
-    "selected": Output("trainer-selected-layer", "data", allow_duplicate=True),
+    "diagram": Output(ids.NETWORK_DIAGRAM, "children", allow_duplicate=True),
+    "result": Output(ids.TRAINER_RESULT, "data", allow_duplicate=True),
+    "loss": Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
+    "epoch": Output(ids.EPOCH_COUNTER, "children", allow_duplicate=True),
+    "layers": Output(ids.TRAINER_LAYER_COUNT, "children", allow_duplicate=True),
+    "selected": Output(ids.TRAINER_SELECTED_LAYER, "data", allow_duplicate=True),
 }
 UPDATE_OUT = {**VIEW_OUT, **notice_outputs(), **PAUSE_OUT}
 EXAMPLE_OUT = {
     **VIEW_OUT,
     **notice_outputs(),
-    "lr_log": Output("learning-rate", "value"),
-    "batch": Output("batch-size", "value"),
-    "noise": Output("noise", "value"),
-    "data": Output("trainer-input-select", "value"),
-    "cell": Output("cell-type", "value"),
-    "units": Output("trainer-units", "value"),
-    "example": Output("trainer-example", "value"),
+    "lr_log": Output(ids.LEARNING_RATE, "value"),
+    "batch": Output(ids.BATCH_SIZE, "value"),
+    "noise": Output(ids.NOISE, "value"),
+    "data": Output(ids.TRAINER_INPUT_SELECT, "value"),
+    "cell": Output(ids.CELL_TYPE, "value"),
+    "units": Output(ids.TRAINER_UNITS, "value"),
+    "example": Output(ids.TRAINER_EXAMPLE, "value"),
 }
 
 
 @callback(
     output=UPDATE_OUT,
     inputs={
-        "tab": Input("trainer-session", "data"),
-        "data": Input("trainer-input-select", "value"),
-        "cell": Input("cell-type", "value"),
-        "units": Input("trainer-units", "value"),
-        "add": Input("add-layer", "n_clicks"),
-        "inserts": Input({"type": "trainer-insert-layer", "index": ALL}, "n_clicks"),
-        "removes": Input({"type": "trainer-remove-layer", "index": ALL}, "n_clicks"),
-        "reset": Input("reset-button", "n_clicks"),
-        "step": Input("step-button", "n_clicks"),
-        "request": Input("trainer-request", "data"),
+        "tab": Input(ids.TRAINER_SESSION, "data"),
+        "data": Input(ids.TRAINER_INPUT_SELECT, "value"),
+        "cell": Input(ids.CELL_TYPE, "value"),
+        "units": Input(ids.TRAINER_UNITS, "value"),
+        "add": Input(ids.ADD_LAYER, "n_clicks"),
+        "inserts": Input({"type": ids.TRAINER_INSERT_LAYER, "index": ALL}, "n_clicks"),
+        "removes": Input({"type": ids.TRAINER_REMOVE_LAYER, "index": ALL}, "n_clicks"),
+        "reset": Input(ids.RESET_BUTTON, "n_clicks"),
+        "step": Input(ids.STEP_BUTTON, "n_clicks"),
+        "request": Input(ids.TRAINER_REQUEST, "data"),
     },
     state={
-        "view": State("trainer-view", "data"),
-        "lr_log": State("learning-rate", "value"),
-        "batch": State("batch-size", "value"),
-        "noise": State("noise", "value"),
-        "fast": State("trainer-fast", "value"),
+        "view": State(ids.TRAINER_VIEW, "data"),
+        "lr_log": State(ids.LEARNING_RATE, "value"),
+        "batch": State(ids.BATCH_SIZE, "value"),
+        "noise": State(ids.NOISE, "value"),
+        "fast": State(ids.TRAINER_FAST, "value"),
     },
     prevent_initial_call=True,
 )
 def update_trainer(**values: Any) -> dict[str, Any]:
     """Every server-side action of the page: load, settings, layers, units, reset, step, play tick."""
     trigger, value = triggered()
-    playing = trigger == "trainer-request"
+    playing = trigger == ids.TRAINER_REQUEST
     stop = paused() if playing else {}
     try:
         v = schemas.TRAINER_UPDATE.check(trigger=trigger, value=value, **values)
@@ -192,7 +193,7 @@ def update_trainer(**values: Any) -> dict[str, Any]:
         return reply(UPDATE_OUT, **notice(str(error)), **stop)
     state, message, animate = outcome
     shown = views(state, message, animate, "warning" if outcome.halt else "info")
-    if trigger in ("step-button", "trainer-request") and not outcome.rebuilt:
+    if trigger in (ids.STEP_BUTTON, ids.TRAINER_REQUEST) and not outcome.rebuilt:
         shown.pop("diagram")  # the network did not change: keep the DOM (and any hover) as it is
     if outcome.rebuilt or trigger in trainer_service.CHANGES or isinstance(trigger, dict):
         shown["selected"] = None  # the selected layer may be gone: close the cell view
@@ -201,7 +202,7 @@ def update_trainer(**values: Any) -> dict[str, Any]:
 
 @callback(
     output=EXAMPLE_OUT,
-    inputs={"name": Input("trainer-example", "value"), "tab": Input("trainer-session", "data")},
+    inputs={"name": Input(ids.TRAINER_EXAMPLE, "value"), "tab": Input(ids.TRAINER_SESSION, "data")},
     prevent_initial_call=True,
 )
 def load_example(name: Any, tab: Any) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components.cards.trainer_common import card, notice, notice_outputs, reply
+from components.ids import trainer as ids
 from components.info import info_icon
 from services import schemas
 from services import trainer as service
@@ -23,11 +23,11 @@ INFO = {
     "process": "Every epoch has three phases: predict the test window (forward), measure the "
     "error (validation) and adjust the weights by backpropagation through time (backward). "
     "Keys: **Space** play/pause, **Enter** step, **R** reset, **+** / **−** add or remove a layer.",
-    "learning-rate": "How big a step RMSprop takes along the gradient. Too small and learning "
+    ids.LEARNING_RATE: "How big a step RMSprop takes along the gradient. Too small and learning "
     "crawls; too large and the loss jumps around or explodes.",
-    "batch-size": "How many windows are averaged for one weight update. 100 windows per epoch "
+    ids.BATCH_SIZE: "How many windows are averaged for one weight update. 100 windows per epoch "
     "with batch 25 means 4 updates per epoch.",
-    "noise": "Uniform noise of up to ± this much is added to the *inputs* only; the targets "
+    ids.NOISE: "Uniform noise of up to ± this much is added to the *inputs* only; the targets "
     "stay clean, so the network must learn to see through it.",
     "epochs": "One epoch = fresh training data, one prediction of a fresh test window, one "
     "pass of training over 100 windows.",
@@ -60,24 +60,24 @@ def _buttons() -> html.Div:
         [
             dbc.Button(
                 [
-                    html.I(id="trainer-play-icon", className="bi bi-play-fill"),
-                    html.Span("Play", id="trainer-play-label"),
+                    html.I(id=ids.TRAINER_PLAY_ICON, className="bi bi-play-fill"),
+                    html.Span("Play", id=ids.TRAINER_PLAY_LABEL),
                 ],
-                id="play-button",
+                id=ids.PLAY_BUTTON,
                 color="primary",
                 className="trainer-play",
                 title="Play / pause (Space)",
             ),
             dbc.Button(
                 [html.I(className="bi bi-skip-end-fill"), html.Span("Step")],
-                id="step-button",
+                id=ids.STEP_BUTTON,
                 color="primary",
                 outline=True,
                 title="Train one epoch (Enter)",
             ),
             dbc.Button(
                 [html.I(className="bi bi-arrow-counterclockwise"), html.Span("Reset")],
-                id="reset-button",
+                id=ids.RESET_BUTTON,
                 color="secondary",
                 outline=True,
                 title="Start training over (R)",
@@ -85,13 +85,13 @@ def _buttons() -> html.Div:
             html.Div(
                 [
                     html.Span("Epoch", className="trainer-epoch-label"),
-                    html.Span("0", id="epoch-counter", className="trainer-epoch"),
-                    info_icon("trainer-info-epochs", "Epochs", INFO["epochs"]),
+                    html.Span("0", id=ids.EPOCH_COUNTER, className="trainer-epoch"),
+                    info_icon(ids.TRAINER_INFO_EPOCHS, "Epochs", INFO["epochs"]),
                 ],
                 className="trainer-epoch-box",
             ),
             dbc.Select(
-                id="trainer-example",
+                id=ids.TRAINER_EXAMPLE,
                 options=[{"label": label, "value": key} for key, label in service.EXAMPLE_LABELS.items()],
                 value=None,
                 placeholder="Load a pretrained example…",
@@ -99,7 +99,7 @@ def _buttons() -> html.Div:
                 className="trainer-example",
             ),
             dbc.Switch(
-                id="trainer-fast",
+                id=ids.TRAINER_FAST,
                 label="fast (no animation)",
                 value=False,
                 className="mb-0",
@@ -115,14 +115,14 @@ def _shortcuts() -> html.Div:
     keys: list[Any] = ["Keys: "]
     for i, (key, what) in enumerate(SHORTCUTS):
         keys += [", " if i else "", html.Kbd(key), f" {what}"]
-    return html.Div(keys, id="trainer-shortcuts", className="text-muted small mt-1")
+    return html.Div(keys, id=ids.TRAINER_SHORTCUTS, className="text-muted small mt-1")
 
 
-def _slider_row(label: str, slider_id: str, slider: Any, value_id: str) -> html.Div:
+def _slider_row(label: str, slider_id: str, slider: Any, value_id: str, icon_id: str) -> html.Div:
     head = html.Div(
         [
             html.Label(label, htmlFor=slider_id, className="fw-semibold small mb-0"),
-            info_icon(f"trainer-info-{slider_id}", label, INFO[slider_id]),
+            info_icon(icon_id, label, INFO[slider_id]),
             html.Span(id=value_id, className="trainer-slider-value ms-auto"),
         ],
         className="d-flex align-items-center",
@@ -145,21 +145,37 @@ def _slider(slider_id: str, lo: float, hi: float, step: float, value: float, mar
 
 def _sliders(settings: service.Settings) -> dbc.Row:
     lr = _slider(
-        "learning-rate",
+        ids.LEARNING_RATE,
         schemas.LR_LOG.lo,
         schemas.LR_LOG.hi,
         0.01,
         service.lr_to_slider(settings.learning_rate),
         {i: f"1e{i}" if i else "1" for i in range(-4, 1)},
     )
-    batch = _slider("batch-size", 5, 50, 5, settings.batch_size, {v: str(v) for v in (5, 25, 50)})
-    noise = _slider("noise", 0, 0.4, 0.01, settings.noise, {v: str(v) for v in (0, 0.2, 0.4)})
+    batch = _slider(ids.BATCH_SIZE, 5, 50, 5, settings.batch_size, {v: str(v) for v in (5, 25, 50)})
+    noise = _slider(ids.NOISE, 0, 0.4, 0.01, settings.noise, {v: str(v) for v in (0, 0.2, 0.4)})
     return dbc.Row(
         [
-            dbc.Col(_slider_row("Learning rate", "learning-rate", lr, "trainer-lr-value"), md=4),
-            dbc.Col(_slider_row("Batch size", "batch-size", batch, "trainer-batch-value"), md=4),
             dbc.Col(
-                _slider_row("Noise", "noise", noise, "trainer-noise-value"), md=4, id="trainer-noise-col"
+                _slider_row(
+                    "Learning rate",
+                    ids.LEARNING_RATE,
+                    lr,
+                    ids.TRAINER_LR_VALUE,
+                    ids.TRAINER_INFO_LEARNING_RATE,
+                ),
+                md=4,
+            ),
+            dbc.Col(
+                _slider_row(
+                    "Batch size", ids.BATCH_SIZE, batch, ids.TRAINER_BATCH_VALUE, ids.TRAINER_INFO_BATCH_SIZE
+                ),
+                md=4,
+            ),
+            dbc.Col(
+                _slider_row("Noise", ids.NOISE, noise, ids.TRAINER_NOISE_VALUE, ids.TRAINER_INFO_NOISE),
+                md=4,
+                id=ids.TRAINER_NOISE_COL,
             ),
         ],
         className="g-3 mt-1",
@@ -174,27 +190,27 @@ def _process_pane() -> dbc.Row:
                     html.Div(title, className="trainer-phase-title"),
                     html.Div(text, className="trainer-phase-text"),
                 ],
-                id=f"trainer-phase-{key}",
+                id=ids.TRAINER_PHASES[key],
                 className="trainer-phase",
             ),
             md=4,
         )
         for key, title, text in PHASES
     ]
-    return dbc.Row(cards, className="g-2 mt-2", id="trainer-process")
+    return dbc.Row(cards, className="g-2 mt-2", id=ids.TRAINER_PROCESS)
 
 
 def layout(settings: service.Settings) -> dbc.Card:
     """The card, its sliders set to ``settings`` (their values persist for the browser tab)."""
     body = [html.Div([_buttons(), _shortcuts(), _sliders(settings)]), _process_pane()]
-    return card("Training", "trainer-info-process", INFO["process"], body)
+    return card("Training", ids.TRAINER_INFO_PROCESS, INFO["process"], body)
 
 
 SLIDER_OUT = {
-    "lr": Output("trainer-lr-value", "children"),
-    "batch": Output("trainer-batch-value", "children"),
-    "noise": Output("trainer-noise-value", "children"),
-    "noise_style": Output("trainer-noise-col", "style"),
+    "lr": Output(ids.TRAINER_LR_VALUE, "children"),
+    "batch": Output(ids.TRAINER_BATCH_VALUE, "children"),
+    "noise": Output(ids.TRAINER_NOISE_VALUE, "children"),
+    "noise_style": Output(ids.TRAINER_NOISE_COL, "style"),
     **notice_outputs(),
 }
 
@@ -202,10 +218,10 @@ SLIDER_OUT = {
 @callback(
     output=SLIDER_OUT,
     inputs={
-        "lr_log": Input("learning-rate", "value"),
-        "batch": Input("batch-size", "value"),
-        "noise": Input("noise", "value"),
-        "data": Input("trainer-input-select", "value"),
+        "lr_log": Input(ids.LEARNING_RATE, "value"),
+        "batch": Input(ids.BATCH_SIZE, "value"),
+        "noise": Input(ids.NOISE, "value"),
+        "data": Input(ids.TRAINER_INPUT_SELECT, "value"),
     },
     prevent_initial_call="initial_duplicate",
 )
@@ -227,31 +243,31 @@ def slider_labels(**values: Any) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the play loop, in the browser
 # Client-side callbacks answer with arrays: each output dict below is in the order its
-# function in assets/trainer.js returns its values.
+# function in assets/trainer.js (``window.dash_clientside.rnnx.trainer*``) returns its values.
 
 PLAY_OUT = {
-    "playing": Output("trainer-playing", "data"),
-    "clock_off": Output("trainer-clock", "disabled"),
-    "play_icon": Output("trainer-play-icon", "className"),
-    "play_label": Output("trainer-play-label", "children"),
+    "playing": Output(ids.TRAINER_PLAYING, "data"),
+    "clock_off": Output(ids.TRAINER_CLOCK, "disabled"),
+    "play_icon": Output(ids.TRAINER_PLAY_ICON, "className"),
+    "play_label": Output(ids.TRAINER_PLAY_LABEL, "children"),
 }
 PHASE_OUT = {
-    "network": Output("trainer-network-wrap", "className"),
-    "forward": Output("trainer-phase-forward", "className"),
-    "validation": Output("trainer-phase-validation", "className"),
-    "backward": Output("trainer-phase-backward", "className"),
+    "network": Output(ids.TRAINER_NETWORK_WRAP, "className"),
+    "forward": Output(ids.TRAINER_PHASE_FORWARD, "className"),
+    "validation": Output(ids.TRAINER_PHASE_VALIDATION, "className"),
+    "backward": Output(ids.TRAINER_PHASE_BACKWARD, "className"),
 }
 RESULT_OUT = {
-    "figure": Output("prediction-graph", "figure"),
-    "anim": Output("trainer-anim", "data"),
-    "clock_off": Output("trainer-clock", "disabled", allow_duplicate=True),
+    "figure": Output(ids.PREDICTION_GRAPH, "figure"),
+    "anim": Output(ids.TRAINER_ANIM, "data"),
+    "clock_off": Output(ids.TRAINER_CLOCK, "disabled", allow_duplicate=True),
     **PHASE_OUT,
 }
 TICK_OUT = {
-    "figure": Output("prediction-graph", "figure", allow_duplicate=True),
-    "anim": Output("trainer-anim", "data", allow_duplicate=True),
-    "request": Output("trainer-request", "data"),
-    "clock_off": Output("trainer-clock", "disabled", allow_duplicate=True),
+    "figure": Output(ids.PREDICTION_GRAPH, "figure", allow_duplicate=True),
+    "anim": Output(ids.TRAINER_ANIM, "data", allow_duplicate=True),
+    "request": Output(ids.TRAINER_REQUEST, "data"),
+    "clock_off": Output(ids.TRAINER_CLOCK, "disabled", allow_duplicate=True),
     **{
         name: Output(o.component_id, o.component_property, allow_duplicate=True)
         for name, o in PHASE_OUT.items()
@@ -259,28 +275,28 @@ TICK_OUT = {
 }
 
 clientside_callback(
-    dash.ClientsideFunction("trainer", "togglePlay"),
+    ClientsideFunction("rnnx", "trainerTogglePlay"),
     output=list(PLAY_OUT.values()),
-    inputs=[Input("play-button", "n_clicks")],
-    state=[State("trainer-playing", "data")],
+    inputs=[Input(ids.PLAY_BUTTON, "n_clicks")],
+    state=[State(ids.TRAINER_PLAYING, "data")],
     prevent_initial_call=True,
 )
 clientside_callback(
-    dash.ClientsideFunction("trainer", "onResult"),
+    ClientsideFunction("rnnx", "trainerOnResult"),
     output=list(RESULT_OUT.values()),
-    inputs=[Input("trainer-result", "data")],
-    state=[State("trainer-playing", "data"), State("trainer-fast", "value")],
+    inputs=[Input(ids.TRAINER_RESULT, "data")],
+    state=[State(ids.TRAINER_PLAYING, "data"), State(ids.TRAINER_FAST, "value")],
     prevent_initial_call=True,
 )
 clientside_callback(
-    dash.ClientsideFunction("trainer", "onTick"),
+    ClientsideFunction("rnnx", "trainerOnTick"),
     output=list(TICK_OUT.values()),
-    inputs=[Input("trainer-clock", "n_intervals")],
+    inputs=[Input(ids.TRAINER_CLOCK, "n_intervals")],
     state=[
-        State("trainer-anim", "data"),
-        State("trainer-result", "data"),
-        State("trainer-playing", "data"),
-        State("trainer-request", "data"),
+        State(ids.TRAINER_ANIM, "data"),
+        State(ids.TRAINER_RESULT, "data"),
+        State(ids.TRAINER_PLAYING, "data"),
+        State(ids.TRAINER_REQUEST, "data"),
     ],
     prevent_initial_call=True,
 )

@@ -21,9 +21,10 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
     a = synthetic_analysis("imdb", 60)
     xy = projection.to_view_coordinates(synthetic_projection(a, seed=0))
     k = 17
-    patch, text, heat, dist, _summary, _styles, faded = page.show_selection(
+    shown = page.show_selection(
         {"dataset": "imdb", "seq": k, "step": None}, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
     )
+    patch, text, heat, dist, faded = (shown[k] for k in ("figure", "text", "heatmap", "distance", "faded"))
     ops = _ops(patch)
     points = ops[("data", projection.POINTS_SLOT)]
     rows = a.rows(k)
@@ -48,7 +49,7 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
         False,
         True,
     )
-    assert not [loc for loc in _ops(again[0]) if loc[0] == "data" and loc[1] in slots]
+    assert not [loc for loc in _ops(again["figure"]) if loc[0] == "data" and loc[1] in slots]
     assert len(heat["data"][0]["z"][0]) == len(a.words[k]) == len(dist["data"][0]["y"])
     assert [s.children for s in text if not isinstance(s, str)] == a.words[k]
     size = len(json.dumps([patch.to_plotly_json(), heat, dist], cls=plotly.utils.PlotlyJSONEncoder))
@@ -57,17 +58,16 @@ def test_selecting_sequence_k_patches_exactly_its_trajectory(page):
 
 def test_moving_the_threshold_changes_the_labelled_words(page):
     sel = {"dataset": "imdb", "seq": 3, "step": None}
-    low = _ops(page.show_selection(sel, ["jump"], 0.1, 0.3, "ep", "imdb", "pca", "none", False)[0])
-    high = _ops(page.show_selection(sel, ["jump"], 0.9, 0.3, "ep", "imdb", "pca", "none", False)[0])
+    low = _ops(page.show_selection(sel, ["jump"], 0.1, 0.3, "ep", "imdb", "pca", "none", False)["figure"])
+    high = _ops(page.show_selection(sel, ["jump"], 0.9, 0.3, "ep", "imdb", "pca", "none", False)["figure"])
     words_low = [w for w in low[("data", projection.POINTS_SLOT)]["text"] if w]
     words_high = [w for w in high[("data", projection.POINTS_SLOT)]["text"] if w]
     assert len(words_low) > len(words_high)
 
 
 def test_no_selection_clears_the_overlay_and_views(page):
-    patch, text, _heat, _dist, hint, _styles, _faded = page.show_selection(
-        None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False
-    )
+    shown = page.show_selection(None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False)
+    patch, text, hint = shown["figure"], shown["text"], shown["summary"]
     ops = _ops(patch)
     assert ops[("data", projection.POINTS_SLOT)]["x"] == []
     assert text is None and "select" in hint.lower()
@@ -109,7 +109,8 @@ def test_table_row_and_projection_click_select_the_right_sequence(page, monkeypa
 
 
 def test_unprepared_projection_shows_a_prepare_message_not_a_traceback(page):
-    bar, _bars, _cm, alert, button = page.show_overview("imdb", "tsne", 0)
+    shown = page.show_overview("imdb", "tsne", 0)
+    bar, alert, button = shown["bar"], shown["alert"], shown["prepare_style"]
     assert bar is not None
     assert "not been computed" in str(alert)
     assert button == {}

@@ -56,6 +56,7 @@ def prepared(user_files: dict[str, Path]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.heavy
 def test_cli_prepares_a_user_gru_with_text_vectorization(prepared: dict) -> None:
     assert prepared["dataset"].startswith("upload-")
     assert prepared["classes"] == ["neg", "pos"]
@@ -64,6 +65,7 @@ def test_cli_prepares_a_user_gru_with_text_vectorization(prepared: dict) -> None
     assert prepared["test_accuracy"] > 0.9  # the cue words make this easy
 
 
+@pytest.mark.heavy
 def test_ep_at_last_step_equals_the_user_models_prediction(
     prepared: dict, user_files: dict[str, Path]
 ) -> None:
@@ -78,6 +80,7 @@ def test_ep_at_last_step_equals_the_user_models_prediction(
     assert analysis.words[0] == analysis.texts[0].lower().split()[: len(analysis.words[0])]
 
 
+@pytest.mark.heavy
 def test_what_if_trajectory_equals_the_pipeline(prepared: dict) -> None:
     dataset = prepared["dataset"]
     analysis = prepare.load_analysis(dataset)
@@ -91,6 +94,7 @@ def test_what_if_trajectory_equals_the_pipeline(prepared: dict) -> None:
     np.testing.assert_allclose(typed.points, points[rows], atol=1e-4)
 
 
+@pytest.mark.heavy
 def test_what_if_on_builtin_classifier_matches_extraction(test_cache_dir: Path) -> None:
     os.environ["RNNX_PROFILE"] = "quick"
     try:

@@ -75,6 +75,7 @@ def upload(tmp_path_factory, test_cache_dir, pages) -> str:
     return dataset
 
 
+@pytest.mark.heavy
 def test_what_if_trajectory_of_a_dataset_text_equals_its_extracted_trajectory(pages, upload):
     from model import prepare
 
@@ -84,9 +85,8 @@ def test_what_if_trajectory_of_a_dataset_text_equals_its_extracted_trajectory(pa
     lo, scale = projection.view_transform(raw)
     for k in (3, 10):
         _trigger("analytics-whatif-text.value")
-        patch, words, heat, dist, _summary, _pinned, _unpin = whatif_page.show_whatif(
-            analysis.texts[k], None, 0.4, upload, "pca", 0, ["jump"], 0.3
-        )
+        shown = whatif_page.show_whatif(analysis.texts[k], None, 0.4, upload, "pca", 0, ["jump"], 0.3)
+        patch, words, heat, dist = (shown[key] for key in ("figure", "words", "heatmap", "distance"))
         typed = _ops(patch)[("data", projection.WHATIF_SLOT)]
         rows = analysis.rows(k)
         placed = np.column_stack([typed["x"], typed["y"]]) / scale + lo
@@ -101,9 +101,8 @@ def test_what_if_trajectory_of_a_dataset_text_equals_its_extracted_trajectory(pa
 def test_pinned_text_gets_its_own_slot_and_a_blank_text_clears(pages, upload):
     _analytics, _byo, whatif_page = pages
     _trigger("analytics-whatif-pin-store.data")
-    patch, words, *_rest, unpin_disabled = whatif_page.show_whatif(
-        "", {"text": "great lovely movie"}, 0.4, upload, "pca", 0, ["jump"], 0.3
-    )
+    shown = whatif_page.show_whatif("", {"text": "great lovely movie"}, 0.4, upload, "pca", 0, ["jump"], 0.3)
+    patch, words, unpin_disabled = shown["figure"], shown["words"], shown["unpin_disabled"]
     ops = _ops(patch)
     assert ops[("data", projection.WHATIF_SLOT)]["x"] == []
     assert len(ops[("data", projection.PINNED_SLOT)]["x"]) == 3

@@ -143,6 +143,7 @@ CASES = {
 }
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("progress", [False, True], ids=["plain", "progress-lines"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_one_line_and_no_traceback(
@@ -154,6 +155,7 @@ def test_bad_input_is_one_line_and_no_traceback(
     assert not (tmp_path / "cache" / "uploads-cache").exists()  # refused before anything was stored
 
 
+@pytest.mark.heavy
 def test_cache_write_error_is_one_line(files: dict, tmp_path: Path) -> None:
     """A cache that cannot keep the result (its quota is one byte) is reported, not raised."""
     env = {"RNNX_UPLOAD_QUOTA_GB": "1e-12"}

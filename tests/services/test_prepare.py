@@ -44,6 +44,7 @@ def quick(test_cache_dir: Path) -> None:
     os.environ.pop("RNNX_PROFILE", None)
 
 
+@pytest.mark.heavy
 def test_cli_fills_the_cache_then_hits_it(quick: None) -> None:
     first = run_cli("--dataset", "reuters", "--projection", "pca", "--sequences", "60", "--json")
     assert first.returncode == 0, first.stderr
@@ -66,6 +67,7 @@ def test_cli_fills_the_cache_then_hits_it(quick: None) -> None:
     np.testing.assert_array_equal(prepare.load_analysis("reuters", 60).ep, analysis.ep)
 
 
+@pytest.mark.heavy
 def test_analysis_is_consistent_with_the_model(quick: None) -> None:
     from model import datasets, textmodels
 
@@ -82,6 +84,7 @@ def test_analysis_is_consistent_with_the_model(quick: None) -> None:
     assert analysis.words == words
 
 
+@pytest.mark.heavy
 def test_progress_reaches_the_caller_of_the_subprocess(quick: None) -> None:
     seen: list[tuple[float, str]] = []
     summary = prepare.run_prepare_subprocess("reuters", "umap", 30, lambda f, s: seen.append((f, s)))
@@ -119,6 +122,7 @@ def test_default_reuters_pipeline_reaches_the_papers_accuracy() -> None:
     assert summary["n_sequences"] == 2300
 
 
+@pytest.mark.heavy
 def test_checkpoints_and_cell_type_variants(quick: None) -> None:
     from model import compare, whatif
 
@@ -140,6 +144,7 @@ def test_checkpoints_and_cell_type_variants(quick: None) -> None:
     assert whatif.analyse_text("reuters@gru", "oil prices rise").words == ["oil", "prices", "rise"]
 
 
+@pytest.mark.heavy
 def test_cli_cell_type_prepares_the_variant(quick: None) -> None:
     result = run_cli("--dataset", "reuters", "--cell-type", "gru", "--sequences", "15", "--json")
     assert result.returncode == 0, result.stderr

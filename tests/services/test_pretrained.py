@@ -116,6 +116,7 @@ def test_a_tampered_file_is_refused_with_a_warning_and_training_takes_over(
     assert source == "trained" and calls == [("reuters", config)] and classifier.origin == "trained"
 
 
+@pytest.mark.heavy
 def test_shipped_files_are_used_only_for_exactly_their_config(
     fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -172,14 +173,15 @@ def test_cache_then_shipped_files_then_training_and_retrain_replaces(
 def test_the_checkpoint_view_explains_that_the_pretrained_model_keeps_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from model import compare, whatif
+    from model import compare, loaded
 
     shipped = pretrained.load("imdb", textmodels.DEFAULT_CONFIGS["imdb"])
-    monkeypatch.setattr(whatif, "_classifier", lambda dataset: shipped)
+    monkeypatch.setattr(loaded, "classifier", lambda dataset: shipped)
     with pytest.raises(LookupError, match=r"python -m model.prepare --dataset imdb --retrain"):
         compare.checkpoint_trajectories("imdb", "a fine film", "pca")
 
 
+@pytest.mark.heavy
 def test_cli_summary_says_where_the_classifier_came_from(tmp_path: Path) -> None:
     env = {**os.environ, "RNNX_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("RNNX_PROFILE", None)
@@ -222,6 +224,7 @@ def test_warmup_is_on_by_default_for_app_py_and_off_by_choice_or_in_demo(
     assert not settings.warmup_enabled(default=True)
 
 
+@pytest.mark.heavy
 def test_app_py_warms_up_in_a_low_priority_process_that_stops_with_it(tmp_path: Path) -> None:
     import psutil
 
@@ -268,6 +271,7 @@ def test_shipped_model_reaches_the_papers_accuracy_on_the_whole_test_split(datas
     assert accuracy == pytest.approx(pretrained.manifest(dataset)["test_accuracy"], abs=0.002)
 
 
+@pytest.mark.heavy
 def test_cli_retrain_trains_anew_and_replaces_the_cache_entry(tmp_path: Path) -> None:
     """The quick profile (never the shipped files): trained, then --retrain trains again, then a cache hit."""
     env = {**os.environ, "RNNX_CACHE_DIR": str(tmp_path / "cache"), "RNNX_PROFILE": "quick"}

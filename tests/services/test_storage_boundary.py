@@ -46,6 +46,7 @@ def _has(cache_dir: Path, key: str) -> bool:
     return out.stdout.strip() == "True"
 
 
+@pytest.mark.heavy
 def test_a_session_flood_never_evicts_prepared_results(tmp_path):
     cache_dir = tmp_path / "cache"
     key = _results_entry(cache_dir)

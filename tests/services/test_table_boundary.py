@@ -28,6 +28,7 @@ def _table(
     return status, text_of(reply), response
 
 
+@pytest.mark.heavy
 def test_a_real_request_gets_one_sorted_page_and_its_query(client):
     sort_by = [{"column_id": "confidence", "direction": "desc"}, {"column_id": "id", "direction": "asc"}]
     values = {"sequence-table.page_current": 1, "sequence-table.sort_by": sort_by}

@@ -209,6 +209,7 @@ def fresh_server(tmp_path: Path) -> str:
         ({"trainer-fast.value": {"a": 1}}, "Fast mode"),
     ],
 )
+@pytest.mark.heavy
 def test_a_bad_value_gets_a_message_and_the_server_keeps_answering(server: str, changes, expected) -> None:
     tab = Tab(server)
     status, reply = tab.step(1, **changes)
@@ -269,6 +270,7 @@ def test_unknown_example_and_slider_values_get_a_message(server: str) -> None:
     alive(server)
 
 
+@pytest.mark.heavy
 def test_a_foreign_tab_id_reaches_nothing(server: str) -> None:
     owner, stranger = Tab(server), Tab(server)  # two browsers: two signed cookies
     status, reply = owner.load()
@@ -291,6 +293,7 @@ def test_a_foreign_tab_id_reaches_nothing(server: str) -> None:
 # ---------------------------------------------------------------- Step clicks are never lost
 
 
+@pytest.mark.heavy
 def test_three_quick_steps_on_a_fresh_server_give_epoch_three(fresh_server: str) -> None:
     tab = Tab(fresh_server)
     bodies = {
@@ -315,6 +318,7 @@ def test_three_quick_steps_on_a_fresh_server_give_epoch_three(fresh_server: str)
     assert status == 200 and epoch_of(reply) == "3"
 
 
+@pytest.mark.heavy
 @pytest.mark.browser
 def test_three_quick_clicks_on_a_fresh_page_give_epoch_three(fresh_server: str) -> None:
     from selenium.webdriver.common.by import By
@@ -351,6 +355,7 @@ def _files(cache_dir: Path) -> set[str]:
     }
 
 
+@pytest.mark.heavy
 def test_demo_mode_trains_nothing_and_writes_no_result(tmp_path: Path) -> None:
     cache_dir, state_dir = tmp_path / "results", tmp_path / "state"
     prepare = "from model import trainer; trainer.example_state('lr-good')"  # the demo's prepared example

@@ -27,6 +27,7 @@ def _train(state: trainer.TrainerState, epochs: int) -> trainer.TrainerState:
     return state
 
 
+@pytest.mark.heavy
 def test_sine_with_defaults_lowers_validation_loss_tenfold_and_continues_the_curve() -> None:
     state = trainer.new_state("learn", trainer.Settings(seed=0))
     state = _train(state, 50)
@@ -57,6 +58,7 @@ def test_training_is_deterministic_and_sessions_are_isolated(store) -> None:
     assert trainer.load_session(store, "nobody") is None
 
 
+@pytest.mark.heavy
 def test_fresh_process_resumes_the_session_from_the_cache(store) -> None:
     state = _train(trainer.new_state("resume", trainer.Settings(seed=5, layers=1)), 2)
     trainer.save_session(store, state)
@@ -83,6 +85,7 @@ def test_fresh_process_resumes_the_session_from_the_cache(store) -> None:
     "change",
     [{"layers": 2}, {"cell": "gru"}, {"cell": "simplernn"}, {"data": "sawtooth"}, {"data": "text-ab"}],
 )
+@pytest.mark.heavy
 def test_architecture_or_data_change_resets_training(change: dict) -> None:
     state = _train(trainer.new_state("reset", trainer.Settings(layers=1)), 1)
     new, was_reset = trainer.update_settings(state, **change)
@@ -124,6 +127,7 @@ def test_text_mode_predicts_characters_and_feeds_back_one_hot() -> None:
     assert test["predicted_text"] == test["target_text"]  # "abab…" is learnt within a few epochs
 
 
+@pytest.mark.heavy
 def test_build_model_carries_the_state_weights() -> None:
     state = _train(trainer.new_state("build", trainer.Settings(layers=2, cell="gru")), 1)
     model = trainer.build_model(state)
@@ -140,6 +144,7 @@ def test_build_model_carries_the_state_weights() -> None:
     assert first == pytest.approx(float(rolled), abs=1e-5)
 
 
+@pytest.mark.heavy
 def test_pretrained_examples_show_the_effect_of_the_learning_rate(store) -> None:
     low = trainer.example_state("lr-low")
     good = trainer.example_state("lr-good")
@@ -157,6 +162,7 @@ def test_pretrained_examples_show_the_effect_of_the_learning_rate(store) -> None
     assert trainer.load_session(store, "learner-b") is None
 
 
+@pytest.mark.heavy
 def test_learners_with_the_same_architecture_never_wait_for_each_other() -> None:
     """While one request holds an engine, another learner of that architecture trains on its own."""
     import threading
@@ -180,6 +186,7 @@ def test_learners_with_the_same_architecture_never_wait_for_each_other() -> None
         holder.join(300)
 
 
+@pytest.mark.heavy
 def test_parallel_sessions_train_exactly_as_alone() -> None:
     from concurrent.futures import ThreadPoolExecutor
 

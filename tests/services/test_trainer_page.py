@@ -90,6 +90,7 @@ def test_slider_values_apply_without_reset(page) -> None:
     assert (state.settings.batch_size, state.settings.noise) == (10, 0.2)
 
 
+@pytest.mark.heavy
 def test_layers_cell_type_data_and_reset_button_reset_training(page) -> None:
     sid = "page-layers"
     trainer.save_session(STORE, trainer.new_state(sid, trainer.Settings(layers=2)))
@@ -113,6 +114,7 @@ def test_layers_cell_type_data_and_reset_button_reset_training(page) -> None:
     assert state.epoch == 0 and state.settings.layers == 3 and notice
 
 
+@pytest.mark.heavy
 def test_layer_count_stays_within_one_to_seven(page) -> None:
     args = ("sine", "simplernn", *ARGS[2:])
     trainer.save_session(STORE, trainer.new_state("page-max", trainer.Settings(cell="simplernn", layers=7)))
@@ -123,6 +125,7 @@ def test_layer_count_stays_within_one_to_seven(page) -> None:
     assert state.settings.layers == 1
 
 
+@pytest.mark.heavy
 def test_units_per_layer_rebuild_the_model_and_show_everywhere(page) -> None:
     sid = "page-units"
     SERVICE.handle("trainer-session", sid, *ARGS)
@@ -226,6 +229,7 @@ def test_thumbnails_show_exactly_one_period(key: str) -> None:
     assert figs.svg_data_uri(svg).startswith("data:image/svg+xml")
 
 
+@pytest.mark.heavy
 def test_layout_renders_and_an_example_loads_into_the_session(page) -> None:
     import flask
 
@@ -254,6 +258,7 @@ def test_layout_renders_and_an_example_loads_into_the_session(page) -> None:
     assert "Example must be one of" in unknown["notice"] and unknown["epoch"] is dash.no_update
 
 
+@pytest.mark.heavy
 def test_step_clicks_are_counted_per_page_view_so_none_is_lost_or_trained_twice(page) -> None:
     sid, view, reload = "page-clicks", "1" * 32, "2" * 32
     SERVICE.handle("trainer-session", sid, *ARGS, clicks=0, view=view)

@@ -154,6 +154,7 @@ def test_a_long_search_string_is_refused(server):
     assert status == 200 and "Search is 300,000 characters long" in text_of(reply)
 
 
+@pytest.mark.heavy
 def test_a_keras_zip_bomb_is_refused_and_the_worker_stays_small(server, tmp_path):
     bomb = keras_zip_bomb(tmp_path / "bomb.keras")
     assert bomb.stat().st_size < 2 * 2**20

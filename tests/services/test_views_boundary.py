@@ -34,6 +34,7 @@ def _query(**fields: object) -> dict:
     }
 
 
+@pytest.mark.heavy
 def test_slice_metrics_answer_a_real_slice(client):
     status, text = _slice(client, _query(filter_query="{id} < 4"))
     assert status == 200 and "4 of 60 sequences" in text and "accuracy" in text

@@ -37,6 +37,7 @@ def _attribute(classifier: textmodels.TrainedClassifier, text: str, steps: int =
     return attribution.integrated_gradients(model, ids, ids, words, steps=steps), words, model
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("cell_type", "n_classes"), [("lstm", 2), ("gru", 2), ("simplernn", 2), ("lstm", 4)])
 def test_attributions_sum_to_the_prediction_minus_the_baseline(cell_type, n_classes):
     classifier = _classifier(cell_type, n_classes)
@@ -60,6 +61,7 @@ def test_more_steps_close_the_completeness_gap():
     assert abs(fine.gap) < 2e-3
 
 
+@pytest.mark.heavy
 def test_a_chosen_class_and_a_text_longer_than_max_len():
     classifier = _classifier("gru", 3)
     model = classifier.keras_model()
@@ -90,6 +92,7 @@ def test_a_model_without_masking_keeps_padding_out_of_the_scores():
     assert abs(result.gap) < 5e-3 + 0.02 * abs(result.prediction - result.baseline)
 
 
+@pytest.mark.heavy
 def test_an_uploaded_vectorizer_model_is_attributed(tmp_path):
     from model import byo
     from tests.support import byo_models
@@ -229,14 +232,14 @@ def test_the_text_is_coloured_by_the_chosen_score(page):
     k = 5
     selection = {"dataset": "imdb", "seq": k, "step": None}
     args = (selection, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False, False, "ep", False)
-    plain = page.show_selection(*args, "ep", None)[1]
-    change = page.show_selection(*args, "epchange", None)[1]
+    plain = page.show_selection(*args, "ep", None)["text"]
+    change = page.show_selection(*args, "epchange", None)["text"]
     words = analysis.words[k]
     scores = np.linspace(-1, 1, len(words))
     target = int(analysis.predicted[k])
     store = {"dataset": "imdb", "seq": k, "target": target, "scores": scores.tolist()}
-    attributed = page.show_selection(*args, "attribution", store)[1]
-    stale = page.show_selection(*args, "attribution", {**store, "seq": k + 1})[1]
+    attributed = page.show_selection(*args, "attribution", store)["text"]
+    stale = page.show_selection(*args, "attribution", {**store, "seq": k + 1})["text"]
 
     def spans(text):
         return [s for s in text if not isinstance(s, str)]

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.support.servers import ROOT
 
 PUT_ONE_MB = """
@@ -56,6 +58,7 @@ def test_a_full_disk_gets_a_message_and_leaves_no_partial_file(tmp_path):
     assert _value_files(tmp_path) == []
 
 
+@pytest.mark.heavy
 def test_the_cli_says_the_result_did_not_fit_in_one_line(tmp_path):
     env = {**os.environ, "RNNX_CACHE_DIR": str(tmp_path), "RNNX_CACHE_LIMIT_GB": str(64 / 2**20)}
     command = [sys.executable, "-m", "model.prepare", "--dataset", "reuters", "--json"]

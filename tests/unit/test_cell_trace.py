@@ -86,6 +86,7 @@ def _keras_sequences(model, window: np.ndarray) -> list[np.ndarray]:
     return outputs
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_every_step_matches_numpy_and_the_layers_own_output(kind: str) -> None:
     model = _model(kind, layers=2, features=2)
@@ -213,6 +214,7 @@ def _keras_rollout(model, window: np.ndarray, horizon: int, one_hot: bool) -> tu
     return windows[:horizon], predictions
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 def test_rollout_is_the_models_own_prediction_past_the_window(kind: str) -> None:
     horizon = 4

@@ -164,13 +164,13 @@ def test_above_the_budget_the_figure_is_a_density_image_and_clicks_resolve_by_po
     # behind a selection the traces fade as a whole (their lengths vary with the view), and the image
     patch = page.show_selection(
         {"dataset": "imdb", "seq": 12, "step": 2}, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "correct", False
-    )[0]
+    )["figure"]
     ops = _ops(patch)
     assert all(ops[("data", s, "opacity")] == density_view.TRACE_FADE for s in slots)
     assert ops[("layout", "images", 0, "opacity")] == density_view.IMAGE_FADE
     assert not any(key[-1] == "opacity" and "marker" in key for key in ops)
     restore = _ops(
-        page.show_selection(None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "correct", False, True)[0]
+        page.show_selection(None, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "correct", False, True)["figure"]
     )
     assert all(restore[("data", s, "opacity")] == 1 for s in slots)
     assert not any("marker" in key for key in restore)

@@ -75,6 +75,7 @@ def test_the_pipeline_reads_the_size_from_the_id(monkeypatch: pytest.MonkeyPatch
     assert prepare._keys("imdb~5000", None) != prepare._keys("imdb", None)
 
 
+@pytest.mark.heavy
 def test_test_sizes_match_the_archives() -> None:
     for name, facts in prepare.DATASETS.items():
         assert len(datasets.load(name).test.texts) == facts["test_size"]

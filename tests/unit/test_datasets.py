@@ -14,6 +14,7 @@ from model import datasets
 SHARED_DATA = Path(os.environ["RNNX_DATA_DIR"])
 
 
+@pytest.mark.heavy
 def test_imdb_has_25000_balanced_reviews_per_split() -> None:
     data = datasets.load("imdb")
     for split in (data.train, data.test):
@@ -88,6 +89,7 @@ def test_truncated_archive_is_reported_and_nothing_is_cached(
     assert not [key for key in datasets.cache.get_cache() if str(key).startswith("dataset:")]
 
 
+@pytest.mark.heavy
 def test_extracted_folder_works_like_the_archive(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tarfile
 

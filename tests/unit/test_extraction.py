@@ -41,6 +41,7 @@ def test_numpy_recomputation_matches_extracted_states(cell_type: str) -> None:
         assert states.cell is None
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("cell_type", "n_classes"), [("lstm", 2), ("gru", 5), ("simplernn", 5)])
 def test_ep_at_last_step_equals_model_prediction(cell_type: str, n_classes: int) -> None:
     model = small_model(cell_type, n_classes)

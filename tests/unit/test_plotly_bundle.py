@@ -43,6 +43,7 @@ def test_bundle_matches_the_plotly_version_of_the_python_package() -> None:
     )
 
 
+@pytest.mark.heavy
 @pytest.mark.browser
 def test_pages_use_the_partial_bundle_and_it_has_every_trace_type_the_app_draws(app_server, browser) -> None:
     from selenium.webdriver.support.ui import WebDriverWait

@@ -15,6 +15,7 @@ def clusters(n_per: int = 150, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return (centres[labels] + rng.normal(0, 0.3, (len(labels), 6))).astype(np.float32), labels
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
 def test_every_state_is_placed_and_clusters_stay_apart(method: str) -> None:
     hidden, labels = clusters()
@@ -30,6 +31,7 @@ def test_every_state_is_placed_and_clusters_stay_apart(method: str) -> None:
     assert np.linalg.norm(new.mean(axis=0) - centres[1]) < np.linalg.norm(new.mean(axis=0) - centres[0])
 
 
+@pytest.mark.heavy
 def test_same_seed_same_points() -> None:
     hidden, _ = clusters(60)
     a, _ = projection.fit(hidden, "tsne", seed=3, params={"max_points": 100})
@@ -70,6 +72,7 @@ def test_memory_mapped_float16_states_are_projected_a_chunk_at_a_time(tmp_path, 
     assert seen[-1] == (len(hidden), len(hidden)) and len(seen) == 6
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("method", ["umap", "tsne"])
 def test_sampled_fits_place_every_other_state_by_its_neighbours_repeatably(method: str, monkeypatch) -> None:
     hidden, labels = clusters(200)  # 600 states, 150 fitted, 450 placed by pynndescent

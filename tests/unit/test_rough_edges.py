@@ -137,8 +137,8 @@ def test_show_selection_labels_the_top_jumps_when_automatic(page):
         }
         return [w for w in ops[("data", projection.POINTS_SLOT)]["text"] if w]
 
-    assert len(labelled(manual[0])) == len(synthetic_analysis("imdb", 60).words[3])  # threshold 0
-    assert len(labelled(auto[0])) == labels.TOP_JUMPS
+    assert len(labelled(manual["figure"])) == len(synthetic_analysis("imdb", 60).words[3])  # threshold 0
+    assert len(labelled(auto["figure"])) == labels.TOP_JUMPS
 
 
 # ---------------------------------------------------------------- 3. the tour's skip cross and Esc hint
@@ -303,7 +303,7 @@ def test_pca_stands_in_while_tsne_is_prepared_with_a_note(page):
     # the selected sequence's trajectory is drawn on the stand-in too
     patch = page.show_selection(
         {"dataset": "imdb", "seq": 2, "step": None}, ["jump"], 0.4, 0.3, "ep", "imdb", "tsne", "none", False
-    )[0]
+    )["figure"]
     ops = {tuple(op["location"]): op["params"].get("value") for op in patch.to_plotly_json()["operations"]}
     assert len(ops[("data", projection.POINTS_SLOT)]["x"]) == len(a.words[2])
 
@@ -313,7 +313,8 @@ def test_the_prepare_message_says_pca_stands_in(page, monkeypatch):
     from dash._utils import AttributeDict
 
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "analytics-dataset.value", "value": 1}]))
-    _bar, _bars, _cm, alert, button = page.show_overview("imdb", "tsne", 0)
+    shown = page.show_overview("imdb", "tsne", 0)
+    alert, button = shown["alert"], shown["prepare_style"]
     assert "PCA projection meanwhile" in str(alert) and button == {}
 
 
