@@ -2,7 +2,7 @@
    the background, so the first zoom into real points does not pay for it (about a second in a
    software renderer such as headless Chromium's; the later zooms never did).
 
-   How: once the page is idle, one invisible point is drawn in an empty state trace and removed again.
+   How: once the page has settled, one invisible point is drawn in an empty state trace and removed again.
    Dash's own figure is untouched (the next figure update replaces the trace anyway). */
 (function () {
   "use strict";
@@ -37,18 +37,19 @@
       .catch(function () { gd.__rnnxPointsWarm = false; });
   }
 
-  function whenIdle(fn) {
-    var later = window.requestIdleCallback || function (cb) { return setTimeout(cb, 200); };
-    setTimeout(function () { later(fn, {timeout: 3000}); }, 1000);
-  }
-
+  // Warm once the page has settled: the projection drawn a moment ago and no callback pending (Dash
+  // titles the page "Updating..." meanwhile), so the warm-up never delays the page's first figures.
+  var QUIET_MS = 1500;
   setInterval(function () {
     var gd = document.querySelector(GRAPH);
-    if (!gd || gd.__rnnxWarmHooked || !gd.on) { return; }
-    gd.__rnnxWarmHooked = true;
-    gd.on("plotly_afterplot", function () {
-      if (!gd.__rnnxPointsWarm) { whenIdle(function () { warm(gd); }); }
-    });
-    whenIdle(function () { warm(gd); });
-  }, 1000);
+    if (!gd || !gd.on || gd.__rnnxPointsWarm) { return; }
+    if (!gd.__rnnxWarmHooked) {
+      gd.__rnnxWarmHooked = true;
+      gd.__rnnxLastPlot = Date.now();
+      gd.on("plotly_afterplot", function () { gd.__rnnxLastPlot = Date.now(); });
+      return;
+    }
+    if (Date.now() - gd.__rnnxLastPlot < QUIET_MS || /^Updating/.test(document.title)) { return; }
+    warm(gd);
+  }, 400);
 })();

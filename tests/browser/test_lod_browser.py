@@ -88,6 +88,10 @@ def test_density_zoom_to_points_click_lasso_and_reset(lod_app, browser):
     start = wait(browser, lambda d: (s := _state(d)) and s["image"] and "as density" in s["note"] and s)
     assert start["points"] == 0 and "zoom in to see points" in start["note"]
     _shot(browser, "lod-zoomed-out")
+    # once the page settles, the WebGL point shaders are compiled in the background (assets/lod.js)
+    # with one invisible point that is taken away again: the cloud still shows no state
+    wait(browser, lambda d: d.execute_script(GD + "return !!(gd && gd.__rnnxPointsWarm);"), timeout=30)
+    wait(browser, lambda d: (s := _state(d)) and s["points"] == 0 and s["image"], timeout=10)
 
     # a lasso on the image (no selectable point anywhere) still reports its outline
     browser.execute_script(
