@@ -36,3 +36,25 @@ def when_ready(server) -> None:
     if settings.warmup_enabled():
         server.log.info("warm-up: preparing %s in the background", ", ".join(settings.warmup_datasets()))
         warmup.start(settings.warmup_datasets())
+
+
+def post_worker_init(worker) -> None:
+    """Read the prepared default analyses into each new worker in a background thread, so the first
+    visitor a fresh worker serves does not wait for them (``RNNX_WORKER_WARM=0`` turns it off)."""
+    import threading
+
+    from serving import settings
+
+    if not settings.flag("RNNX_WORKER_WARM", default=True):
+        return
+
+    def warm() -> None:
+        try:
+            from pages import analytics
+
+            warmed = analytics.warm_worker(settings.warmup_datasets())
+            worker.log.info("worker %s warmed: %s", worker.pid, ", ".join(warmed) or "nothing prepared yet")
+        except Exception:  # noqa: BLE001 - a warm-up is an optimisation: requests still work without it
+            worker.log.exception("worker warm-up failed")
+
+    threading.Thread(target=warm, name="rnnx-worker-warm", daemon=True).start()

@@ -187,3 +187,18 @@ def layout(**query: str) -> html.Div:
         ],
         className="rnnx-analytics",
     )
+
+
+def warm_worker(datasets: list[str]) -> list[str]:
+    """Warm this process with the prepared ones of ``datasets`` (built-in ids); returns those warmed.
+
+    gunicorn runs it in each new worker (``post_worker_init``) in a background thread."""
+    warmed = []
+    for dataset in datasets:
+        try:
+            checked = upload_datasets.check_dataset(dataset, analysis_service.catalogue())
+        except Exception:  # noqa: BLE001 - a wrong id in the setting: nothing to warm
+            continue
+        if not checked.is_upload and analytics_table_card.warm(checked):
+            warmed.append(str(checked))
+    return warmed

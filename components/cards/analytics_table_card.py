@@ -176,3 +176,13 @@ clientside_callback(
     Input(ids.PROJECTION_GRAPH, "selectedData"),
     prevent_initial_call=True,
 )
+
+
+def warm(dataset: str) -> bool:
+    """Read a prepared dataset's analysis, PCA projection and table columns into this process, the
+    work a fresh worker's first visitor would otherwise wait for; False when it is not prepared."""
+    analysis, _dmax, xy, _shown = analysis_service.load_shown(dataset, "pca")
+    if analysis is None or xy is None:
+        return False
+    table.frame(analysis, view.analysed_texts)
+    return True
