@@ -161,12 +161,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--selects", type=int, default=40)
+    parser.add_argument(
+        "--settle", type=float, default=15.0, help="seconds between start and the first load (workers warm up)"
+    )
     args = parser.parse_args()
     env = {**os.environ, "RNNX_WARMUP": "0", "RNNX_AUTO_PREPARE": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
     from model import prepare  # noqa: E402 - after the environment is read
 
     report: dict = {"cpus": os.cpu_count(), "workers": args.workers, "datasets": {}}
     proc, base = start_gunicorn(args.workers, env)
+    time.sleep(args.settle)  # as on a server that has been up a moment: each worker has read the defaults
     browser = driver()
     try:
         for dataset in args.datasets:
