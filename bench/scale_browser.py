@@ -162,7 +162,10 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--selects", type=int, default=40)
     parser.add_argument(
-        "--settle", type=float, default=15.0, help="seconds between start and the first load (workers warm up)"
+        "--settle",
+        type=float,
+        default=15.0,
+        help="seconds between start and the first load (workers warm up)",
     )
     args = parser.parse_args()
     env = {**os.environ, "RNNX_WARMUP": "0", "RNNX_AUTO_PREPARE": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -257,3 +257,31 @@ def raw_projection(dataset: str, method: str) -> np.ndarray | None:
         return None
     prepare = prepare_module()
     return prepare.load_projection(dataset, method)
+
+
+# ---------------------------------------------------------------- checkpoints and cell types
+
+
+def checkpoint_trajectories(dataset: str, text: str, method: str) -> list[Any]:
+    """The path of ``text`` under the weights after each saved epoch of a built-in classifier.
+
+    ``model.compare.CheckpointTrajectory`` items (``epoch``, ``words``, ``ep``, ``points`` in the
+    reducer's coordinates, ``accuracy``), oldest first; LookupError with a message for the user
+    when the checkpoints or the projection are not there."""
+    from model import compare
+
+    return compare.checkpoint_trajectories(dataset, text, method)
+
+
+def other_cell_id(dataset: str, analysis: Analysis) -> tuple[str, str]:
+    """(this dataset's cell type, the id of the same built-in dataset with the other cell type).
+
+    The cell type is the id's ``@cell`` part, else the analysis summary's (LSTM when unrecorded);
+    the other is GRU for an LSTM and LSTM otherwise. The other id keeps the size (``imdb~5000``
+    compares with ``imdb@gru~5000``, the same reviews)."""
+    from model import prepare
+
+    _base, variant = prepare.split_variant(dataset)
+    cell = (variant or str(analysis.summary.get("cell_type", "lstm"))).lower()
+    other = "gru" if cell == "lstm" else "lstm"
+    return cell, prepare.variant_id(dataset, other)

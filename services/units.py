@@ -276,3 +276,13 @@ def extend_span(span: tuple[int, int] | None, step: int, n_steps: int) -> tuple[
     if span is not None and span[0] == span[1] and span[0] < n_steps and span[0] != step:
         return (min(span[0], step), max(span[0], step))
     return (step, step)
+
+
+def unit_order(
+    values: np.ndarray, sort: str, span: tuple[int, int] | None = None, selected: np.ndarray | None = None
+) -> np.ndarray:
+    """Units of a (steps, units) ``values`` matrix (:func:`matrix`) in display order, for the ``sort`` of ``SORT_LABELS``.
+
+    ``index``: by number; ``activation``: by mean value over the sequence, highest first;
+    ``selected``: the ``selected`` units (e.g. :func:`on_units`) first, then by mean value over ``span``."""
+    return core.unit_order(values, sort, span, selected)

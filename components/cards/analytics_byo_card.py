@@ -31,9 +31,8 @@ from dash import (
 
 from components import progress
 from components.ids import analytics as ids
-from model import byo, cache
 from services import analysis as analysis_service
-from services import identity, schemas, uploads
+from services import byo, exports, identity, schemas, uploads
 from services.validation import InvalidInput, validated
 from serving import settings
 
@@ -130,7 +129,7 @@ def _facts(slot: str, data: bytes, path: Path) -> dict:
     if slot == "model":
         layers = byo.recurrent_layer_names(path)
         return {"layers": layers, "detail": f"{len(layers)} recurrent layer(s)" if layers else ""}
-    return {"detail": f"{len(byo.read_vocabulary(path)):,} tokens"}
+    return {"detail": f"{byo.vocabulary_size(path):,} tokens"}
 
 
 def _receive(slot: str, contents: str, filename: str | None) -> tuple[uploads.StagedFile, dict]:
@@ -191,7 +190,7 @@ def receive_upload(model_c, csv_c, vocab_c, model_f, csv_f, vocab_f) -> dict:
     shown = _safe_name(filename, DEFAULT_NAMES[slot])
     try:
         staged, facts = _receive(slot, contents, filename)
-    except (byo.InputError, InvalidInput, identity.SessionError, cache.CacheWriteError) as error:
+    except (byo.InputError, InvalidInput, identity.SessionError, byo.CacheWriteError) as error:
         return {
             **out,
             **_panel_state(),
@@ -357,8 +356,6 @@ def _done_message(summary: dict, seconds: float) -> str:
 @validated(schemas.EXPORT, _byo_refuse)
 def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
     """The current analysis as CSV or TensorBoard projector files (only this session's uploads)."""
-    from model import export
-
     analysis, _dmax, _xy = analysis_service.load(dataset, method)
     if analysis is None:
         return no_update
@@ -366,13 +363,13 @@ def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
     states = analysis_service.states(dataset)
     hidden = states["hidden"] if states else None
     if ctx.triggered_id == ids.ANALYTICS_EXPORT_SEQUENCES:
-        return dcc.send_bytes(export.sequences_csv(analysis), f"{stem}-sequences.csv")
+        return dcc.send_bytes(exports.sequences_csv(analysis), f"{stem}-sequences.csv")
     if ctx.triggered_id == ids.ANALYTICS_EXPORT_TENSORBOARD:
         if hidden is None:
             return no_update
-        return dcc.send_bytes(export.tensorboard_projector(analysis, hidden), f"{stem}-projector.zip")
+        return dcc.send_bytes(exports.tensorboard_projector(analysis, hidden), f"{stem}-projector.zip")
     points = analysis_service.raw_projection(dataset, method)
-    return dcc.send_bytes(export.states_csv(analysis, points, hidden), f"{stem}-{method}-states.csv")
+    return dcc.send_bytes(exports.states_csv(analysis, points, hidden), f"{stem}-{method}-states.csv")
 
 
 clientside_callback(

@@ -31,7 +31,6 @@ from components import analytics_units as view
 from components.cards.analytics_common import refuse, selected
 from components.cards.analytics_layout import card, graph
 from components.ids import analytics as ids
-from model import units as core
 from services import units as service
 from services.validation import InvalidInput, validated
 
@@ -236,7 +235,7 @@ def _view(dataset, selection, span, threshold, kind):
     except InvalidInput as error:
         return str(error)
     values = service.matrix(analysis, states, query)
-    on = core.on_units(values, query.start, query.end, query.threshold)
+    on = service.on_units(analysis, states, query)
     return analysis, states, query, values, on
 
 
@@ -268,9 +267,9 @@ def show_units(selection, span, threshold, kind, sort, dataset, drawn):
     on_set = {int(u) for u in on}
     words = analysis.words[query.seq]
     if sort == "selected":
-        order = view.drawn_order(core.unit_order(values, sort, span_t, on))
+        order = view.drawn_order(service.unit_order(values, sort, span_t, on))
     else:
-        order = view.drawn_order(core.unit_order(values, sort))
+        order = view.drawn_order(service.unit_order(values, sort))
     summary = view.summary(words, span_t, query.threshold, on, states.n_units, len(order))
     same_rows = isinstance(drawn, dict) and drawn.get("key") == key and drawn.get("order") == order
     if same_rows:

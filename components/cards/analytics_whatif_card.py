@@ -17,7 +17,7 @@ from components import progress
 from components.cards.analytics_common import DEMO_REFUSED, refuse, selected, whatif_traces
 from components.ids import analytics as ids
 from services import analysis as analysis_service
-from services import schemas
+from services import datasets, schemas
 from services.validation import InvalidInput, validated
 from serving import settings
 
@@ -190,9 +190,7 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True) 
     analysis, _dmax, xy = analysis_service.load(dataset, method)
     if analysis is None or xy is None:
         return _checkpoints(overview.empty_figure("Prepare the dataset first", 260))
-    from model import byo, compare
-
-    if byo.is_upload(dataset):
+    if datasets.parse(dataset).is_upload:
         return _checkpoints(
             overview.empty_figure("Epoch checkpoints are kept for the built-in classifiers", 260)
         )
@@ -207,7 +205,7 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True) 
         hint = "Type a text in the what-if box" if source == "typed" else "Select a sequence"
         return _checkpoints(overview.empty_figure(hint, 260))
     try:
-        runs = compare.checkpoint_trajectories(dataset, text, method)
+        runs = analysis_service.checkpoint_trajectories(dataset, text, method)
     except LookupError as error:
         return _checkpoints(overview.empty_figure(str(error), 260))
     transform = analysis_service.projection_transform(dataset, method)
@@ -234,16 +232,6 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True) 
 # ---------------------------------------------------------------- cell types
 
 
-def _cells(dataset: str, analysis) -> tuple[str, str]:
-    """(this dataset's cell type, the id of the same dataset with the other cell type)."""
-    from model import prepare
-
-    base, variant = prepare.split_variant(dataset)
-    cell = (variant or str(analysis.summary.get("cell_type", "lstm"))).lower()
-    other = "gru" if cell == "lstm" else "lstm"
-    return cell, prepare.variant_id(base, other)
-
-
 @callback(
     output=dict(
         ready=Output(ids.ANALYTICS_CELLS_READY, "data"),
@@ -260,15 +248,13 @@ def _cells(dataset: str, analysis) -> tuple[str, str]:
 @validated(schemas.OTHER_CELL, refuse)
 def prepare_other_cell(set_progress, _clicks, dataset, method) -> dict:
     """Train the same dataset with the other cell type (fresh process, with progress), then show both."""
-    from model import byo
-
     if settings.demo_mode():
         return {"ready": no_update, "alert": dbc.Alert(DEMO_REFUSED, color="warning", className="py-2")}
     analysis, _dmax, _xy = analysis_service.load(dataset, method)
-    if analysis is None or byo.is_upload(dataset):
+    if analysis is None or datasets.parse(dataset).is_upload:
         note = "Cell types can be compared on the built-in datasets once they are prepared."
         return {"ready": no_update, "alert": dbc.Alert(note, color="info", className="py-2")}
-    _cell, other = _cells(dataset, analysis)
+    _cell, other = analysis_service.other_cell_id(dataset, analysis)
     if not analysis_service.is_prepared(other, method):
 
         def on_progress(fraction: float, stage: str) -> None:

@@ -85,3 +85,14 @@ def test_the_warm_up_prepares_size_ids_with_their_size() -> None:
     lines = warmup.commands(["imdb", "imdb~all"])
     assert lines[0][3:] == ["--dataset", "imdb", "--json"]
     assert lines[1][3:] == ["--dataset", "imdb", "--sequences", "all", "--json"]
+
+
+def test_the_other_cell_type_is_compared_on_the_same_reviews() -> None:
+    from services.analysis import other_cell_id
+
+    class Unrecorded:
+        summary: dict = {}
+
+    assert other_cell_id("imdb~5000", Unrecorded()) == ("lstm", "imdb@gru~5000")
+    assert other_cell_id("imdb@gru~all", Unrecorded()) == ("gru", "imdb~all")
+    assert other_cell_id("reuters", Unrecorded()) == ("lstm", "reuters@gru")

@@ -1,0 +1,42 @@
+"""Checks of a bring-your-own upload: what the card may ask about a dropped model, CSV or vocabulary.
+
+The one way the bring-your-own card reaches ``model.byo``. Every problem a user can cause raises
+:class:`InputError` (a ``ValueError``) with a message meant for them; keeping a file or the session's
+record can fail with :class:`CacheWriteError` (an ``OSError``, its message also for the user). Nothing
+here imports Dash; storing the files is ``services.uploads``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model import byo, cache
+
+InputError = byo.InputError  # the user's file is unusable; str(error) says why and what to do
+CacheWriteError = cache.CacheWriteError  # the server could not store it; str(error) says why
+LabelledTexts = byo.LabelledTexts  # a parsed CSV: texts, labels, class names, the columns used
+
+
+def check_size(n_bytes: int, what: str) -> None:
+    """InputError when a file of ``n_bytes`` is empty or over the upload limit (``what``: "CSV file", …)."""
+    byo.check_size(n_bytes, what)
+
+
+def csv_columns(data: bytes) -> list[str]:
+    """The CSV's column names (its header only); InputError for a bad size, encoding or header."""
+    return byo.csv_columns(data)
+
+
+def read_csv(data: bytes) -> LabelledTexts:
+    """Texts and integer labels of CSV bytes, the columns guessed; InputError when they cannot be."""
+    return byo.read_csv(data)
+
+
+def recurrent_layer_names(path: str | Path) -> list[str]:
+    """Names of the recurrent layers of a ``.keras`` file, read without TensorFlow; InputError if unsafe."""
+    return byo.recurrent_layer_names(path)
+
+
+def vocabulary_size(path: str | Path) -> int:
+    """How many tokens a vocabulary file holds (JSON ``{"word": id}`` or one per line); InputError if unusable."""
+    return len(byo.read_vocabulary(path))
