@@ -345,12 +345,16 @@ def _done_message(summary: dict, seconds: float) -> str:
 
 
 @callback(
-    Output(ids.ANALYTICS_DOWNLOAD, "data"),
-    Input(ids.ANALYTICS_EXPORT_STATES, "n_clicks"),
-    Input(ids.ANALYTICS_EXPORT_SEQUENCES, "n_clicks"),
-    Input(ids.ANALYTICS_EXPORT_TENSORBOARD, "n_clicks"),
-    State(ids.ANALYTICS_DATASET, "value"),
-    State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    output=Output(ids.ANALYTICS_DOWNLOAD, "data"),
+    inputs=dict(
+        _states=Input(ids.ANALYTICS_EXPORT_STATES, "n_clicks"),
+        _sequences=Input(ids.ANALYTICS_EXPORT_SEQUENCES, "n_clicks"),
+        _tensorboard=Input(ids.ANALYTICS_EXPORT_TENSORBOARD, "n_clicks"),
+    ),
+    state=dict(
+        dataset=State(ids.ANALYTICS_DATASET, "value"),
+        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    ),
     prevent_initial_call=True,
 )
 @validated(schemas.EXPORT, _byo_refuse)

@@ -37,24 +37,28 @@ PROJECTION_FIGURE = Schema(
 
 
 @callback(
-    Output(ids.PROJECTION_GRAPH, "figure"),
-    Input(ids.ANALYTICS_DATASET, "value"),
-    Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
-    Input(ids.ANALYTICS_PREPARED, "data"),
-    Input(ids.ANALYTICS_COLOR_MODE, "value"),
-    Input(ids.ANALYTICS_FADE, "value"),
-    Input(ids.ANALYTICS_FINAL_ONLY, "value"),
-    State(ids.ANALYTICS_SELECTION, "data"),
-    State(ids.ANALYTICS_LABEL_RULES, "value"),
-    State(ids.DISTANCE_THRESHOLD, "value"),
-    State(ids.ANALYTICS_EP_THRESHOLD, "value"),
-    State(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
-    State(ids.ANALYTICS_WHATIF_TEXT, "value"),
-    State(ids.ANALYTICS_WHATIF_PIN_STORE, "data"),
-    State(ids.ANALYTICS_JUMP_AUTO, "value"),
-    State(ids.NEIGHBORS_K, "value"),
-    State(ids.NEIGHBORS_OTHER, "value"),
-    State(ids.PROJECTION_VIEW, "data"),
+    output=Output(ids.PROJECTION_GRAPH, "figure"),
+    inputs=dict(
+        dataset=Input(ids.ANALYTICS_DATASET, "value"),
+        method=Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        _prepared=Input(ids.ANALYTICS_PREPARED, "data"),
+        color_mode=Input(ids.ANALYTICS_COLOR_MODE, "value"),
+        fade=Input(ids.ANALYTICS_FADE, "value"),
+        final_only=Input(ids.ANALYTICS_FINAL_ONLY, "value"),
+    ),
+    state=dict(
+        selection=State(ids.ANALYTICS_SELECTION, "data"),
+        rules=State(ids.ANALYTICS_LABEL_RULES, "value"),
+        jump=State(ids.DISTANCE_THRESHOLD, "value"),
+        epc=State(ids.ANALYTICS_EP_THRESHOLD, "value"),
+        traj=State(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
+        typed=State(ids.ANALYTICS_WHATIF_TEXT, "value"),
+        pinned=State(ids.ANALYTICS_WHATIF_PIN_STORE, "data"),
+        jump_auto=State(ids.ANALYTICS_JUMP_AUTO, "value"),
+        nb_k=State(ids.NEIGHBORS_K, "value"),
+        nb_other=State(ids.NEIGHBORS_OTHER, "value"),
+        zoom=State(ids.PROJECTION_VIEW, "data"),
+    ),
 )
 @validated(PROJECTION_FIGURE, refuse)
 def draw_projection(

@@ -28,14 +28,18 @@ from services.validation import validated
 
 
 @callback(
-    Output(ids.ANALYTICS_SELECTION, "data"),
-    Input(ids.SEQUENCE_TABLE, "active_cell"),
-    Input(ids.PROJECTION_GRAPH, "clickData"),
-    Input(ids.ANALYTICS_DATASET, "value"),
-    State(ids.ANALYTICS_SELECTION, "data"),
-    State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
-    State(ids.ANALYTICS_FINAL_ONLY, "value"),
-    State(ids.ANALYTICS_COLOR_MODE, "value"),
+    output=Output(ids.ANALYTICS_SELECTION, "data"),
+    inputs=dict(
+        active_cell=Input(ids.SEQUENCE_TABLE, "active_cell"),
+        click=Input(ids.PROJECTION_GRAPH, "clickData"),
+        dataset=Input(ids.ANALYTICS_DATASET, "value"),
+    ),
+    state=dict(
+        selection=State(ids.ANALYTICS_SELECTION, "data"),
+        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        final_only=State(ids.ANALYTICS_FINAL_ONLY, "value"),
+        color_mode=State(ids.ANALYTICS_COLOR_MODE, "value"),
+    ),
     prevent_initial_call=True,
 )
 @validated(schemas.SELECT_SEQUENCE, refuse)

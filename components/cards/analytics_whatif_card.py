@@ -138,11 +138,15 @@ def pin(_pin, _unpin, text):
 
 
 @callback(
-    Output(ids.ANALYTICS_WHATIF_TEXT, "value"),
-    Input(ids.ANALYTICS_WHATIF_FROM_SELECTION, "n_clicks"),
-    State(ids.ANALYTICS_SELECTION, "data"),
-    State(ids.ANALYTICS_DATASET, "value"),
-    State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    output=Output(ids.ANALYTICS_WHATIF_TEXT, "value"),
+    inputs=dict(
+        _clicks=Input(ids.ANALYTICS_WHATIF_FROM_SELECTION, "n_clicks"),
+    ),
+    state=dict(
+        selection=State(ids.ANALYTICS_SELECTION, "data"),
+        dataset=State(ids.ANALYTICS_DATASET, "value"),
+        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    ),
     prevent_initial_call=True,
 )
 @validated(schemas.WHATIF_FROM_SELECTION, refuse)
