@@ -45,7 +45,7 @@ def post_worker_init(worker) -> None:
 
     from serving import settings
 
-    if not settings.flag("RNNX_WORKER_WARM", default=True):
+    if not settings.worker_warm_enabled():
         return
 
     def warm() -> None:

@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.servers import free_port  # noqa: E402
+
 GOAL_S = 60
 RELOAD_EVERY_S = 20.0  # a reload must leave the page time to draw, or it cuts every draw short
 PAGE_JS = """return [
@@ -46,14 +48,6 @@ PAGE_JS = """return [
 LOADING_JS = """return {
   loading: Array.from(document.querySelectorAll('[data-dash-is-loading="true"]')).map(e => e.id).slice(0, 8),
   pending: ((window.store && window.store.getState().pendingCallbacks) || []).length};"""
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def answers(url: str) -> bool:

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import DashClient, analytics_select, start_gunicorn, stop, worker_memory  # noqa: E402
+from tests.support.browser import make_driver  # noqa: E402
 
 DRAWN_JS = """
 const graph = id => document.querySelector('#' + id + ' .js-plotly-plot');
@@ -52,21 +53,6 @@ return {
   warmed: !!(proj && proj.__rnnxPointsWarm),
 };
 """
-
-
-def driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.add_argument("--window-size=1400,1000")
-    options.add_argument("--enable-unsafe-swiftshader")
-    return webdriver.Chrome(
-        service=Service(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")), options=options
-    )
 
 
 def until(browser, condition, timeout: float = 120.0, poll: float = 0.02) -> tuple[float, dict]:
@@ -174,7 +160,7 @@ def main() -> int:
     report: dict = {"cpus": os.cpu_count(), "workers": args.workers, "datasets": {}}
     proc, base = start_gunicorn(args.workers, env)
     time.sleep(args.settle)  # as on a server that has been up a moment: each worker has read the defaults
-    browser = driver()
+    browser = make_driver()
     try:
         for dataset in args.datasets:
             analysis = prepare.load_analysis(dataset)

@@ -321,8 +321,8 @@ def store_files(
     return kept_model, kept_vocab
 
 
-def upload_model(upload_id: str) -> tuple[UploadSpec, object]:
-    """(spec, loaded Keras model) of a prepared upload, the model loaded once per process.
+def _upload_extractor(upload_id: str):
+    """(spec, the model's state extractor) of a prepared upload, the model loaded once per process.
 
     LookupError when the upload is not prepared."""
     from model import cache
@@ -330,17 +330,18 @@ def upload_model(upload_id: str) -> tuple[UploadSpec, object]:
     spec: UploadSpec | None = cache.get(spec_key(upload_id))
     if spec is None:
         raise LookupError(f"Upload {upload_id} is not prepared.")
-    return spec, loaded.upload_extractor(spec.model_path, spec.layer_name).model
+    return spec, loaded.upload_extractor(spec.model_path, spec.layer_name)
+
+
+def upload_model(upload_id: str) -> tuple[UploadSpec, object]:
+    """(spec, loaded Keras model) of a prepared upload; LookupError when it is not prepared."""
+    spec, extractor = _upload_extractor(upload_id)
+    return spec, extractor.model
 
 
 def text_states(upload_id: str, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(words, hidden states, EP) of one text under an uploaded model (for what-if)."""
-    from model import cache
-
-    spec: UploadSpec | None = cache.get(spec_key(upload_id))
-    if spec is None:
-        raise LookupError(f"Upload {upload_id} is not prepared.")
-    extractor = loaded.upload_extractor(spec.model_path, spec.layer_name)
+    spec, extractor = _upload_extractor(upload_id)
     vocabulary = read_vocabulary(spec.vocab_path) if spec.vocab_path else None
     inputs, ids, [words] = encode_for_model(extractor.model, [text], vocabulary, spec.max_len)
     states = extractor.run(ids, inputs)

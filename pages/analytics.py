@@ -36,6 +36,7 @@ from components.cards.analytics_layout import (
 )
 from services import analysis as analysis_service
 from services import datasets as upload_datasets
+from services.validation import InvalidInput
 from serving import settings
 
 dash.register_page(__name__, path="/analytics", title="RNN Explorer · Analytics", name="Analytics")
@@ -195,10 +196,12 @@ def warm_worker(datasets: list[str]) -> list[str]:
     gunicorn runs it in each new worker (``post_worker_init``) in a background thread."""
     warmed = []
     for dataset in datasets:
-        try:
+        try:  # uploads belong to sessions: never warmed (nor asked about, outside a request)
+            if upload_datasets.parse(dataset).is_upload:
+                continue
             checked = upload_datasets.check_dataset(dataset, analysis_service.catalogue())
-        except Exception:  # noqa: BLE001 - a wrong id in the setting: nothing to warm
+        except InvalidInput:  # a wrong id in the setting: nothing to warm
             continue
-        if not checked.is_upload and analytics_table_card.warm(checked):
+        if analytics_table_card.warm(checked):
             warmed.append(str(checked))
     return warmed

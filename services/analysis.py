@@ -230,12 +230,9 @@ def follow_warmup(dataset: str, method: str, on_progress, poll_seconds: float = 
         if finished is not None:
             if not (finished.get("ok") and is_prepared(dataset, method)):
                 return None
-            analysis, _dmax, _xy = load(dataset, method)
-            if analysis is None:
-                return None
-            return {
-                "n_sequences": analysis.n_sequences,
-                "n_hidden_states": analysis.n_states,
+            return {  # the counts of the warm-up's own summary: nothing is read into this job
+                "n_sequences": finished.get("n_sequences"),
+                "n_hidden_states": finished.get("n_hidden_states"),
                 "seconds": {"total": float(finished.get("seconds") or 0.0)},
                 "followed_warmup": True,
             }

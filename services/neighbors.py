@@ -2,7 +2,7 @@
 
 The index is built once per dataset and process from the prepared hidden states
 (``services.analysis.states``: the pipeline's, uploads included for their owner) and kept
-in an lru cache.
+in the per-process cache (``model.memo``).
 Up to ``RNNX_NEIGHBORS_EXACT_MAX`` states (default 3,000,000: the whole IMDB test split) it is the
 exact scan of :mod:`model.neighbors` over the memory-mapped float16 states: built in one pass, it
 needs no copy in memory or on disk.

@@ -87,6 +87,11 @@ def auto_prepare() -> bool:
     return flag("RNNX_AUTO_PREPARE", True) and not demo_mode()
 
 
+def worker_warm_enabled() -> bool:
+    """Whether each gunicorn worker reads the prepared warm-up sets when it starts (``RNNX_WORKER_WARM``, on)."""
+    return flag("RNNX_WORKER_WARM", default=True)
+
+
 def warmup_datasets() -> list[str]:
     """The dataset ids the warm-up prepares, in order (``RNNX_WARMUP_DATASETS``).
 

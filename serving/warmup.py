@@ -73,7 +73,7 @@ def status() -> dict | None:
     """What the warm-up is doing (or last did), or None when none ran with this cache.
 
     ``{"running", "datasets", "current", "stage", "fraction", "done": {name: {"ok", "seconds",
-    "classifier_source"}}, "started", "updated", "pid"}``; ``running`` is False once it finished
+    "classifier_source", "n_sequences", "n_hidden_states"}}, "started", "updated", "pid"}``; ``running`` is False once it finished
     or its process is gone.
     """
     try:
@@ -183,29 +183,31 @@ def run(datasets: Sequence[str], runner: Callable[..., subprocess.CompletedProce
             began = time.monotonic()
             result = runner(argv, cwd=ROOT, stdout=subprocess.DEVNULL, check=False)
             seconds = round(time.monotonic() - began, 1)
-            source = _source(getattr(result, "stdout", None))
+            summary = _summary(getattr(result, "stdout", None))
+            source = summary.get("classifier_source")
             if result.returncode != 0:
                 failures += 1
                 log.warning("warm-up step failed (exit %s): %s", result.returncode, " ".join(argv[1:]))
             else:
                 log.info("warm-up: %s ready in %.1f s (classifier: %s)", name, seconds, source or "?")
             if status is not None:
-                done = {**status.data["done"], name: {"ok": result.returncode == 0, "seconds": seconds}}
-                done[name]["classifier_source"] = source
-                status.update(force=True, done=done)
+                finished = {"ok": result.returncode == 0, "seconds": seconds, "classifier_source": source}
+                finished.update({k: summary.get(k) for k in ("n_sequences", "n_hidden_states")})
+                status.update(force=True, done={**status.data["done"], name: finished})
         if status is not None:
             status.update(force=True, running=False, current=None, stage=None)
         return failures
 
 
-def _source(stdout) -> str | None:
-    """The ``classifier_source`` of a prepare run's JSON summary (its last stdout line)."""
+def _summary(stdout) -> dict:
+    """A prepare run's JSON summary (its last stdout line); empty when there is none."""
     if not isinstance(stdout, str) or not stdout.strip():
-        return None
+        return {}
     try:
-        return json.loads(stdout.strip().splitlines()[-1]).get("classifier_source")
-    except (ValueError, AttributeError):
-        return None
+        summary = json.loads(stdout.strip().splitlines()[-1])
+    except ValueError:
+        return {}
+    return summary if isinstance(summary, dict) else {}
 
 
 def _follow(parent: int) -> None:

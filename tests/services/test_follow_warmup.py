@@ -29,18 +29,14 @@ def cache_dir(tmp_path, monkeypatch):
 def test_the_job_reports_the_warm_ups_progress_and_returns_when_it_is_done(cache_dir, monkeypatch):
     seen: list[tuple[float, str]] = []
     monkeypatch.setattr(service, "is_prepared", lambda dataset, method: dataset == "reuters")
-
-    class Prepared:
-        n_sequences, n_states = 2300, 163236
-
-    monkeypatch.setattr(service, "load", lambda dataset, method: (Prepared(), 1.0, None))
     _write_status(current="imdb", stage="Extracting hidden states", fraction=0.4)
 
     def warm_up_goes_on() -> None:
         time.sleep(0.3)
         _write_status(current="reuters", stage="Projecting with PCA", fraction=0.9)
         time.sleep(0.3)
-        _write_status(current=None, done={"reuters": {"ok": True, "seconds": 12.5}})
+        counts = {"n_sequences": 2300, "n_hidden_states": 163236}
+        _write_status(current=None, done={"reuters": {"ok": True, "seconds": 12.5, **counts}})
 
     threading.Thread(target=warm_up_goes_on, daemon=True).start()
     result = service.follow_warmup(
@@ -71,3 +67,12 @@ def test_a_failed_warm_up_step_hands_the_preparation_back(cache_dir, monkeypatch
     monkeypatch.setattr(service, "is_prepared", lambda dataset, method: False)
     _write_status(running=False, done={"imdb": {"ok": False, "seconds": 3.0}})
     assert service.follow_warmup("imdb", "pca", lambda f, label: None) is None
+
+
+def test_the_warm_up_keeps_the_counts_of_each_preparations_summary() -> None:
+    line = json.dumps({"classifier_source": "pretrained", "n_sequences": 1000, "n_hidden_states": 96842})
+    summary = warmup._summary("tqdm noise\n" + line + "\n")
+    assert (summary["n_sequences"], summary["n_hidden_states"]) == (1000, 96842)
+    assert (
+        warmup._summary("not json") == {} and warmup._summary("[1, 2]") == {} and warmup._summary(None) == {}
+    )
