@@ -25,7 +25,7 @@ from flask import Flask, jsonify
 from components.ids import common as ids
 from model import cache, config
 from services import identity, registry
-from serving import auth, health, readiness, settings, warmup
+from serving import auth, health, protocol, readiness, settings, warmup
 
 config.quiet_tensorflow()
 log = logging.getLogger("rnnx.app")
@@ -191,6 +191,7 @@ def create_app(celery: Celery, services: registry.Services | None = None) -> das
             server.add_url_rule(f"{routes_prefix}{name}", f"{name}_prefixed", view)
     health.install_error_handlers(server)
     _finish_dash_setup(app)
+    protocol.install(server, lambda: app.callback_map)
     return app
 
 
