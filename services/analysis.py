@@ -15,7 +15,7 @@ import numpy as np
 from model import memo
 from model.artifacts import Analysis
 from services import datasets as upload_datasets
-from services import registry, uploads
+from services import identity, registry, uploads
 
 VIEW_SPAN = 65535.0  # projection coordinates are sent as uint16 (the axes carry no meaning)
 
@@ -210,7 +210,49 @@ def run_preparation(dataset: str, method: str, on_progress, n_sequences: int | N
         followed = follow_warmup(dataset, method, on_progress)
         if followed is not None:
             return followed
-    return prepare_module().run_prepare_subprocess(dataset, method, n_sequences, on_progress, **kwargs)
+    return _queued_preparation(dataset, method, on_progress, n_sequences, **kwargs)
+
+
+def _job_owner() -> str:
+    """Who a job belongs to in the queue: the session, or ``"anonymous"`` outside any."""
+    try:
+        return identity.current_session()
+    except identity.SessionError:
+        return "anonymous"
+
+
+def _queued_preparation(dataset: str, method: str, on_progress, n_sequences: int | None, **kwargs) -> dict:
+    """The preparation as one of the server's bounded heavy jobs (``serving.jobqueue``).
+
+    A request for an analysis already being built joins that build (its progress is shown) and then
+    reads the result from the cache; an upload's build is keyed by its session and files."""
+    from serving import jobqueue
+
+    prepare = prepare_module()
+    owner = _job_owner()
+    extra = kwargs.get("upload_args")
+    key = f"prepare|{dataset}|{method}|{n_sequences}" + (
+        f"|{jobqueue.owner_tag(owner)}|{extra}" if extra else ""
+    )
+
+    def joined(fraction: float, stage: str) -> None:
+        on_progress(fraction, f"{stage or 'starting'} (joined the same preparation started earlier)")
+
+    def waiting(place: int, estimate: float | None) -> None:
+        on_progress(0.0, jobqueue.waiting_label(place, estimate))
+
+    def running(fraction: float, stage: str) -> None:
+        jobqueue.publish(key, fraction, stage)
+        on_progress(fraction, stage)
+
+    try:
+        with jobqueue.building(key, joined) as waited:
+            if waited and not extra and is_prepared(dataset, method):  # built by the one we joined
+                return prepare.run_prepare_subprocess(dataset, method, n_sequences, on_progress, **kwargs)
+            with jobqueue.slot(owner, "prepare", waiting):
+                return prepare.run_prepare_subprocess(dataset, method, n_sequences, running, **kwargs)
+    except jobqueue.QueueRefused as error:
+        raise prepare.PrepareError(str(error)) from None
 
 
 def follow_warmup(dataset: str, method: str, on_progress, poll_seconds: float = 0.5) -> dict | None:

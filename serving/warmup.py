@@ -31,11 +31,13 @@ from pathlib import Path
 
 from model import config
 from model.progress import parse_line
+from serving import jobqueue
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK_NAME = "warmup.lock"
 STATUS_NAME = "warmup-status.json"
 NICENESS = 10
+WARMUP_OWNER = "server warm-up"
 log = logging.getLogger("rnnx.warmup")
 
 
@@ -181,7 +183,8 @@ def run(datasets: Sequence[str], runner: Callable[..., subprocess.CompletedProce
             if status is not None:
                 status.update(force=True, current=name, stage="Starting", fraction=0.0)
             began = time.monotonic()
-            result = runner(argv, cwd=ROOT, stdout=subprocess.DEVNULL, check=False)
+            with jobqueue.slot(WARMUP_OWNER, "prepare", _queued(status)):  # one of the server's heavy jobs
+                result = runner(argv, cwd=ROOT, stdout=subprocess.DEVNULL, check=False)
             seconds = round(time.monotonic() - began, 1)
             summary = _summary(getattr(result, "stdout", None))
             source = summary.get("classifier_source")
@@ -197,6 +200,16 @@ def run(datasets: Sequence[str], runner: Callable[..., subprocess.CompletedProce
         if status is not None:
             status.update(force=True, running=False, current=None, stage=None)
         return failures
+
+
+def _queued(status: _Status | None) -> Callable[[int, float | None], None]:
+    """Shows the warm-up's place in the job queue in its status (what a following page reads)."""
+
+    def show(place: int, estimate: float | None) -> None:
+        if status is not None:
+            status.update(stage=jobqueue.waiting_label(place, estimate), fraction=0.0)
+
+    return show
 
 
 def _summary(stdout) -> dict:

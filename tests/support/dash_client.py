@@ -66,8 +66,14 @@ class DashClient:
         return self.raw_post(json.dumps(body).encode(), timeout)
 
     def raw_post(self, data: bytes, timeout: float = 60) -> tuple[int, Any]:
+        return self.raw_post_to("/_dash-update-component", data, timeout)
+
+    def raw_post_to(self, path: str, data: bytes | dict, timeout: float = 60) -> tuple[int, Any]:
+        """POST ``data`` (bytes, or a dict sent as JSON) to ``path``; (status, parsed JSON or text)."""
+        if isinstance(data, dict):
+            data = json.dumps(data).encode()
         request = urllib.request.Request(
-            self.base + "/_dash-update-component", data=data, headers={"Content-Type": "application/json"}
+            self.base + path, data=data, headers={"Content-Type": "application/json"}
         )
         try:
             with self.opener.open(request, timeout=timeout) as response:
