@@ -25,7 +25,7 @@ from flask import Flask, jsonify
 from components.ids import common as ids
 from model import cache, config
 from services import identity, registry
-from serving import auth, health, protocol, readiness, settings, warmup
+from serving import auth, downloads, health, jobs, protocol, readiness, settings, upload_route, warmup
 
 config.quiet_tensorflow()
 log = logging.getLogger("rnnx.app")
@@ -82,17 +82,18 @@ def make_celery(redis_url: str | None) -> Celery:
 def _background_manager(celery: Celery) -> CeleryManager | DiskcacheManager:
     """CeleryManager when ``REDIS_URL`` is set, else DiskcacheManager on this machine.
 
-    No ``cache_by``: heavy results are memoized in ``model.cache`` already, and
-    callback-level caching would replay a trainer step instead of running it.
+    Every job belongs to the session that started it (``serving.jobs``). No ``cache_by``: heavy
+    results are memoized in ``model.cache`` already, and callback-level caching would replay a
+    trainer step instead of running it.
     Job bookkeeping lives in its own diskcache folder, apart from the size-limited,
     read-only-in-demo result cache.
     """
     expire = settings.job_expire_seconds()
     if settings.redis_url():
-        return health.ResilientCeleryManager(celery, expire=expire)  # polls survive a Redis restart
+        return jobs.SessionCeleryManager(celery, expire=expire)  # polls survive a Redis restart
     jobs_dir = cache.state_dir() / "jobs"  # writable even when the results cache is a read-only volume
     jobs_dir.mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(str(jobs_dir)), expire=expire)
+    return jobs.SessionDiskcacheManager(diskcache.Cache(str(jobs_dir)), expire=expire)
 
 
 def _navbar() -> dbc.Navbar:
@@ -154,7 +155,8 @@ def create_app(celery: Celery, services: registry.Services | None = None) -> das
     """
     registry.install(services or registry.current())
     server = Flask(__name__)
-    # Bodies over the limit are refused while they are received (413), never decoded in full.
+    # Bodies over the limit are refused while they are received (413), never decoded in full. This is
+    # an upload's limit (serving.upload_route); callbacks are held to RNNX_MAX_CALLBACK_KB (serving.protocol).
     server.config["MAX_CONTENT_LENGTH"] = settings.request_limit_bytes()
     server.secret_key = identity.secret_key()
     auth.install(
@@ -189,6 +191,8 @@ def create_app(celery: Celery, services: registry.Services | None = None) -> das
         server.add_url_rule(f"/{name}", name, view)
         if routes_prefix != "/":
             server.add_url_rule(f"{routes_prefix}{name}", f"{name}_prefixed", view)
+    upload_route.install(server, routes_prefix)
+    downloads.install(server, routes_prefix)  # exports built on disk, by their handle
     health.install_error_handlers(server)
     _finish_dash_setup(app)
     protocol.install(server, lambda: app.callback_map)

@@ -12,7 +12,9 @@ import os
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("RNNX_THREADS", "4"))
-worker_class = "gthread"
+# gthread, except that request heads are read in the worker's main loop (a slow client holds no
+# thread) and GET /healthz, /readyz are answered there, never queued behind callbacks.
+worker_class = "serving.gworker.HealthWorker"
 timeout = int(os.environ.get("RNNX_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5

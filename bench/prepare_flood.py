@@ -77,10 +77,18 @@ def one_session(base: str, dataset: str, method: str, start: float, out: dict) -
     _status, reply = client.request("POST", path, body)
     handles = json.loads(reply)
     poll = f"{path}&cacheKey={handles['cacheKey']}&job={handles['job']}"
-    labels = set()
+    labels, errors = set(), []
     while time.time() - start < 3600:
-        _status, raw = client.request("POST", poll, body)
-        reply = json.loads(raw) if raw else {}
+        status, raw = client.request("POST", poll, body)
+        try:
+            reply = json.loads(raw) if raw else {}
+        except ValueError:
+            errors.append(f"{status}: {raw[:160]!r}")
+            if len(errors) > 5:
+                out[f"{dataset}/{method}"] = {"answered_s": None, "ok": False, "errors": errors}
+                return
+            time.sleep(0.5)
+            continue
         if "progress" in reply:
             labels.add(str(reply["progress"])[:120])
         if "response" in reply:
@@ -89,6 +97,7 @@ def one_session(base: str, dataset: str, method: str, start: float, out: dict) -
                 "answered_s": round(time.time() - start, 1),
                 "ok": "Prepared" in text,
                 "saw_queued": any("queued, position" in label for label in labels),
+                "poll_errors": errors,
             }
             return
         time.sleep(0.5)
@@ -148,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_prepare_processes": peaks.get("prepare_processes"),
                 "peak_server_rss_mib": peaks.get("server_rss_mib"),
                 "peak_load_1min": round(peaks.get("load_1min", 0.0), 1),
-                "last_answered_s": max((r["answered_s"] for r in results.values()), default=None),
+                "last_answered_s": max((r["answered_s"] or 0 for r in results.values()), default=None),
                 "all_ok": all(r["ok"] for r in results.values()) and len(results) == len(VARIANTS),
                 "jobs": results,
             }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.analytics_overview import empty_figure
 from components.ids import analytics as ids
 from components.progress import progress_bar
+from serving import upload_route
 
 GraphMaker = Callable[..., dcc.Graph]
 
@@ -20,12 +22,23 @@ NAME_IDS = {
     ids.ANALYTICS_UPLOAD_CSV: ids.ANALYTICS_UPLOAD_CSV_NAME,
     ids.ANALYTICS_UPLOAD_VOCAB: ids.ANALYTICS_UPLOAD_VOCAB_NAME,
 }
+SLOTS = {
+    ids.ANALYTICS_UPLOAD_MODEL: "model",
+    ids.ANALYTICS_UPLOAD_CSV: "csv",
+    ids.ANALYTICS_UPLOAD_VOCAB: "vocab",
+}
 
 
 def _drop_zone(
     upload_id: str, title: str, accept: str, hint: str, disabled: bool, limit_mb: float
 ) -> html.Div:
-    """One drop zone; files over the limit are refused in the browser (assets/uploads.js says why)."""
+    """One drop zone (drop a file, or click to choose one).
+
+    ``assets/uploads.js`` takes the file before dcc.Upload reads it and posts it to the upload route
+    (``data-upload-url``, under Dash's requests prefix); files over the limit are refused in the
+    browser with a message, before a byte is sent.
+    """
+    slot = SLOTS[upload_id]
     return html.Div(
         [
             dcc.Upload(
@@ -40,13 +53,16 @@ def _drop_zone(
                 accept=accept,
                 multiple=False,
                 disabled=disabled,
-                max_size=int(limit_mb * 1024 * 1024),
                 className="rnnx-drop" + (" rnnx-drop-disabled" if disabled else ""),
             ),
             html.Div(id=NAME_IDS[upload_id], className="small rnnx-drop-name"),
         ],
         className="rnnx-drop-wrap",
-        **{"data-limit-mb": f"{limit_mb:g}"},
+        **{
+            "data-limit-mb": f"{limit_mb:g}",
+            "data-slot": slot,
+            "data-upload-url": dash.get_relative_path(f"/{upload_route.PATH}/{slot}"),
+        },
     )
 
 
@@ -173,7 +189,15 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
     )
     body = dbc.Card(
         dbc.CardBody(
-            [*refusal, zones, options, actions, html.Div(id=ids.ANALYTICS_BYO_ALERT, className="mt-2")]
+            [
+                *refusal,
+                zones,
+                options,
+                actions,
+                html.Div(id=ids.ANALYTICS_BYO_ALERT, className="mt-2"),
+                dcc.Store(id=ids.ANALYTICS_UPLOAD_REPLY),  # the upload route's reply (assets/uploads.js)
+                dcc.Store(id=ids.ANALYTICS_UPLOAD_PROGRESS),  # the upload under way (assets/uploads.js)
+            ]
         ),
         className="rnnx-card rnnx-byo mb-3",
     )
@@ -181,17 +205,34 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
 
 
 def export_menu() -> html.Div:
-    """The Export dropdown (files through dcc.Download, figures through Plotly in the browser)."""
+    """The Export dropdown: data files built on the server with a progress bar (the export card),
+    then downloaded from ``/download/<token>``; figures through Plotly in the browser."""
     return html.Div(
         [
+            progress_bar(ids.ANALYTICS_EXPORT_PROGRESS, 220),
             dbc.DropdownMenu(
                 [
                     dbc.DropdownMenuItem("Data", header=True),
-                    dbc.DropdownMenuItem("Hidden states, EP, x/y (CSV)", id=ids.ANALYTICS_EXPORT_STATES),
+                    dbc.DropdownMenuItem(
+                        "Hidden states, EP, x/y (CSV, gzip)", id=ids.ANALYTICS_EXPORT_STATES
+                    ),
+                    dbc.DropdownMenuItem("Hidden states, EP, x/y (Parquet)", id=ids.ANALYTICS_EXPORT_PARQUET),
+                    html.Div(
+                        dbc.Checkbox(
+                            id=ids.ANALYTICS_EXPORT_HIDDEN,
+                            label="with the hidden vectors h_0 … h_n",
+                            value=True,
+                            className="small mb-0",
+                        ),
+                        className="px-3 pb-1",
+                    ),
                     dbc.DropdownMenuItem(
                         "Sequences and predictions (CSV)", id=ids.ANALYTICS_EXPORT_SEQUENCES
                     ),
-                    dbc.DropdownMenuItem("TensorBoard projector (zip)", id=ids.ANALYTICS_EXPORT_TENSORBOARD),
+                    dbc.DropdownMenuItem(
+                        "TensorBoard projector (zip, at most 100,000 states)",
+                        id=ids.ANALYTICS_EXPORT_TENSORBOARD,
+                    ),
                     dbc.DropdownMenuItem(divider=True),
                     dbc.DropdownMenuItem("Figures", header=True),
                     dbc.DropdownMenuItem("Projection as PNG", id=ids.ANALYTICS_EXPORT_PNG),
@@ -204,9 +245,12 @@ def export_menu() -> html.Div:
                 color="secondary",
                 align_end=True,
             ),
-            dcc.Download(id=ids.ANALYTICS_DOWNLOAD),
             dcc.Store(id=ids.ANALYTICS_FIGURE_EXPORT),
-        ]
+            dcc.Store(id=ids.ANALYTICS_EXPORT_JOB),
+            dcc.Store(id=ids.ANALYTICS_EXPORT_FILE),
+            dcc.Store(id=ids.ANALYTICS_EXPORT_STARTED),
+        ],
+        className="d-flex align-items-center gap-2",
     )
 
 

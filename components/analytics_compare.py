@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from components import analytics_colors as colors
+from components import figure_text
 
 _FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
 BACKDROP = "#ced4da"
@@ -124,7 +125,7 @@ def side_by_side_figure(panels: list[tuple[str, np.ndarray, dict]], height: int 
 def _panel_title(text: str, xref: str, size: int) -> dict:
     """A title centred above the panel whose x axis is ``xref``."""
     return {
-        "text": text,
+        "text": figure_text.literal(text),
         "xref": f"{xref} domain",
         "yref": "paper",
         "x": 0.5,

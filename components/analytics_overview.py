@@ -9,6 +9,7 @@ from dash import dash_table, dcc, html
 from plotly.subplots import make_subplots
 
 from components import analytics_colors as colors
+from components import figure_text
 from components.ids import analytics as ids
 from services.table import PAGE_SIZE
 
@@ -148,6 +149,7 @@ def confusion_counts(labels: np.ndarray, predicted: np.ndarray, n_classes: int) 
 
 def confusion_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
     """Rows actual, columns predicted; shade by row share; counts always readable."""
+    class_names = figure_text.literals(class_names)
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     text_colors = np.where(share > 0.5, "#ffffff", "#212529")
     fig = go.Figure(
@@ -200,6 +202,7 @@ def confusion_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
 
 def class_bars_figure(counts: np.ndarray, class_names: list[str]) -> go.Figure:
     """Top: sequences per actual class; below: what the model predicted for them."""
+    class_names = figure_text.literals(class_names)
     palette = colors.class_colors(len(class_names))
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.4, 0.6])
     totals = counts.sum(axis=1)
@@ -357,7 +360,7 @@ def empty_figure(message: str, height: int = 200) -> go.Figure:
     """A blank figure with a centred hint."""
     fig = go.Figure()
     fig.add_annotation(
-        text=message,
+        text=figure_text.literal(message),
         showarrow=False,
         font={"color": "#6c757d", "size": 13},
         x=0.5,

@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components import analytics_colors as colors
+from components import figure_text
 from services.analysis import VIEW_SPAN, to_view_coordinates, view_transform  # noqa: F401 (re-exported)
 from services.cloud import split_by_bin
 
@@ -43,6 +44,7 @@ EP_BINS = 32  # binary EP levels of the state cloud (and the least number of sta
 def base_colors(ep: np.ndarray, state_labels: np.ndarray, class_names: list[str], mode: str) -> dict:
     """Marker colour settings of the state scatter for ``mode`` "ep" or "actual"."""
     n = len(class_names)
+    class_names = figure_text.literals(class_names)
     palette = colors.class_colors(n)
     ticks = {"tickvals": list(range(n)), "ticktext": class_names}
     if mode == "ep" and n == 2:
@@ -318,6 +320,7 @@ def projection_figure(
 
 
 def _ep_hover(ep: np.ndarray, class_names: list[str]) -> list[str]:
+    class_names = figure_text.literals(class_names)
     return ["<br>".join(f"{c}: {p:.2f}" for c, p in zip(class_names, row, strict=True)) for row in ep]
 
 

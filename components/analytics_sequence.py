@@ -7,6 +7,7 @@ import numpy as np
 from dash import html
 
 from components import analytics_colors as colors
+from components import figure_text
 
 _FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
 
@@ -112,6 +113,7 @@ def saliency_figure(
     class_names: list[str],
 ) -> dict:
     """EP change and attribution of each word side by side (bars per step), toward class ``target``."""
+    class_names = figure_text.literals(class_names)
     steps = list(range(len(words)))
     data = [
         {
@@ -173,6 +175,7 @@ def _layout(height: int, margin: dict, **extra) -> dict:
 
 def heatmap_figure(ep: np.ndarray, words: list[str], class_names: list[str]) -> dict:
     """One row per class (white -> class colour by EP) and a half-height argmax summary row."""
+    class_names = figure_text.literals(class_names)
     n_steps, n_classes = ep.shape
     palette = colors.class_colors(n_classes)
     steps = list(range(n_steps))

@@ -15,6 +15,7 @@ from components import analytics_colors as colors
 from components import analytics_labels as labels_mod
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
+from components import figure_text
 from model.artifacts import Analysis
 from services.analysis import max_distance  # noqa: F401 (re-exported)
 
@@ -49,8 +50,8 @@ def selection_view(
     xy: np.ndarray,
     k: int,
     rules: list[str],
-    jump_threshold: float,
-    ep_threshold: float,
+    jump_threshold: float | None,
+    ep_threshold: float | None,
     color_mode: str = "ep",
     step: int | None = None,
     dmax: float | None = None,
@@ -59,8 +60,11 @@ def selection_view(
     """Overlay, text, heatmap, distance bars and summary of sequence ``k``.
 
     ``jump_auto``: the jump rule labels the sequence's few largest jumps (the default) instead
-    of those above ``jump_threshold``; the bars then draw the line where that rule cuts.
+    of those above ``jump_threshold``; the bars then draw the line where that rule cuts. A threshold
+    of None (none arrived) is its default.
     """
+    jump_threshold = labels_mod.DEFAULT_JUMP if jump_threshold is None else jump_threshold
+    ep_threshold = labels_mod.DEFAULT_EP_CHANGE if ep_threshold is None else ep_threshold
     rows = analysis.rows(k)
     ep = np.asarray(analysis.ep[rows], dtype=float)
     words = list(analysis.words[k])
@@ -169,6 +173,7 @@ def typed_array(values: np.ndarray) -> dict:
 def _hover_template(marker: dict, mode: str, names: list[str], b: int, word: bool) -> str:
     """The state cloud's hover label for colour bin ``b``: word, sequence, step and EP."""
     head = ("<b>%{text}</b> · " if word else "") + "sequence #%{customdata[0]} · step %{customdata[1]}"
+    names = figure_text.literals(names)
     if marker.get("colorscale") == colors.EP_COLORSCALE:
         return head + f"<br>EP {names[-1]}: %{{customdata[2]}}%<extra></extra>"
     name = names[b] if b < len(names) else "?"

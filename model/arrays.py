@@ -14,7 +14,9 @@ A write goes to a temporary folder which is renamed into place (``os.replace``) 
 when every file is complete and synced, and an artefact is removed by renaming it
 away first: a reader sees either no artefact or the whole of one, and a crash
 mid-write leaves only a temporary folder, swept later. Readers get ``np.memmap``
-views, so the OS page cache shares them between processes (gunicorn workers, Celery).
+views, so the OS page cache shares them between processes (gunicorn workers, Celery). Every read
+checks the files' headers and sizes against the manifest (:mod:`model.arrays_check`): a damaged
+artefact counts as absent, and the next write of its key replaces it.
 
 Size limit: array folders and the diskcache next to them share the cache's limit
 (``RNNX_CACHE_LIMIT_GB``, the uploads quota for upload keys). After each write the
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import pickle
 import secrets
@@ -42,12 +45,13 @@ from typing import Any
 
 import numpy as np
 
-from model import cache
+from model import arrays_check, cache
 
 DIRECTORY = "arrays"
 HEADER_BYTES = 128  # a fixed-size .npy header, rewritten with the final shape when a stream closes
 TOUCH_SECONDS = 300  # how stale the LRU clock of an artefact may get before a read touches it
 STALE_TMP_SECONDS = 6 * 3600  # a temporary folder this old (or of a dead local process) is swept
+log = logging.getLogger("rnnx.arrays")
 
 
 @dataclass
@@ -70,14 +74,32 @@ def folder_for(key: str) -> Path:
 
 
 def contains(key: str) -> bool:
-    return (folder_for(key) / "manifest.json").is_file()
+    """Whether a complete, undamaged artefact of ``key`` is stored (a damaged one counts as absent)."""
+    return (folder_for(key) / "manifest.json").is_file() and damage(key) is None
+
+
+def damage(key: str) -> str | None:
+    """Why the stored artefact of ``key`` is damaged (None: it is whole, or there is none).
+
+    Checks every file against the manifest: each array's ``.npy`` header (dtype, shape, order)
+    and its size, and the size of ``meta.pkl``. Cheap: headers and sizes only, never the data.
+    """
+    try:
+        handle = os.open(folder_for(key), os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        return arrays_check.damage(handle)
+    finally:
+        os.close(handle)
 
 
 def load(key: str) -> Stored | None:
     """The artefact of ``key`` (arrays memory-mapped), or None when there is none (or it just vanished).
 
     Every file is opened through one handle on the folder, so a concurrent replacement
-    can never mix files of the old and the new artefact.
+    can never mix files of the old and the new artefact. A damaged artefact (:func:`damage`)
+    is logged and counts as absent; the next preparation rebuilds it.
     """
     folder = folder_for(key)
     try:
@@ -85,8 +107,15 @@ def load(key: str) -> Stored | None:
     except OSError:
         return None
     try:
+        problem = arrays_check.damage(handle)
+        if problem is not None:
+            log.warning("The stored artefact %s is damaged (%s): it counts as absent.", key, problem)
+            return None
         stored = _read(handle)
-    except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
+    except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as error:
+        log.warning(
+            "The stored artefact %s is unreadable (%s): it counts as absent.", key, type(error).__name__
+        )
         return None
     finally:
         os.close(handle)
@@ -97,7 +126,7 @@ def load(key: str) -> Stored | None:
 
 def _read(folder_handle: int) -> Stored:
     def opened(name: str):
-        return open(name, "rb", opener=lambda path, flags: os.open(path, flags, dir_fd=folder_handle))
+        return arrays_check.opened(folder_handle, name)
 
     with opened("manifest.json") as handle:
         manifest = json.load(handle)
@@ -141,15 +170,10 @@ def _discard(folder: Path) -> None:
 
 def _map(handle) -> np.ndarray:
     """A read-only memmap of the open ``.npy`` file (an empty array is read, not mapped)."""
-    version = np.lib.format.read_magic(handle)
-    read_header = (
-        np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    )
-    shape, fortran, dtype = read_header(handle)
+    shape, dtype, start = arrays_check.header(handle)
     if int(np.prod(shape)) == 0:
         return np.zeros(shape, dtype)
-    order = "F" if fortran else "C"
-    return np.memmap(handle, dtype=dtype, mode="r", offset=handle.tell(), shape=shape, order=order)
+    return np.memmap(handle, dtype=dtype, mode="r", offset=start, shape=shape)
 
 
 class _Stream:
@@ -283,9 +307,12 @@ class Writer:
 
     def _move_into_place(self) -> None:
         if self.final.exists():
-            if not self.replace:
+            problem = damage(self.key)
+            if not self.replace and problem is None:
                 shutil.rmtree(self.tmp, ignore_errors=True)  # another process finished it first
                 return
+            if problem is not None:
+                log.warning("Replacing the damaged artefact %s (%s).", self.key, problem)
             _discard(self.final)
         try:
             os.replace(self.tmp, self.final)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import config, loaded, textmodels
+from model import config, loaded, nesting, textmodels
 from model.byo_archive import NOT_KERAS, config_dict, config_layers, config_recurrent_names, walk_config
 from model.byo_archive import check_keras_archive as check_keras_archive
 from model.byo_archive import keras_config_limit_bytes as keras_config_limit_bytes
@@ -206,7 +206,9 @@ def read_vocabulary(path: str | Path) -> dict[str, int]:
     start = raw.lstrip()[:1]
     if start in ("{", "["):
         try:
-            parsed = json.loads(raw)
+            parsed = nesting.loads(raw, 2, "The vocabulary file")
+        except nesting.TooDeep:
+            raise InputError(f"The vocabulary file nests lists or objects; {VOCABULARY_FORMATS}.") from None
         except ValueError as error:
             if start == "{":
                 raise InputError(

@@ -8,7 +8,6 @@ entries), then confirms each compressed entry holds its declared size.
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 import zipfile
@@ -16,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from model import config
+from model import config, nesting
 from model.byo_csv import InputError, check_file, check_size, upload_limit_bytes
 
 RECURRENT_CLASSES = ("LSTM", "GRU", "SimpleRNN")
@@ -25,6 +24,7 @@ ARCHIVE_MAX_DIRECTORY_BYTES = 4 * 2**20  # the zip's central directory, read bef
 BOMB_RATIO = 200
 BOMB_MIN_BYTES = 2**20
 KERAS_JSON_FILES = ("config.json", "metadata.json")
+MAX_CONFIG_DEPTH = 200  # real models nest a few dozen levels; deeper would strain what walks the config
 NOT_KERAS = (
     "This is not a readable Keras model file: a .keras file is a zip archive saved by "
     "model.save('name.keras')."
@@ -166,7 +166,9 @@ def read_keras_config(path: str | Path) -> dict:
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise InputError(NOT_KERAS) from error
     try:
-        parsed = json.loads(raw)
+        parsed = nesting.loads(raw, MAX_CONFIG_DEPTH, "The model's config.json")
+    except nesting.TooDeep as error:
+        raise InputError(f"{error} No Keras model nests that deeply: check the file.") from None
     except ValueError as error:
         raise InputError(f"The model's config.json is not valid JSON ({error}).") from error
     if not isinstance(parsed, dict):

@@ -6,6 +6,7 @@ modules raise the same error without importing each other in a circle.
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from model import config
 LABEL_COLUMN_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y")
 TEXT_COLUMN_NAMES = ("text", "review", "sentence", "document", "content", "body")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+MAX_COLUMNS = 1000  # more is no table of texts and labels, and costs a worker seconds to parse
+HEADER_SCAN_CHARS = 4 << 20  # the header row is counted in this much of the text
 
 
 class InputError(ValueError):
@@ -42,10 +45,10 @@ def check_size(n_bytes: int, what: str) -> None:
 def check_file(path: str | Path, what: str) -> Path:
     """``path`` as a Path; InputError unless it names an existing regular file."""
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"The {what} {str(path)!r} is a folder, not a file: give the file itself.")
+    if path.is_dir():  # the name only: messages reach the browser, never a server folder
+        raise InputError(f"The {what} {path.name!r} is a folder, not a file: give the file itself.")
     if not path.is_file():
-        raise InputError(f"The {what} {str(path)!r} was not found.")
+        raise InputError(f"The {what} {path.name!r} was not found.")
     return path
 
 
@@ -80,9 +83,26 @@ class LabelledTexts:
     rows_without_label: int = 0
 
 
+def check_columns(text: str) -> None:
+    """InputError when the CSV's header row has more than MAX_COLUMNS columns, before any parsing.
+
+    Only the header row is read (a cut one still counts at least its columns)."""
+    try:
+        header = next(csv.reader(io.StringIO(text[:HEADER_SCAN_CHARS])), [])
+    except csv.Error:
+        return  # pandas says what is wrong with it
+    if len(header) > MAX_COLUMNS:
+        more = " or more" if len(text) > HEADER_SCAN_CHARS else ""
+        raise InputError(
+            f"The CSV file has {len(header):,}{more} columns, more than the limit of {MAX_COLUMNS:,}: "
+            "keep the text and label columns (and a few others) and try again."
+        )
+
+
 def _frame(text: str, **options):
     import pandas as pd
 
+    check_columns(text)
     try:
         return pd.read_csv(io.StringIO(text), **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import pickle
 import socket
 import sqlite3
 import tempfile
@@ -42,6 +44,7 @@ SCHEMA_VERSION = 4
 UPLOAD_PREFIX = "upload"
 SESSION_PREFIX = "session"
 T = TypeVar("T")
+log = logging.getLogger("rnnx.cache")
 
 
 class CacheWriteError(OSError):
@@ -194,9 +197,13 @@ def make_key(kind: str, **parts: Any) -> str:
 
 
 def get(key: str, default: Any = None) -> Any:
+    """The stored value of ``key``, else ``default``; a value whose file is damaged counts as absent."""
     try:
         return store_for(key).get(key, default=default)
     except (OSError, sqlite3.Error):
+        return default
+    except (pickle.UnpicklingError, EOFError, ValueError) as error:
+        log.warning("The cached value %s is damaged (%s): it counts as absent.", key, type(error).__name__)
         return default
 
 
@@ -237,13 +244,21 @@ def _fits(value: Any, limit: int) -> bool:
 
 
 def write_message(store: diskcache.Cache, error: Exception) -> str:
-    """A user-facing message for a failed cache write (disk full, read-only folder, other)."""
+    """A user-facing message for a failed cache write (disk full, read-only folder, other).
+
+    Messages reach the browser, so they name the setting, never a server path; the path is logged.
+    """
+    log.warning("A cache write in %s failed: %s", getattr(store, "directory", "?"), error)
     text = str(error).lower()
     if getattr(error, "errno", None) in (27, 28, 122) or "full" in text or "no space" in text:
-        return f"The disk holding the cache ({store.directory}) is full: free space or move RNNX_CACHE_DIR."
+        return "The disk holding the cache is full: free space or move RNNX_CACHE_DIR."
     if "read-only" in text or "readonly" in text or getattr(error, "errno", None) in (13, 30):
-        return f"The cache folder {store.directory} is read-only: make it writable or use demo mode."
-    return f"The result could not be written to the cache ({type(error).__name__}: {str(error)[:160]})."
+        return "The cache folder (RNNX_CACHE_DIR) is read-only: make it writable or use demo mode."
+    detail = getattr(error, "strerror", None) or str(error)  # strerror: an OSError's words, no file name
+    directory = str(getattr(store, "directory", "") or "")
+    if directory:
+        detail = detail.replace(directory, "the cache folder")
+    return f"The result could not be written to the cache ({type(error).__name__}: {detail[:160]})."
 
 
 def _remove_partial_files(store: diskcache.Cache) -> None:

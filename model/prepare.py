@@ -9,7 +9,8 @@ Command line (contract, :mod:`model.prepare_cli`)::
 
 With ``--json`` the last line of stdout is one JSON object with ``dataset``,
 ``classes``, ``test_accuracy``, ``n_sequences``, ``n_hidden_states``,
-``projection``, ``seconds`` (per stage), ``cached`` and, for a built-in dataset,
+``projection``, ``seconds`` (per stage), ``cached`` (false when a stored artefact was damaged:
+it is rebuilt, and ``rebuilt`` says which and why) and, for a built-in dataset,
 ``classifier_source`` (``"pretrained"``: the shipped files of :mod:`model.pretrained`,
 ``"cache"`` or ``"trained"``); for an upload, ``rows_without_label``. A failure is
 one ``error: ...`` line on stderr and a non-zero exit code, never a traceback.
@@ -22,6 +23,7 @@ smaller set of a dataset whose whole test split is prepared is copied from it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -60,6 +62,7 @@ STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.2
 STAGE_WEIGHTS_LOADED = {"dataset": 0.15, "train": 0.05, "extract": 0.6, "project": 0.2}
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
+log = logging.getLogger("rnnx.prepare")
 ALL_SEQUENCES = "all"
 SIZE_MARK = "~"  # "imdb~all": the whole test split of IMDB
 STORAGE_FORMAT = 1  # of the analysis, states and projection artefacts (model.storage)
@@ -377,6 +380,8 @@ def run_prepare_subprocess(
             on_progress(*progress)
         elif line.startswith(ERROR_PREFIX):
             error = line[len(ERROR_PREFIX) :].strip()
+        elif line.startswith("WARNING: "):  # the child's log (a damaged artefact rebuilt, say): kept here
+            log.warning("Preparing %s: %s", dataset, line[len("WARNING: ") :].strip())
     stdout = proc.stdout.read()
     if proc.wait() != 0:
         raise PrepareError(error or f"Preparing {dataset} failed (exit code {proc.returncode}).")

@@ -13,10 +13,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 
-from model import byo, cache, config, prepare, textmodels
+from model import byo, cache, config, lifeline, prepare, textmodels
 from model.progress import Stages, line_reporter
 
 
@@ -91,12 +92,24 @@ def _parser() -> _Parser:
     return parser
 
 
+# An absolute path (not a URL's): its folders are taken out of a message meant for the browser.
+_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"():,]+/)*([^\s/'\"():,]+)")
+
+
+def without_folders(text: str) -> str:
+    """``text`` with absolute paths cut to their last part (``/srv/cache/x.npy`` -> ``x.npy``)."""
+    return _PATH.sub(r"\1", text)
+
+
 def fail(message: str, progress_lines: bool, code: int) -> int:
-    """Report a failure as one line on stderr (and an ERROR_PREFIX line for a parent process)."""
+    """Report a failure as one line on stderr (and an ERROR_PREFIX line for a parent process).
+
+    The parent is the web server, whose messages reach the browser: that line names no server folder.
+    """
     line = " ".join(message.split())
     print(f"error: {line}", file=sys.stderr, flush=True)
     if progress_lines:
-        print(prepare.ERROR_PREFIX + line, file=sys.stderr, flush=True)
+        print(prepare.ERROR_PREFIX + without_folders(line), file=sys.stderr, flush=True)
     return code
 
 
@@ -193,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             "an upload analyses every row of its CSV: --sequences N goes with --dataset (or use 'all')"
         )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.progress_lines:  # started by the server or its warm-up: end with that process
+        lifeline.follow_parent()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     try:
         summary = _run(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -14,6 +15,7 @@ DEMO_MESSAGE = (
     "The cache is read-only (demo mode): this analysis is not prepared there and cannot be computed. "
     "Prepare it on a writable cache, or unset RNNX_DEMO_MODE."
 )
+log = logging.getLogger("rnnx.prepare")
 
 
 class PrepareError(RuntimeError):
@@ -69,7 +71,7 @@ class Run:
         """
 
         def ready() -> bool:
-            return not self.force and arrays.contains(keys["states"]) and arrays.contains(keys["analysis"])
+            return not self.force and self.stored(keys["states"]) and self.stored(keys["analysis"])
 
         def work(update) -> None:
             if ready():
@@ -95,9 +97,7 @@ class Run:
         """The projection of every stored state (and its projector), unless stored."""
 
         def ready() -> bool:
-            return (
-                not self.force and arrays.contains(keys["projection"]) and cache.contains(keys["projector"])
-            )
+            return not self.force and self.stored(keys["projection"]) and cache.contains(keys["projector"])
 
         def compute(update) -> None:
             hidden = storage.scratch_hidden(self.scratch)
@@ -120,6 +120,17 @@ class Run:
 
         hit = self.timed("project", f"Projecting with {projection.LABELS[method]}", 1, work)
         self.hits.append(hit)
+
+    def stored(self, key: str) -> bool:
+        """Whether the artefact of ``key`` is stored whole. A damaged one counts as absent: why is
+        logged and kept in the summary's ``rebuilt`` (kind -> reason), and this run rebuilds it."""
+        if arrays.contains(key):
+            return True
+        problem, kind = arrays.damage(key), key.partition(":")[0]
+        if problem is not None and kind not in self.extra.get("rebuilt", {}):
+            log.warning("Rebuilding the %s artefact %s: it is damaged (%s).", kind, key, problem)
+            self.extra.setdefault("rebuilt", {})[kind] = problem
+        return False
 
     def summary(self, analysis: Analysis, method: str, accuracy: float, dataset: str, profile: str) -> dict:
         self.seconds["total"] = round(sum(self.seconds.values()), 3)

@@ -20,6 +20,7 @@ from components.cards import analytics_projection_card  # noqa: F401
 from components.cards import analytics_sequence_card  # noqa: F401
 from components.cards import analytics_table_card  # noqa: F401
 from components.cards import analytics_byo_card  # noqa: F401
+from components.cards import analytics_export_card  # noqa: F401
 from components.cards import analytics_whatif_card  # noqa: F401
 from components.cards import analytics_units_card, analytics_neighbors_card, analytics_slices_card
 
@@ -33,6 +34,7 @@ from components.cards.analytics_layout import (
     int_param,
     projection_toolbar,
     threshold_controls,
+    unusable_params,
 )
 from services import analysis as analysis_service
 from services import datasets as upload_datasets
@@ -69,6 +71,10 @@ def layout(**query: str) -> html.Div:
                 delay_show=300,
             ),
             threshold_controls(jump, ep_change, rules, query.get("jump") is None),
+            html.Div(
+                unusable_params(query, {"jump": DEFAULT_JUMP, "epchange": DEFAULT_EP_CHANGE}),
+                className="small text-warning",
+            ),
         ],
     )
     sequence_card = card(

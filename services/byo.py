@@ -40,3 +40,28 @@ def recurrent_layer_names(path: str | Path) -> list[str]:
 def vocabulary_size(path: str | Path) -> int:
     """How many tokens a vocabulary file holds (JSON ``{"word": id}`` or one per line); InputError if unusable."""
     return len(byo.read_vocabulary(path))
+
+
+def describe(slot: str, path: Path) -> dict:
+    """What the upload panel shows about a received file (JSON-safe, no paths); InputError if unusable.
+
+    ``slot``: ``"csv"`` (columns, the guessed text and label columns, rows and classes),
+    ``"model"`` (its recurrent layers) or ``"vocab"`` (its size).
+    """
+    if slot == "csv":
+        data = Path(path).read_bytes()
+        columns = csv_columns(data)  # the encoding and header first
+        try:
+            parsed = read_csv(data)
+        except InputError as error:  # columns not guessed: the user picks them
+            return {"columns": columns, "text": None, "label": None, "detail": "", "note": str(error)}
+        return {
+            "columns": columns,
+            "text": parsed.text_column,
+            "label": parsed.label_column,
+            "detail": f"{len(parsed.texts):,} rows · classes {', '.join(parsed.class_names[:6])}",
+        }
+    if slot == "model":
+        layers = recurrent_layer_names(path)
+        return {"layers": layers, "detail": f"{len(layers)} recurrent layer(s)" if layers else ""}
+    return {"detail": f"{vocabulary_size(path):,} tokens"}

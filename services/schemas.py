@@ -164,6 +164,19 @@ def _selection(value: object) -> dict | None:
 DATASET_ID = Custom("Dataset", _dataset)
 METHOD = Custom("Projection", _method)
 SELECTION = Custom("Selection", _selection)
+
+
+def _pinned(value: object) -> dict | None:
+    """The pinned what-if text, ``{"text": ...}``; None when nothing is pinned."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"text"}:
+        raise InvalidInput("The pinned what-if text is malformed: unpin it and pin it again.")
+    return {"text": PINNED_TEXT.clean(value.get("text"))}
+
+
+PINNED_TEXT = Text("Pinned what-if text", max_len=WHATIF_TEXT.max_len)
+PINNED = Custom("Pinned text", _pinned)
 COLOR_MODE = Choice("Colour", ("ep", "actual"), default="ep")
 FADE = Choice("Fade", ("none", "correct", "wrong"), default="none")
 TRAJECTORY = Choice("Trajectory colour", ("ep", "time"), default="ep")
@@ -186,7 +199,7 @@ PROJECTION_FIGURE = Schema(
         "epc": THRESHOLD,
         "traj": TRAJECTORY,
         "typed": WHATIF_TEXT,
-        "pinned": EVENT,
+        "pinned": PINNED,
         "jump_auto": JUMP_AUTO,
     },
 )
@@ -273,11 +286,43 @@ FILL_TABLE = Schema(
         "final_only": FINAL_ONLY,
     },
 )
-EXPORT = Schema("export_data", {"dataset": DATASET_ID, "method": METHOD})
-RECEIVE_UPLOAD = Schema(
-    "receive_upload",
-    {"model_f": FILE_NAME, "csv_f": FILE_NAME, "vocab_f": FILE_NAME},
+EXPORT = Schema(
+    "export_data", {"dataset": DATASET_ID, "method": METHOD, "hidden": Flag("Hidden vectors", default=True)}
 )
+
+
+def _export_job(value: object) -> dict:
+    """The export card's job store: ``{"token": <32 URL-safe characters>}`` (the server's handle)."""
+    if not isinstance(value, dict) or set(value) != {"token"}:
+        raise InvalidInput("The export request is malformed: export again.")
+    return {"token": EXPORT_TOKEN.clean(value["token"])}
+
+
+EXPORT_TOKEN = Text("Export handle", max_len=32, pattern=r"[A-Za-z0-9_-]{32}")
+EXPORT_BUILD = Schema("build_export", {"job": Custom("Export request", _export_job)})
+UPLOAD_SLOT = Choice("Upload slot", ("model", "csv", "vocab"))
+UPLOAD_FILE_ID = Text("Upload id", max_len=26, pattern=r"f-[0-9a-f]{24}")
+UPLOAD_MESSAGE = Text("Upload message", max_len=2_000)
+
+
+def _upload_reply(value: object) -> dict | None:
+    """The upload route's reply as the page relays it: ``{"slot", "id" | "error", "name", "n"}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"slot", "id", "name", "error", "n"}:
+        raise InvalidInput("The upload's reply is malformed: drop the file again.")
+    slot = UPLOAD_SLOT.clean(value.get("slot"))
+    if slot is None:
+        raise InvalidInput("The upload's reply names no slot: drop the file again.")
+    return {
+        "slot": slot,
+        "id": UPLOAD_FILE_ID.clean(value.get("id")),
+        "name": FILE_NAME.clean(value.get("name")),
+        "error": UPLOAD_MESSAGE.clean(value.get("error")),
+    }
+
+
+UPLOAD_REPLY = Schema("show_upload", {"reply": Custom("Upload reply", _upload_reply)})
 ANALYSE_UPLOAD = Schema(
     "analyse_upload",
     {
@@ -292,7 +337,7 @@ WHATIF = Schema(
     "show_whatif",
     {
         "text": WHATIF_TEXT,
-        "pinned": EVENT,
+        "pinned": PINNED,
         "jump": THRESHOLD,
         "dataset": DATASET_ID,
         "method": METHOD,

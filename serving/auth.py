@@ -9,7 +9,7 @@ but a comma piece without a ``:`` belongs to the previous password (``alice:a,b,
 
 A hash is checked once per login: a good login gets a signed HttpOnly cookie (``rnnx_auth``)
 naming the user and a keyed digest of the stored credential, so a new password ends old logins.
-Unknown users cost the same work as known ones; failed logins are counted per client address and
+Every attempt costs the same work, for unknown, clear-text and hashed users alike; failed logins are counted per client address and
 per user name in the shared sessions cache (429 past the limit). No secret is ever logged.
 """
 
@@ -107,10 +107,14 @@ def _dummy_hash(method: str) -> str:
         return generate_password_hash(os.urandom(16).hex())
 
 
-def _hash_method(users: Mapping[str, str]) -> str | None:
-    """The most common hash method among the configured passwords, None when all are clear text."""
-    methods = [stored.split("$", 1)[0] for stored in users.values() if stored.startswith(HASH_PREFIXES)]
-    return max(sorted(set(methods)), key=methods.count) if methods else None
+def _method_of(stored: str | None) -> str | None:
+    """The hash method of a stored password (``scrypt:32768:8:1``, cost included), None for clear text."""
+    return stored.split("$", 1)[0] if stored and stored.startswith(HASH_PREFIXES) else None
+
+
+def _hash_methods(users: Mapping[str, str]) -> list[str]:
+    """Every hash method among the configured passwords (empty when all are clear text)."""
+    return sorted({method for method in map(_method_of, users.values()) if method})
 
 
 def _verify_hash(stored: str, password: str) -> bool:
@@ -121,19 +125,27 @@ def _verify_hash(stored: str, password: str) -> bool:
 
 
 def check(users: Mapping[str, str], username: str | None, password: str | None) -> bool:
-    """True when the credentials match a configured user; unknown users cost the same work."""
+    """True when the credentials match a configured user.
+
+    Every attempt costs the same work, whoever it names: one clear-text comparison and one hash check
+    of each hash method configured (the user's own hash for its method, a dummy hash for the others),
+    so neither an unknown user nor a clear-text one answers sooner than a user with a hashed password.
+    """
     if not username or password is None:
         return False
     stored = users.get(username)
-    if stored is None:
-        hmac.compare_digest(_DUMMY_CLEAR, password.encode())
-        method = _hash_method(users)
-        if method is not None:
+    own = _method_of(stored)
+    clear = stored if stored is not None and own is None else None
+    clear_ok = hmac.compare_digest(clear.encode() if clear is not None else _DUMMY_CLEAR, password.encode())
+    hash_ok = False
+    for method in _hash_methods(users):
+        if method == own:
+            hash_ok = _verify_hash(stored, password)
+        else:
             _verify_hash(_dummy_hash(method), password)
+    if stored is None:
         return False
-    if stored.startswith(HASH_PREFIXES):
-        return _verify_hash(stored, password)
-    return hmac.compare_digest(stored.encode(), password.encode())
+    return hash_ok if own is not None else clear_ok
 
 
 def _digest(text: str) -> str:

@@ -3,8 +3,9 @@
 Redis for jobs and for sessions, the results cache, the state folder, free disk space and the
 dataset archives are each checked in their own thread with a short timeout, so ``/readyz``
 answers within about two seconds even when a dependency hangs. The reply names each check with a
-short message and never holds absolute paths, URLs or secrets. ``/healthz`` (liveness) stays in
-``app.py``: no I/O at all.
+short message and never holds absolute paths, URLs or secrets. The ``/healthz`` body (liveness,
+no I/O at all) is :func:`liveness`. Under gunicorn, ``serving.gworker`` answers both in the
+worker's main loop, never queued behind callbacks; the Flask views below serve the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +36,25 @@ log = logging.getLogger("rnnx.health")
 CHECK_TIMEOUT_S = 2.0  # the longest any one /readyz check may take
 REDIS_TIMEOUT_S = 1.0  # socket and connect timeout of the Redis probes
 CELERY_POLICY = "noeviction"  # Celery's Redis must never drop a queued job or a result
+
+
+# ---------------------------------------------------------------- liveness
+
+
+def background_kind() -> str:
+    """Where background callbacks run: ``celery`` with ``REDIS_URL``, else ``diskcache`` (app.py)."""
+    return "celery" if settings.redis_url() else "diskcache"
+
+
+def liveness(background: str) -> dict[str, Any]:
+    """The ``/healthz`` body: status and what this process serves; no I/O."""
+    return {
+        "status": "ok",
+        "pid": os.getpid(),
+        "background": background,
+        "demo_mode": settings.demo_mode(),
+        "base_path": settings.base_path(),
+    }
 
 
 # ---------------------------------------------------------------- readiness checks

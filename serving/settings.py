@@ -61,9 +61,24 @@ def upload_limit_mb() -> float:
     return value if value > 0 else 200.0
 
 
+FORM_OVERHEAD_BYTES = 64 * 1024  # a multipart body's boundaries and part headers around the file
+
+
 def request_limit_bytes() -> int:
-    """Largest HTTP request body: one upload as a base64 data URL (4/3 of its size) plus 1 MB of room."""
-    return int(upload_limit_mb() * 1024 * 1024 * 4 / 3) + 1024 * 1024
+    """Largest HTTP request body (Flask's ``MAX_CONTENT_LENGTH``): one upload plus its form's overhead.
+
+    Only the upload route (``serving.upload_route``) takes bodies that large; every Dash callback
+    body is held to :func:`callback_limit_bytes`."""
+    return int(upload_limit_mb() * 1024 * 1024) + FORM_OVERHEAD_BYTES
+
+
+def callback_limit_bytes() -> int:
+    """Largest Dash callback request body (``RNNX_MAX_CALLBACK_KB``, default 1024): refused with 413."""
+    try:
+        value = float(os.environ.get("RNNX_MAX_CALLBACK_KB", "1024"))
+    except ValueError:
+        value = 1024.0
+    return int((value if value > 0 else 1024.0) * 1024)
 
 
 def redis_url() -> str | None:
@@ -128,3 +143,17 @@ def disk_free_floor_mb() -> int:
         return max(int(float(os.environ.get("RNNX_DISK_FREE_MIN_MB", "500"))), 0)
     except ValueError:
         return 500
+
+
+def header_timeout_s() -> float:
+    """How long a connection may take to send a whole request head (``RNNX_HEADER_TIMEOUT_S``, 10 s).
+
+    ``serving.gworker`` gathers heads in the worker's main loop, never in a pool thread, and closes
+    a connection that has not sent its head (and a small body) in this time: a slow client
+    (slowloris) holds no thread and is dropped.
+    """
+    try:
+        value = float(os.environ.get("RNNX_HEADER_TIMEOUT_S", "10"))
+    except ValueError:
+        return 10.0
+    return value if value > 0 else 10.0

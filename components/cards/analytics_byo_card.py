@@ -1,7 +1,9 @@
-"""The /analytics bring-your-own card: upload, session-scoped datasets, export (callbacks only).
+"""The /analytics bring-your-own card: upload, session-scoped datasets, figure export (callbacks only).
 
-The browser holds handles, never paths: a dropped file is kept by ``services.uploads`` in the
-folder of the session named by the signed cookie, and the browser gets its id and display name.
+The browser holds handles, never paths: a dropped file is posted by ``assets/uploads.js`` to the
+upload route (``serving.upload_route``), kept by ``services.uploads`` in the folder of the session
+named by the signed cookie, and the route's reply (its id and display name) is handed to the
+``analytics-upload-reply`` store; ``show_upload`` then fills the panel from the server's record.
 Analyse prepares the session's own staged files in a fresh process (TensorFlow never runs in a
 forked job); the prepared upload is recorded for that session alone, so another session's id,
 sent in a request, a URL or an export, is refused.
@@ -9,11 +11,7 @@ sent in a request, a URL or an export, is refused.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import time
-from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import (
@@ -23,8 +21,6 @@ from dash import (
     State,
     callback,
     clientside_callback,
-    ctx,
-    dcc,
     html,
     no_update,
 )
@@ -32,39 +28,16 @@ from dash import (
 from components import progress
 from components.ids import analytics as ids
 from services import analysis as analysis_service
-from services import byo, exports, identity, schemas, uploads
+from services import identity, schemas, uploads
 from services.validation import InvalidInput, validated
 from serving import settings
 
 REFUSED = "Uploads are switched off on this read-only demo server: run RNN Explorer yourself to analyse your own model."
-UPLOAD_SLOTS = {
-    ids.ANALYTICS_UPLOAD_MODEL: "model",
-    ids.ANALYTICS_UPLOAD_CSV: "csv",
-    ids.ANALYTICS_UPLOAD_VOCAB: "vocab",
-}
-WHAT = {"model": "model file", "csv": "CSV file", "vocab": "vocabulary file"}
-DEFAULT_NAMES = {"model": "model.keras", "csv": "data.csv", "vocab": "vocabulary.txt"}
 
 
 def _alert(message: object, color: str = "danger", title: str | None = None) -> dbc.Alert:
     body = [html.B(title + " "), message] if title else [message]
     return dbc.Alert(body, color=color, dismissable=True, className="py-2 mb-0", id=ids.ANALYTICS_BYO_MESSAGE)
-
-
-def _safe_name(filename: str | None, default: str) -> str:
-    """A display name without folders or odd characters (never a path the user chose)."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename or default).name).lstrip(".")
-    return name[:80] or default
-
-
-def _decode_upload(contents: str, what: str) -> bytes:
-    """The bytes of a dcc.Upload data URL, its size checked before it is decoded."""
-    _header, _, payload = contents.partition(",")
-    byo.check_size(len(payload) * 3 // 4, what)
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise byo.InputError(f"The {what} did not arrive intact (not a base64 data URL).") from None
 
 
 def dataset_options(owned: list[dict]) -> list[dict]:
@@ -112,41 +85,8 @@ def toggle_panel(_clicks: int, is_open: bool) -> bool:
 # ---------------------------------------------------------------- receiving files
 
 
-def _facts(slot: str, data: bytes, path: Path) -> dict:
-    """What the panel shows about a received file; InputError when it is unusable."""
-    if slot == "csv":
-        columns = byo.csv_columns(data)
-        try:
-            parsed = byo.read_csv(data)
-        except byo.InputError as error:  # columns not guessed: the user picks them
-            return {"columns": columns, "text": None, "label": None, "note": str(error)}
-        return {
-            "columns": columns,
-            "text": parsed.text_column,
-            "label": parsed.label_column,
-            "detail": f"{len(parsed.texts):,} rows · classes {', '.join(parsed.class_names[:6])}",
-        }
-    if slot == "model":
-        layers = byo.recurrent_layer_names(path)
-        return {"layers": layers, "detail": f"{len(layers)} recurrent layer(s)" if layers else ""}
-    return {"detail": f"{byo.vocabulary_size(path):,} tokens"}
-
-
-def _receive(slot: str, contents: str, filename: str | None) -> tuple[uploads.StagedFile, dict]:
-    """Check and keep one uploaded file in this session's folder; InputError if it is unusable."""
-    data = _decode_upload(contents, WHAT[slot])
-    byo.check_size(len(data), WHAT[slot])
-    if slot == "csv":
-        byo.csv_columns(data)  # the encoding and header are checked before anything is kept
-    staged = uploads.stage(slot, data, _safe_name(filename, DEFAULT_NAMES[slot]))
-    try:
-        return staged, _facts(slot, data, uploads.path_of(staged.id))
-    except (byo.InputError, ValueError, UnicodeDecodeError):
-        uploads.discard(slot)
-        raise
-
-
 NAME_OUTPUT = {slot: f"{slot}_name" for slot in ("model", "csv", "vocab")}
+ANOTHER = "This upload belongs to another session or has expired: drop the file again."
 
 
 @callback(
@@ -164,48 +104,31 @@ NAME_OUTPUT = {slot: f"{slot}_name" for slot in ("model", "csv", "vocab")}
         run_disabled=Output(ids.ANALYTICS_BYO_RUN, "disabled"),
         alert=Output(ids.ANALYTICS_BYO_ALERT, "children"),
     ),
-    inputs=dict(
-        model_c=Input(ids.ANALYTICS_UPLOAD_MODEL, "contents"),
-        csv_c=Input(ids.ANALYTICS_UPLOAD_CSV, "contents"),
-        vocab_c=Input(ids.ANALYTICS_UPLOAD_VOCAB, "contents"),
-    ),
-    state=dict(
-        model_f=State(ids.ANALYTICS_UPLOAD_MODEL, "filename"),
-        csv_f=State(ids.ANALYTICS_UPLOAD_CSV, "filename"),
-        vocab_f=State(ids.ANALYTICS_UPLOAD_VOCAB, "filename"),
-    ),
+    inputs=dict(reply=Input(ids.ANALYTICS_UPLOAD_REPLY, "data")),
     prevent_initial_call=True,
 )
-@validated(schemas.RECEIVE_UPLOAD, _byo_refuse)
-def receive_upload(model_c, csv_c, vocab_c, model_f, csv_f, vocab_f) -> dict:
-    """Keep a dropped file for this session; fill the column and layer choices; or say what is wrong."""
+@validated(schemas.UPLOAD_REPLY, _byo_refuse)
+def show_upload(reply: dict | None) -> dict:
+    """Fill the panel after the upload route answered: names, columns, layers from the server's record.
+
+    ``reply`` (the route's answer, relayed by the browser) names only the slot, the id it was
+    given, or the route's message; what the panel shows of a kept file comes from the record."""
     out = {key: no_update for key in receive_upload_keys()}
-    slot = UPLOAD_SLOTS.get(ctx.triggered_id)
-    contents = {"model": model_c, "csv": csv_c, "vocab": vocab_c}.get(slot)
-    filename = {"model": model_f, "csv": csv_f, "vocab": vocab_f}.get(slot)
-    if slot is None or not isinstance(contents, str) or not contents:
+    if reply is None:
         return out
     if not settings.uploads_allowed():
         return {**out, "alert": _alert(REFUSED, "warning", "Refused.")}
-    shown = _safe_name(filename, DEFAULT_NAMES[slot])
+    slot = reply["slot"]
+    shown = uploads.safe_name(reply.get("name"), slot)
     try:
-        staged, facts = _receive(slot, contents, filename)
-    except (byo.InputError, InvalidInput, identity.SessionError, byo.CacheWriteError) as error:
-        return {
-            **out,
-            **_panel_state(),
-            NAME_OUTPUT[slot]: _failed(shown),
-            "alert": _alert(str(error), title=f"{shown}:"),
-        }
-    except (ValueError, UnicodeDecodeError) as error:  # a file the parsers choke on
-        message = f"This file could not be read ({str(error)[:200]})."
-        return {
-            **out,
-            **_panel_state(),
-            NAME_OUTPUT[slot]: _failed(shown),
-            "alert": _alert(message, title=f"{shown}:"),
-        }
-    out.update(_panel_state())
+        state, staged = _panel_state(), uploads.staged_files().get(slot)
+    except (InvalidInput, identity.SessionError) as error:
+        return {**out, "alert": _alert(str(error), "warning")}
+    out.update(state)
+    if reply.get("error") or staged is None or staged.id != reply.get("id"):
+        message = reply.get("error") or ANOTHER
+        return {**out, NAME_OUTPUT[slot]: _failed(shown), "alert": _alert(message, title=f"{shown}:")}
+    facts = staged.facts
     out[NAME_OUTPUT[slot]] = html.Span(
         [
             html.I(className="bi bi-check-circle-fill text-success me-1"),
@@ -216,9 +139,12 @@ def receive_upload(model_c, csv_c, vocab_c, model_f, csv_f, vocab_f) -> dict:
     )
     out["alert"] = None
     if slot == "csv":
-        options = [{"label": c, "value": c} for c in facts["columns"]]
+        options = [{"label": c, "value": c} for c in facts.get("columns", [])]
         out.update(
-            text_options=options, text_value=facts["text"], label_options=options, label_value=facts["label"]
+            text_options=options,
+            text_value=facts.get("text"),
+            label_options=options,
+            label_value=facts.get("label"),
         )
         if facts.get("note"):
             out["alert"] = _alert(f"{facts['note']} Choose the text and label columns below.", "info")
@@ -247,6 +173,21 @@ def _panel_state() -> dict:
     staged = uploads.staged_files()
     files = {slot: {"id": f.id, "name": f.name, "size": f.size} for slot, f in staged.items()}
     return {"files": files, "run_disabled": not ("model" in staged and "csv" in staged)}
+
+
+# While a file is on its way to the upload route: its progress on its zone's line, Analyse off
+# (it would use the slot's previous file); show_upload fills both when the route has answered.
+clientside_callback(
+    ClientsideFunction("rnnx", "uploadsProgress"),
+    output=[
+        Output(ids.ANALYTICS_UPLOAD_MODEL_NAME, "children", allow_duplicate=True),
+        Output(ids.ANALYTICS_UPLOAD_CSV_NAME, "children", allow_duplicate=True),
+        Output(ids.ANALYTICS_UPLOAD_VOCAB_NAME, "children", allow_duplicate=True),
+        Output(ids.ANALYTICS_BYO_RUN, "disabled", allow_duplicate=True),
+    ],
+    inputs=[Input(ids.ANALYTICS_UPLOAD_PROGRESS, "data")],
+    prevent_initial_call=True,
+)
 
 
 # ---------------------------------------------------------------- preparing an upload
@@ -341,39 +282,7 @@ def _done_message(summary: dict, seconds: float) -> str:
     return text
 
 
-# ---------------------------------------------------------------- export
-
-
-@callback(
-    output=Output(ids.ANALYTICS_DOWNLOAD, "data"),
-    inputs=dict(
-        _states=Input(ids.ANALYTICS_EXPORT_STATES, "n_clicks"),
-        _sequences=Input(ids.ANALYTICS_EXPORT_SEQUENCES, "n_clicks"),
-        _tensorboard=Input(ids.ANALYTICS_EXPORT_TENSORBOARD, "n_clicks"),
-    ),
-    state=dict(
-        dataset=State(ids.ANALYTICS_DATASET, "value"),
-        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
-    ),
-    prevent_initial_call=True,
-)
-@validated(schemas.EXPORT, _byo_refuse)
-def export_data(_states, _sequences, _tensorboard, dataset: str, method: str):
-    """The current analysis as CSV or TensorBoard projector files (only this session's uploads)."""
-    analysis, _dmax, _xy = analysis_service.load(dataset, method)
-    if analysis is None:
-        return no_update
-    stem = f"rnnx-{dataset.replace('@', '-')}"
-    states = analysis_service.states(dataset)
-    hidden = states["hidden"] if states else None
-    if ctx.triggered_id == ids.ANALYTICS_EXPORT_SEQUENCES:
-        return dcc.send_bytes(exports.sequences_csv(analysis), f"{stem}-sequences.csv")
-    if ctx.triggered_id == ids.ANALYTICS_EXPORT_TENSORBOARD:
-        if hidden is None:
-            return no_update
-        return dcc.send_bytes(exports.tensorboard_projector(analysis, hidden), f"{stem}-projector.zip")
-    points = analysis_service.raw_projection(dataset, method)
-    return dcc.send_bytes(exports.states_csv(analysis, points, hidden), f"{stem}-{method}-states.csv")
+# ---------------------------------------------------------------- figure export (data files: analytics_export_card)
 
 
 clientside_callback(
@@ -382,15 +291,5 @@ clientside_callback(
     Input(ids.ANALYTICS_EXPORT_PNG, "n_clicks"),
     Input(ids.ANALYTICS_EXPORT_SVG, "n_clicks"),
     Input(ids.ANALYTICS_EXPORT_ALL_SVG, "n_clicks"),
-    prevent_initial_call=True,
-)
-
-# While a dropped file is still being read on the server, Analyse would use the previous one.
-clientside_callback(
-    ClientsideFunction("rnnx", "uploadsDisableRun"),
-    Output(ids.ANALYTICS_BYO_RUN, "disabled", allow_duplicate=True),
-    Input(ids.ANALYTICS_UPLOAD_MODEL, "contents"),
-    Input(ids.ANALYTICS_UPLOAD_CSV, "contents"),
-    Input(ids.ANALYTICS_UPLOAD_VOCAB, "contents"),
     prevent_initial_call=True,
 )

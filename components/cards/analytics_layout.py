@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -64,12 +66,29 @@ INFO = {
 }
 
 
-def float_param(value: str | None, default: float) -> float:
-    """A URL number clipped to [0, 1]; ``default`` when missing or malformed."""
+def _finite(value: str | None) -> float | None:
+    """A URL value as a finite number, or None (missing, malformed, ``nan``, ``inf``)."""
     try:
-        return min(max(float(value), 0.0), 1.0) if value is not None else default
+        number = float(value) if value is not None else None
     except ValueError:
-        return default
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def float_param(value: str | None, default: float) -> float:
+    """A URL number clipped to [0, 1]; ``default`` when missing, malformed or not finite (``nan``)."""
+    number = _finite(value)
+    return default if number is None else min(max(number, 0.0), 1.0)
+
+
+def unusable_params(query: dict, defaults: dict[str, float]) -> str | None:
+    """What the page says about URL numbers it cannot use (``jump=nan``): their defaults apply."""
+    bad = [
+        f"{name}={str(query[name])[:20]} is not a finite number, so the default {default:.2f} is used"
+        for name, default in defaults.items()
+        if query.get(name) is not None and _finite(query[name]) is None
+    ]
+    return ("The link's " + "; ".join(bad) + ".") if bad else None
 
 
 def int_param(value: str | None) -> int | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, Patch, State, callback, ctx, no_update
+from dash import Input, Output, Patch, State, callback, ctx, html, no_update
 
 from components import analytics_density as density_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import analytics_view as view
+from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
 from components.cards.analytics_common import (
     as_index,
     clicked_row,
@@ -154,9 +155,18 @@ def show_selection(
             "table_styles": overview.table_styles(None),
             "faded": False,
         }
+    # A threshold sent as null (a slider never does; a crafted post might): its default, and a note.
+    notes = []
+    if jump is None:
+        jump = DEFAULT_JUMP
+        notes.append(f"No jump threshold arrived: the default {DEFAULT_JUMP:.2f} is used.")
+    if epc is None:
+        epc = DEFAULT_EP_CHANGE
+        notes.append(f"No EP change threshold arrived: the default {DEFAULT_EP_CHANGE:.2f} is used.")
     sel = view.selection_view(
         analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
     )
+    summary = [sel.summary, *(html.Div(note, className="small text-warning") for note in notes)]
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     if not faded and lod:
@@ -172,7 +182,7 @@ def show_selection(
         "text": text,
         "heatmap": sel.heatmap,
         "distance": sel.distance,
-        "summary": sel.summary,
+        "summary": summary if notes else sel.summary,
         "table_styles": overview.table_styles(k),
         "faded": True,
     }

@@ -8,6 +8,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from components import analytics_overview as overview
 from components import analytics_view as view
+from components import figure_text
 from components.cards.analytics_common import refuse
 from components.ids import analytics as ids
 from services import analysis as analysis_service
@@ -16,7 +17,10 @@ from services.validation import InvalidInput, validated
 
 
 def _cell(confusion_click: object, names: list[str]) -> dict:
-    """``{"actual", "predicted"}`` of a clicked confusion-matrix cell, or nothing."""
+    """``{"actual", "predicted"}`` of a clicked confusion-matrix cell, or nothing.
+
+    The matrix's categories are the class names as a figure shows them (escaped), and so are its clicks."""
+    names = figure_text.literals(names)
     points = confusion_click.get("points") if isinstance(confusion_click, dict) else None
     p = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
     if p.get("y") in names and p.get("x") in names:

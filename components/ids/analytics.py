@@ -33,8 +33,16 @@ ANALYTICS_EXPORT_TENSORBOARD = "analytics-export-tensorboard"
 ANALYTICS_EXPORT_PNG = "analytics-export-png"
 ANALYTICS_EXPORT_SVG = "analytics-export-svg"
 ANALYTICS_EXPORT_ALL_SVG = "analytics-export-all-svg"
-ANALYTICS_DOWNLOAD = "analytics-download"
+ANALYTICS_DOWNLOAD = "analytics-download"  # retired: files come from /download/<token> (export card)
 ANALYTICS_FIGURE_EXPORT = "analytics-figure-export"
+# ---------------------------------------------------------------- export card (components/cards/analytics_export_card.py)
+ANALYTICS_EXPORT_PARQUET = "analytics-export-parquet"
+ANALYTICS_EXPORT_HIDDEN = "analytics-export-hidden"
+ANALYTICS_EXPORT_JOB = "analytics-export-job"
+ANALYTICS_EXPORT_FILE = "analytics-export-file"
+ANALYTICS_EXPORT_STARTED = "analytics-export-started"
+ANALYTICS_EXPORT_PROGRESS = "analytics-export-progress"
+ANALYTICS_EXPORT_PROGRESS_WRAP = "analytics-export-progress-wrap"  # components.progress: "<bar>-wrap"
 
 # ---------------------------------------------------------------- bring your own (upload panel)
 ANALYTICS_BYO_COLLAPSE = "analytics-byo-collapse"
@@ -45,6 +53,8 @@ ANALYTICS_UPLOAD_VOCAB = "analytics-upload-vocab"
 ANALYTICS_UPLOAD_MODEL_NAME = "analytics-upload-model-name"  # components.analytics_byo: "<zone>-name"
 ANALYTICS_UPLOAD_CSV_NAME = "analytics-upload-csv-name"
 ANALYTICS_UPLOAD_VOCAB_NAME = "analytics-upload-vocab-name"
+ANALYTICS_UPLOAD_REPLY = "analytics-upload-reply"  # the upload route's JSON reply, set by assets/uploads.js
+ANALYTICS_UPLOAD_PROGRESS = "analytics-upload-progress"  # {slot, name, percent} of the upload under way
 ANALYTICS_TEXT_COLUMN = "analytics-text-column"
 ANALYTICS_LABEL_COLUMN = "analytics-label-column"
 ANALYTICS_CLASS_NAMES = "analytics-class-names"

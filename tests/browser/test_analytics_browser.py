@@ -367,7 +367,7 @@ def test_export_downloads_agree_with_each_other_and_the_model(real_app, browser,
     )
     _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca")
     sequences = pd.read_csv(_download(browser, tmp_path, "analytics-export-sequences", "-sequences.csv"))
-    states = pd.read_csv(_download(browser, tmp_path, "analytics-export-states", "-pca-states.csv"))
+    states = pd.read_csv(_download(browser, tmp_path, "analytics-export-states", "-pca-states.csv.gz"))
     assert len(sequences) == 100 and len(states) == sequences["length"].sum()
     # the expected prediction after the last word is the model's prediction of the sequence
     ep_columns = [c for c in states.columns if c.startswith("ep_")]

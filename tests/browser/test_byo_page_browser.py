@@ -60,8 +60,32 @@ def _open_panel(driver, url: str) -> None:
 
 
 def _drop(driver, zone: str, path: Path) -> None:
+    """Choose ``path`` in the zone's file chooser (the page's script posts it to the upload route)."""
     box = css(driver, f"#analytics-upload-{zone} input[type=file]")[0]
     box.send_keys(str(path))
+
+
+def _drag(driver, zone: str, path: Path) -> None:
+    """Drag a text file onto the zone and drop it (the events a user's drag and drop fires)."""
+    driver.execute_script(
+        """var zone = document.querySelector(arguments[0]);
+        var carried = new DataTransfer();
+        carried.items.add(new File([arguments[1]], arguments[2], {type: "text/csv"}));
+        ["dragenter", "dragover", "drop"].forEach(function (type) {
+            zone.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: carried}));
+        });""",
+        f"#analytics-upload-{zone}",
+        path.read_text(encoding="utf-8"),
+        path.name,
+    )
+
+
+def _posted(driver) -> list[str]:
+    """The upload-route URLs this page has requested (the browser's resource timing)."""
+    names = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; });"
+    )
+    return [name for name in names if "/upload/" in name]
 
 
 def _text(driver, selector: str) -> str:
@@ -86,6 +110,8 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     _drop(browser, "csv", files["csv"])
     wait(browser, lambda d: "300 rows" in _text(d, "#analytics-upload-csv-name"))
     wait(browser, lambda d: "review" in _text(d, "#analytics-text-column"))
+    # the files went to the upload route as files, not into a callback as base64
+    assert sorted(u.rsplit("/", 1)[1] for u in _posted(browser)) == ["csv", "model"]
     _analyse(browser)
     wait(browser, lambda d: "Ready." in _alert_text(d), timeout=240)
     wait(browser, lambda d: "Yours:" in _text(d, "#analytics-dataset"))
@@ -131,7 +157,7 @@ def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, file
         wait(browser, lambda d, needle=needle: needle in _alert_text(d), timeout=300)
     _drop(browser, "model", files["model"])
     wait(browser, lambda d: "gru.keras" in _text(d, "#analytics-upload-model-name"))
-    _drop(browser, "csv", files["three"])
+    _drag(browser, "csv", files["three"])
     wait(browser, lambda d: "60 rows" in _text(d, "#analytics-upload-csv-name"))
     _analyse(browser)
     wait(browser, lambda d: "2 outputs" in _alert_text(d), timeout=300)

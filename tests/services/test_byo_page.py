@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import io
 
 import numpy as np
 import pytest
@@ -23,10 +23,6 @@ def _trigger(prop_id: str) -> None:
 
 def _ops(patch) -> dict:
     return {tuple(op["location"]): op["params"].get("value") for op in patch.to_plotly_json()["operations"]}
-
-
-def _data_url(data: bytes) -> str:
-    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
 
 
 SID = "0123456789abcdef" * 2  # the session the signed cookie would name
@@ -127,11 +123,27 @@ def test_uploads_are_listed_only_from_the_sessions_own_store(pages):
     assert not [o for o in byo_page.dataset_options([]) if o["value"].startswith("upload-")]
 
 
+def _upload(slot: str, data: bytes, name: str) -> tuple[int, dict]:
+    """Post a file to the upload route as the page's script does, with the cookie of SID."""
+    import app
+    from services import identity
+
+    client = app.server.test_client()
+    client.set_cookie(identity.COOKIE, identity.sign(SID))
+    reply = client.post(
+        f"/upload/{slot}",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    return reply.status_code, reply.get_json()
+
+
 def _receive(byo_page, slot: str, data: bytes, name: str) -> dict:
-    _trigger(f"analytics-upload-{slot}.contents")
-    contents = {f"{k}_c": None for k in ("model", "csv", "vocab")} | {f"{slot}_c": _data_url(data)}
-    names = {f"{k}_f": None for k in ("model", "csv", "vocab")} | {f"{slot}_f": name}
-    return byo_page.receive_upload(**contents, **names)
+    """Upload, then fill the panel from the route's reply as the page relays it (id or message)."""
+    status, reply = _upload(slot, data, name)
+    relayed = {"id": reply["file"]["id"]} if status == 200 else {"error": reply["error"]}
+    return byo_page.show_upload({"slot": slot, "name": name, **relayed})
 
 
 def test_bad_csv_upload_gets_its_message(pages, monkeypatch):
@@ -152,6 +164,7 @@ def test_good_csv_is_kept_in_the_sessions_folder_and_the_browser_gets_a_handle(p
     out = _receive(byo_page, "csv", data, "../../evil name.csv")
     handle = out["files"]["csv"]
     assert set(handle) == {"id", "name", "size"} and handle["name"] == "evil_name.csv"
+    assert "evil_name.csv" in str(out["csv_name"])
     assert uploads.path_of(handle["id"]).parent == uploads.session_folder(SID) / "incoming"
     assert uploads.path_of(handle["id"]).read_bytes() == data
     assert [o["value"] for o in out["text_options"]] == ["id", "review", "sentiment"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.load import DashClient
+from bench.load import DashClient, callback_body
 from serving import protocol
 
 
@@ -44,8 +44,10 @@ def test_a_clientside_callbacks_output_is_not_a_server_call(app_server: str) -> 
     status, reply = _post(client, {"output": clientside["output"], "inputs": [], "state": []})
     assert status == 400 and reply == {"message": "No callback of this server has that output."}
     served = next(d for d in client.deps if not d.get("clientside_function"))
-    callbacks = {served["output"]: {"callback": print}, clientside["output"]: {}}
-    assert protocol.problem({"output": served["output"], "inputs": []}, callbacks) is None
+    spec = {"callback": print, "inputs": served["inputs"], "state": served["state"]}
+    callbacks = {served["output"]: spec, clientside["output"]: {}}
+    body = json.loads(callback_body(client.deps, served["output"], {}, []))  # as the renderer sends it
+    assert protocol.problem(body, callbacks) is None
     assert protocol.problem({"output": clientside["output"], "inputs": []}, callbacks)
     status, _reply = client.call(
         "trainer-result", {}, ["trainer-session.data"]

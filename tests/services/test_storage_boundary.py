@@ -6,7 +6,6 @@ server must serve what is cached and write nothing at all into the cache folder.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 
 from tests.support.dash_client import DashClient, text_of
 from tests.support.servers import ROOT, free_port, start_server, stop_server
+from tests.support.uploads import post_file
 
 
 def _server(cache_dir: Path, **extra: str):
@@ -60,13 +60,8 @@ def test_a_session_flood_never_evicts_prepared_results(tmp_path):
             )
             assert status == 200 and "Page session id" in text_of(reply)
             csv = f"text,label\n{'word ' * 4000}{i},1\nother,0\n".encode()
-            data_url = "data:text/csv;base64," + base64.b64encode(csv).decode()
             client.get("/analytics")
-            status, _ = client.post(
-                "analytics-byo-files.data",
-                {"analytics-upload-csv.contents": data_url, "analytics-upload-csv.filename": "a.csv"},
-                "analytics-upload-csv.contents",
-            )
+            status, _ = post_file(client, "csv", csv, "a.csv")
             assert status == 200
         assert DashClient(url).get("/healthz")[0] == 200
     finally:
@@ -100,15 +95,8 @@ def test_demo_mode_serves_a_read_only_cache_and_writes_nothing(tmp_path):
             "analytics-dataset.value",
         )
         assert status == 200 and "earn" in text_of(reply)  # the prepared analysis, read from the cache
-        status, reply = client.post(
-            "analytics-byo-files.data",
-            {
-                "analytics-upload-csv.contents": "data:text/csv;base64,YSxiCjEsMgo=",
-                "analytics-upload-csv.filename": "a.csv",
-            },
-            "analytics-upload-csv.contents",
-        )
-        assert status == 200 and "switched off" in text_of(reply)
+        status, reply = post_file(client, "csv", b"a,b\n1,2\n", "a.csv")
+        assert status == 403 and "switched off" in text_of(reply)
     finally:
         stop_server(proc)
     cli = subprocess.run(command, cwd=ROOT, env={**env, **demo}, capture_output=True, text=True)

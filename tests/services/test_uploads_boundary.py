@@ -2,28 +2,25 @@
 
 Every request here is what a curious or careless user's script could send: paths in file names,
 other sessions' upload ids, a zip bomb, a body over the limit, long strings and NaN numbers.
+Files go to the upload route (``serving.upload_route``) as multipart posts.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import json
 import os
 import sys
-import threading
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.support.bombs import keras_zip_bomb
 from tests.support.dash_client import DashClient, text_of
 from tests.support.servers import free_port, start_server, stop_server
+from tests.support.uploads import PeakRss, post_file
 
-RECEIVE = "analytics-byo-files.data"
 LIMIT_MB = 4
 
 
@@ -43,40 +40,8 @@ def server(tmp_path_factory):
     stop_server(proc)
 
 
-def data_url(data: bytes) -> str:
-    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
-
-
 def upload(client: DashClient, slot: str, data: bytes, name: str) -> tuple[int, object]:
-    values = {f"analytics-upload-{slot}.contents": data_url(data), f"analytics-upload-{slot}.filename": name}
-    return client.post(RECEIVE, values, trigger=f"analytics-upload-{slot}.contents")
-
-
-class PeakRss:
-    """The server's largest resident memory while a request runs (sampled every 20 ms)."""
-
-    def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
-        self.start = self.peak = self.process.memory_info().rss
-        self.running = True
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while self.running:
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.02)
-
-    def __enter__(self) -> PeakRss:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.running = False
-        self.thread.join()
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.start) / 2**20
+    return post_file(client, slot, data, name)
 
 
 def test_a_received_file_is_a_handle_never_a_server_path(server):
@@ -85,9 +50,9 @@ def test_a_received_file_is_a_handle_never_a_server_path(server):
         client, "csv", b"review,sentiment\ngood film,pos\nbad film,neg\n", "../../etc/passwd"
     )
     assert status == 200
-    files = reply["response"]["analytics-byo-files"]["data"]
-    assert set(files["csv"]) == {"id", "name", "size"}
-    assert files["csv"]["id"].startswith("f-") and files["csv"]["name"] == "passwd"
+    handle = reply["file"]
+    assert set(handle) == {"id", "name", "size", "facts"}
+    assert handle["id"].startswith("f-") and handle["name"] == "passwd"
     shown = text_of(reply)
     assert str(server["cache"]) not in shown and "/etc" not in shown and "incoming" not in shown
 
@@ -98,9 +63,9 @@ def test_a_foreign_or_made_up_upload_id_is_refused_with_a_message(server):
     dataset = "upload-" + "ab" * 16
     for client in (stranger, owner):  # nobody has prepared it: the owner is refused as well
         status, reply = client.post(
-            "analytics-download.data",
+            "analytics-model-bar.children",
             {"analytics-dataset.value": dataset, "analytics-projection-method.value": "pca"},
-            trigger="analytics-export-sequences.n_clicks",
+            trigger="analytics-dataset.value",
         )
         assert status == 200
         assert "belongs to another session" in text_of(reply)
@@ -161,14 +126,14 @@ def test_a_keras_zip_bomb_is_refused_and_the_worker_stays_small(server, tmp_path
     client = DashClient(server["url"])
     with PeakRss(server["proc"].pid) as rss:
         status, reply = upload(client, "model", bomb.read_bytes(), "bomb.keras")
-    assert status == 200
+    assert status == 422
     assert "zip bomb" in text_of(reply) or "uncompressed" in text_of(reply)
     assert rss.growth_mb < 300, rss.growth_mb
     print(json.dumps({"zip_bomb_peak_growth_mb": round(rss.growth_mb, 1)}))
 
 
 def test_a_body_over_the_limit_is_refused_while_it_is_received(server):
-    """A 533 MB post is answered 413 from its Content-Length: the server never reads or decodes it."""
+    """A 533 MB callback post is answered 413 from its Content-Length: the server never reads or decodes it."""
     host, port = server["url"].removeprefix("http://").split(":")
     with PeakRss(server["proc"].pid) as rss:
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -188,7 +153,7 @@ def test_a_body_over_the_limit_is_refused_while_it_is_received(server):
 def test_a_file_just_over_the_upload_limit_gets_the_limit_message(server):
     client = DashClient(server["url"])
     status, reply = upload(client, "csv", b"text,label\n" + b"w,1\n" * (LIMIT_MB * 2**18 + 10), "big.csv")
-    assert status == 200 and "more than the limit" in text_of(reply)
+    assert status == 413 and "more than the limit" in text_of(reply)
 
 
 def test_the_server_keeps_serving_after_every_attack(server):

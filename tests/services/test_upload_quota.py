@@ -1,0 +1,148 @@
+"""A flood cannot empty someone's uploads; an expired upload says so (issue 19, item 5).
+
+One real server with a small upload space. Session A drops a GRU model and a CSV through the
+upload route and prepares them (in this process, into the server's cache, as the Analyse job
+does); then eight other sessions drop 74 KB CSVs. The space is sized so that only some of them
+fit: the others are refused with a message, and A's prepared upload stays A's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.byo_models import gru_vectorizer_model, sentiment_texts, write_csv
+from tests.support.dash_client import DashClient, text_of
+from tests.support.servers import free_port, start_server, stop_server
+from tests.support.uploads import post_file, reply_of
+
+SECRET = "upload-quota-test-secret"
+FLOOD_CSV = b"text,label\n" + b"a flood of words in one review,1\n" * 2300  # 74 KB
+WEEK_AND_A_DAY = 8 * 24 * 3600
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("quota-files")
+    texts, labels = sentiment_texts(120)
+    return {
+        "model": gru_vectorizer_model(folder / "gru.keras", texts, labels, epochs=2),
+        "csv": write_csv(folder / "reviews.csv", texts, labels),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(files, tmp_path_factory):
+    """Room for A's files (staged model and CSV, the prepared model's copy) and about four flood files."""
+    cache_dir = tmp_path_factory.mktemp("quota-cache")
+    a_bytes = 2 * files["model"].stat().st_size + files["csv"].stat().st_size
+    quota = a_bytes + 4.5 * len(FLOOD_CSV)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "RNNX_CACHE_DIR": str(cache_dir),
+        "RNNX_SECRET_KEY": SECRET,
+        "RNNX_UPLOAD_FILES_GB": repr(quota / 2**30),
+        "RNNX_UPLOAD_SESSION_MB": repr((a_bytes + 2 * len(FLOOD_CSV)) / 2**20),
+    }
+    proc = start_server([sys.executable, "app.py"], env, port)
+    yield {"url": f"http://127.0.0.1:{port}", "cache": cache_dir, "quota": quota}
+    stop_server(proc)
+
+
+def _session_of(client: DashClient) -> str:
+    from services import identity
+
+    cookie = next(c.value for c in client.jar if c.name == identity.COOKIE)
+    return identity.verify(cookie)
+
+
+@pytest.fixture(scope="module")
+def owner(server, files):
+    """Session A with its files dropped through the route and prepared like the Analyse job does."""
+    from flask import Flask, g
+
+    client = DashClient(server["url"])
+    handles = {}
+    for slot in ("model", "csv"):
+        status, reply = post_file(client, slot, files[slot].read_bytes(), files[slot].name)
+        assert status == 200, reply
+        handles[slot] = reply["file"]["id"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RNNX_CACHE_DIR", str(server["cache"]))
+        env.setenv("RNNX_SECRET_KEY", SECRET)
+        sid = _session_of(client)
+        from model import prepare
+        from services import uploads
+
+        with Flask(__name__).test_request_context():
+            g.rnnx_session = sid
+            model, csv = (uploads.path_of(handles[slot]) for slot in ("model", "csv"))
+            dataset = prepare.prepare_upload(model, csv, session=sid)["dataset"]
+            uploads.register_dataset(dataset, "gru.keras on reviews.csv")
+    return {"client": client, "sid": sid, "dataset": dataset, "handles": handles}
+
+
+def _overview(client: DashClient, dataset: str) -> str:
+    status, reply = client.post(
+        "analytics-model-bar.children",
+        {"analytics-dataset.value": dataset, "analytics-projection-method.value": "pca"},
+        "analytics-dataset.value",
+    )
+    assert status == 200, reply
+    return text_of(reply)
+
+
+def _listed(client: DashClient, dataset: str) -> bool:
+    status, reply = client.post(
+        "analytics-dataset.options", {"analytics-requested-upload.data": dataset}, "analytics-uploads.data"
+    )
+    assert status == 200
+    return dataset in [o["value"] for o in reply["response"]["analytics-dataset"]["options"]]
+
+
+def _used(cache: Path) -> int:
+    return sum(p.stat().st_size for p in (cache / "uploads").rglob("*") if p.is_file())
+
+
+def test_a_flood_of_other_sessions_never_evicts_a_prepared_upload(server, owner):
+    assert _listed(owner["client"], owner["dataset"])
+    statuses, refusals = [], []
+    for _ in range(8):
+        status, reply = post_file(DashClient(server["url"]), "csv", FLOOD_CSV, "flood.csv")
+        statuses.append(status)
+        if status != 200:
+            refusals.append(reply["error"])
+    assert set(statuses) == {200, 507}, statuses  # some fit, the rest were refused
+    assert all("upload space" in r and "full" in r for r in refusals), refusals
+    assert _used(server["cache"]) <= server["quota"]
+    # A's prepared upload: still listed, its analysis served, its model kept for what-if
+    assert _listed(owner["client"], owner["dataset"])
+    shown = _overview(owner["client"], owner["dataset"])
+    assert "another session" not in shown and "expired" not in shown and "GRU" in shown.upper()
+    assert (server["cache"] / "uploads" / owner["sid"] / owner["dataset"] / "model.keras").is_file()
+    status, panel = reply_of(owner["client"], {"slot": "model", "id": owner["handles"]["model"]})
+    assert status == 200 and "gru.keras" in text_of(panel) and "another session" not in text_of(panel)
+
+
+def test_an_expired_upload_says_it_expired_before_and_after_its_files_go(server, owner):
+    record = server["cache"] / "uploads" / owner["sid"] / "record.json"
+    then = time.time() - WEEK_AND_A_DAY  # A has not been back for more than RNNX_UPLOAD_TTL_H (a week)
+    os.utime(record, (then, then))
+    shown = _overview(owner["client"], owner["dataset"])
+    assert "expired" in shown and "another session" not in shown
+    assert not _listed(owner["client"], owner["dataset"])
+    # The space is full of live sessions' files and A's expired ones: A's are what make room now.
+    status, reply = post_file(DashClient(server["url"]), "csv", FLOOD_CSV, "late.csv")
+    assert status == 200, reply
+    assert not (server["cache"] / "uploads" / owner["sid"] / owner["dataset"]).exists()
+    shown = _overview(owner["client"], owner["dataset"])
+    assert "expired" in shown and "another session" not in shown
+    stranger = DashClient(server["url"])
+    assert "another session" in _overview(stranger, owner["dataset"])

@@ -1,0 +1,134 @@
+"""Crafted uploads for the real server: multipart posts to the upload route, as the page's script sends them.
+
+A :class:`~tests.support.dash_client.DashClient` is one browser session (its cookie jar); these
+helpers post files with its cookies, or raw bodies over a socket to see what the server does
+while a body is still arriving.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import psutil
+
+from tests.support.dash_client import DashClient
+
+PAGE_HEADER = {"X-Requested-With": "XMLHttpRequest"}
+
+
+def multipart(data: bytes, name: str, field: str = "file") -> tuple[bytes, str]:
+    """A multipart/form-data body holding one file part; (body, content type)."""
+    boundary = f"rnnx{secrets.token_hex(12)}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def post_file(
+    client: DashClient, slot: str, data: bytes, name: str, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """Post ``data`` as the file of ``slot`` with the session's cookies; (status, JSON reply)."""
+    body, content_type = multipart(data, name)
+    sent = {"Content-Type": content_type, **PAGE_HEADER, **(headers or {})}
+    request = urllib.request.Request(f"{client.base}/upload/{slot}", data=body, headers=sent)
+    try:
+        with client.opener.open(request, timeout=60) as response:
+            return response.status, json.loads(response.read().decode())
+    except urllib.error.HTTPError as error:
+        text = error.read().decode(errors="replace")
+        try:
+            return error.code, json.loads(text)
+        except ValueError:
+            return error.code, text
+
+
+def reply_of(client: DashClient, reply: dict) -> tuple[int, Any]:
+    """Fire the panel's callback with ``reply`` in the upload-reply store (what the page's script sets)."""
+    return client.post("analytics-byo-files.data", {"analytics-upload-reply.data": reply})
+
+
+def cookie_header(client: DashClient) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in client.jar)
+
+
+class SlowPost:
+    """A POST whose body is sent in 1 MiB pieces by a thread, while the caller reads the answer.
+
+    ``chunked``: Transfer-Encoding chunked (no length announced), else ``length`` is announced.
+    ``sent`` counts the bytes the server took before it answered and closed.
+    """
+
+    def __init__(self, url: str, path: str, head: dict[str, str], length: int, chunked: bool) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        self.length, self.chunked, self.sent, self.done = length, chunked, 0, threading.Event()
+        self.conn.putrequest("POST", path)
+        for key, value in head.items():
+            self.conn.putheader(key, value)
+        self.conn.putheader(
+            *(("Transfer-Encoding", "chunked") if chunked else ("Content-Length", str(length)))
+        )
+        self.conn.endheaders()
+        self.thread = threading.Thread(target=self._send, daemon=True)
+        self.thread.start()
+
+    def _send(self) -> None:
+        piece, sock = b"x" * 2**20, self.conn.sock
+        try:
+            while self.sent < self.length and not self.done.is_set():
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if self.chunked else piece)
+                self.sent += len(piece)
+            if self.chunked and not self.done.is_set():
+                sock.sendall(b"0\r\n\r\n")
+        except OSError:  # the server answered and closed: what it refused is never sent
+            pass
+
+    def answer(self) -> tuple[int, Any]:
+        """(status, JSON body) of the server's answer; the sender stops."""
+        try:
+            response = self.conn.getresponse()
+            status, text = response.status, response.read().decode(errors="replace")
+        finally:
+            self.done.set()
+            self.thread.join(timeout=30)
+            self.conn.close()
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text
+
+
+class PeakRss:
+    """A process's largest resident memory while a block runs (sampled every 20 ms)."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.start = self.peak = self.process.memory_info().rss
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.running = False
+        self.thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
