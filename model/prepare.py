@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import arrays, byo, cache, config, projection, storage, textmodels
+from model import arrays, byo, cache, config, neighbors_ivf, projection, storage, textmodels
 from model.artifacts import Analysis
 from model.prepare_run import PrepareError, Run
 from model.progress import parse_line
@@ -57,9 +57,9 @@ DATASETS = {
     },
 }
 PROJECTIONS = projection.METHODS
-STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.25}
+STAGE_WEIGHTS = {"dataset": 0.05, "train": 0.55, "extract": 0.15, "project": 0.25, "neighbors": 0.03}
 # Without training (a cached or pretrained classifier) extraction is most of the work.
-STAGE_WEIGHTS_LOADED = {"dataset": 0.15, "train": 0.05, "extract": 0.6, "project": 0.2}
+STAGE_WEIGHTS_LOADED = {"dataset": 0.15, "train": 0.05, "extract": 0.6, "project": 0.2, "neighbors": 0.05}
 QUICK_PROFILE = {"config": {"max_train": 1000, "epochs": 1}, "sequences": 100}
 ERROR_PREFIX = "RNNX-ERROR "
 log = logging.getLogger("rnnx.prepare")
@@ -140,6 +140,7 @@ def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> d
     base["storage"] = STORAGE_FORMAT
     keys["analysis"] = cache.make_key(f"{prefix}analysis", **base)
     keys["states"] = cache.make_key(f"{prefix}states", **base)
+    keys["neighbors"] = cache.make_key(f"{prefix}neighbors", states=keys["states"], **neighbors_ivf.params())
     if method:
         params = {**projection.params_for(method), "seed": projection_seed(dataset)}
         for kind in ("projection", "projector"):
@@ -166,6 +167,24 @@ def load_projector(dataset: str, method: str, n_sequences: int | None = None) ->
 def load_states(dataset: str, n_sequences: int | None = None) -> dict | None:
     """``{"hidden": (n_states, units), "cell": ... or None}`` (float16, memory-mapped) of the analysis."""
     return storage.load_states(_keys(dataset, n_sequences)["states"])
+
+
+def load_neighbor_index(dataset: str, n_sequences: int | None = None) -> neighbors_ivf.IvfIndex | None:
+    """The nearest-neighbour index of the prepared states (memory-mapped), or None if not built."""
+    keys = _keys(dataset, n_sequences)
+    states = storage.load_states(keys["states"])
+    stored = storage.load_neighbor_index(keys["neighbors"]) if states is not None else None
+    return None if stored is None else neighbors_ivf.IvfIndex(states["hidden"], stored)
+
+
+def build_neighbor_index(dataset: str, on_progress: Callable | None = None, bars: bool = False) -> dict:
+    """Build the missing nearest-neighbour index of a prepared set (a cache from before the index)."""
+    keys = _keys(dataset, None)
+    if not arrays.contains(keys["states"]):
+        raise PrepareError(f"The hidden states of {dataset} are not prepared.")
+    with Run(on_progress, bars, {"neighbors": 1.0}) as run:
+        run.neighbors(keys)
+    return {"dataset": dataset, "seconds": run.seconds, "cached": all(run.hits)}
 
 
 def load_classifier(dataset: str) -> textmodels.TrainedClassifier | None:
@@ -254,6 +273,7 @@ def prepare(
         larger = _keys(dataset, total) if n < total else None  # the whole split, when prepared
         run.states(keys, n, extract, prefix_of=larger)
         run.project(keys, projection_method, config.seed)
+        run.neighbors(keys)
         analysis = load_analysis(dataset, n)
         return run.summary(analysis, projection_method, classifier.test_accuracy, base, profile())
 
@@ -344,6 +364,7 @@ def prepare_upload(
 
         run.states(keys, len(data.texts), extract)
         run.project(keys, projection_method, seed=projection_seed(upload_id))
+        run.neighbors(keys)
         analysis = load_analysis(upload_id)
         summary = run.summary(
             analysis, projection_method, analysis.summary["test_accuracy"], upload_id, profile()
@@ -386,6 +407,19 @@ def run_prepare_subprocess(
     if proc.wait() != 0:
         raise PrepareError(error or f"Preparing {dataset} failed (exit code {proc.returncode}).")
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+def run_neighbor_index_subprocess(dataset: str) -> dict:
+    """Build ``dataset``'s missing neighbour index in a fresh process (``python -m model.neighbors_build``)."""
+    command = [sys.executable, "-m", "model.neighbors_build", "--dataset", dataset, "--progress-lines"]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        command, cwd=root, capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
+    if proc.returncode != 0:
+        errors = [line for line in proc.stderr.splitlines() if line.startswith(ERROR_PREFIX)]
+        raise PrepareError(errors[-1][len(ERROR_PREFIX) :] if errors else f"exit code {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:

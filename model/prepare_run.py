@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from model import arrays, cache, projection, storage
+from model import arrays, cache, neighbors, neighbors_ivf, projection, storage
 from model.artifacts import Analysis
 from model.progress import Stages
 
@@ -120,6 +120,30 @@ class Run:
 
         hit = self.timed("project", f"Projecting with {projection.LABELS[method]}", 1, work)
         self.hits.append(hit)
+
+    def neighbors(self, keys: dict[str, str]) -> None:
+        """The nearest-neighbour index (:mod:`model.neighbors_ivf`) of a set above the exact scan's limit,
+        unless stored (or the cache is read-only: the exact scan answers there)."""
+        key = keys["neighbors"]
+
+        def ready() -> bool:
+            return not self.force and self.stored(key)
+
+        def work(update) -> bool:
+            states = storage.load_states(keys["states"])
+            hidden = None if states is None else states["hidden"]
+            if hidden is None or not neighbors.needs_index(*hidden.shape) or ready() or cache.read_only():
+                return True
+            with cache.computing_lock(key):
+                if ready():
+                    return True
+                scratch = storage.scratch_hidden(self.scratch)  # float32, when this run extracted
+                built = neighbors_ivf.build(hidden if scratch is None else scratch, on_progress=update)
+                meta = {"params": neighbors_ivf.params(), "states": keys["states"]}
+                storage.save_neighbor_index(key, built, meta, replace=self.force)
+                return False
+
+        self.hits.append(self.timed("neighbors", "Indexing the states for nearest neighbours", 1, work))
 
     def stored(self, key: str) -> bool:
         """Whether the artefact of ``key`` is stored whole. A damaged one counts as absent: why is

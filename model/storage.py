@@ -247,5 +247,20 @@ def load_projection(key: str) -> np.ndarray | None:
     return None if stored is None else stored.arrays["points"]
 
 
+def save_neighbor_index(key: str, stored: dict[str, np.ndarray], meta: dict, replace: bool = False) -> None:
+    """The arrays of a nearest-neighbour index (:func:`model.neighbors_ivf.build`) as one artefact."""
+    with arrays.Writer(key, replace) as writer:
+        for name, array in stored.items():
+            writer.put(name, array)
+        writer.meta = meta
+        writer.commit()
+
+
+def load_neighbor_index(key: str) -> dict | None:
+    """The stored index arrays (memory-mapped), or None."""
+    stored = arrays.load(key)
+    return None if stored is None else dict(stored.arrays)
+
+
 def folder(key: str) -> Path:
     return arrays.folder_for(key)

@@ -1,20 +1,17 @@
 """Nearest neighbours of a selected hidden state: the index per dataset, cached, and checked inputs.
 
-The index is built once per dataset and process from the prepared hidden states
+The index is read once per dataset and process from the prepared hidden states
 (``services.analysis.states``: the pipeline's, uploads included for their owner) and kept
 in the per-process cache (``model.memo``).
-Up to ``RNNX_NEIGHBORS_EXACT_MAX`` states (default 3,000,000: the whole IMDB test split) it is the
-exact scan of :mod:`model.neighbors` over the memory-mapped float16 states: built in one pass, it
-needs no copy in memory or on disk.
-Above, the pynndescent graph is built once, in a background thread of the first worker
-that needs it, into the disk cache (the uploads cache for an upload; keyed by the states'
-fingerprint and the index's parameters); the exact scan answers until it is there.
+Up to ``RNNX_NEIGHBORS_EXACT_MAX`` states (default 200,000) it is the exact scan of
+:mod:`model.neighbors`; above, the IVF index of :mod:`model.neighbors_ivf`, built by the preparation
+beside the states and memory-mapped (shared by every worker). A cache prepared before that index
+existed gets it built in the server's job queue, in a subprocess; the card says so meanwhile.
 Nothing here imports Dash, components or pages.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -22,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model import cache, config, memo
+from model import cache, memo
 from model import neighbors as core
 from model.artifacts import Analysis
+from model.neighbors_ivf import IvfIndex
 from services import analysis as analysis_service
-from services import datasets as upload_datasets
 from services import schemas
 from services.validation import Custom, Flag, InvalidInput, ListOf, Number, Schema
 
@@ -34,6 +31,12 @@ LOG = logging.getLogger(__name__)
 DEFAULT_K = 10
 MAX_K = 50
 K_OPTIONS = (5, 10, 20, 50)
+BUILD_OWNER = "neighbors-index"  # whose jobs the background index builds are in the queue
+BUILDING = (
+    "The nearest-neighbour index of this dataset is being built (about a minute, once; it was "
+    "prepared before indexes existed). Select the state again shortly."
+)
+Index = core.ExactIndex | IvfIndex
 
 NEIGHBOR_COUNT = Number("Number of neighbours", 1, MAX_K, integer=True, default=DEFAULT_K)
 OTHER_ONLY = Flag("Other sequences only")
@@ -81,119 +84,82 @@ class NeighborList:
     steps: np.ndarray  # (k,) int64
     distances: np.ndarray  # (k,) float64, Euclidean in the full hidden space
     units: int  # the hidden space's dimension
-    kind: str  # "exact" or "pynndescent"
+    kind: str  # "exact" or "ivf"
     seconds: float  # time of the query itself
 
 
 def exact_max() -> int:
     """The most states answered by the exact scan (``RNNX_NEIGHBORS_EXACT_MAX``)."""
-    return max(int(config.env_number("RNNX_NEIGHBORS_EXACT_MAX", core.EXACT_MAX_STATES)), 1)
+    return core.exact_max()
 
 
-def _fingerprint(hidden: np.ndarray) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(str(hidden.shape).encode())
-    digest.update(np.ascontiguousarray(hidden, dtype=np.float32).data)
-    return digest.hexdigest()
-
-
-def _exact_index(pipeline: str, dataset: str, n_states: int) -> core.ExactIndex:
-    """The exact index of a prepared dataset's states, kept in the process cache (``model.memo``)."""
-    return memo.remember(
-        "neighbors-exact", (pipeline, dataset, n_states), lambda: _build_exact(dataset, n_states)
-    )
-
-
-def _build_exact(dataset: str, n_states: int) -> core.ExactIndex:
+def _hidden(dataset: str, n_states: int) -> np.ndarray:
     states = analysis_service.states(dataset)
     if not states or states.get("hidden") is None:
         raise LookupError("The hidden states of this dataset are not prepared yet.")
-    hidden = np.asarray(states["hidden"])
+    hidden = states["hidden"]
     if hidden.ndim != 2 or len(hidden) != n_states:
         raise LookupError("The stored hidden states do not match the analysis: prepare the dataset again.")
-    return core.ExactIndex(hidden)
+    return hidden
 
 
-def _approx_key(pipeline: str, dataset: str, n_states: int) -> str:
-    """The disk-cache key of the graph index: the states' fingerprint and the index's parameters."""
-    return memo.remember(
-        "neighbors-key", (pipeline, dataset, n_states), lambda: _fingerprint(pipeline, dataset, n_states)
-    )
+def _stored(dataset: str, n_states: int) -> Index | None:
+    """The index to answer with, read or built in this process; None while a needed IVF index is missing."""
+    hidden = _hidden(dataset, n_states)
+    if not core.needs_index(*hidden.shape):
+        return core.ExactIndex(hidden)
+    loader = getattr(analysis_service.prepare_module(), "load_neighbor_index", None)
+    return None if loader is None else loader(dataset)
 
 
-def _fingerprint(pipeline: str, dataset: str, n_states: int) -> str:
-    import pynndescent
-
-    hidden = _exact_index(pipeline, dataset, n_states).data
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(str(hidden.shape).encode())
-    digest.update(hidden.data)
-    prefix = f"{cache.UPLOAD_PREFIX}-" if upload_datasets.parse(dataset).is_upload else ""
-    return cache.make_key(
-        f"{prefix}neighbors-index",
-        dataset=dataset,
-        states=digest.hexdigest(),
-        degree=core.GRAPH_NEIGHBORS,
-        library=getattr(pynndescent, "__version__", "?"),
-    )
+def _exact_fallback(dataset: str, n_states: int) -> core.ExactIndex:
+    return core.ExactIndex(_hidden(dataset, n_states))
 
 
-def _approx_index(key: str) -> core.ApproxIndex:
-    """The graph index from the disk cache; LookupError while it is not built (never remembered)."""
+def index_for(dataset: str, analysis: Analysis) -> Index:
+    """The index of ``dataset``'s hidden states, kept in this process's cache; LookupError with a message.
 
-    def read() -> core.ApproxIndex | None:
-        index = cache.get(key)
-        if not isinstance(index, core.ApproxIndex):
-            return None
-        memo.forget("neighbors-exact")  # the graph holds the states: drop the scan's copy
+    Up to ``exact_max()`` states the exact scan; above, the IVF index built at preparation. A cache
+    prepared before the index existed gets it built once, in the server's job queue (a subprocess),
+    and says so meanwhile; where it cannot be built (a read-only cache, a pipeline without indexes)
+    the exact scan answers, slower."""
+    prepare = analysis_service.prepare_module()
+    slot = (prepare.__name__, dataset, analysis.n_states)
+    index = memo.remember("neighbors", slot, lambda: _stored(dataset, analysis.n_states))
+    if index is not None:
         return index
-
-    index = memo.remember("neighbors-graph", key, read)
-    if index is None:
-        raise LookupError(key)
-    return index
-
-
-def _build(key: str, hidden: np.ndarray) -> None:
-    try:
-        cache.memoize(key, lambda: core.ApproxIndex(hidden), lock_seconds=6 * 3600)
-    except Exception:  # noqa: BLE001 - a background build: the exact scan keeps answering
-        LOG.exception("Building the nearest-neighbour index failed")
+    if cache.read_only() or not hasattr(prepare, "run_neighbor_index_subprocess"):
+        return memo.remember("neighbors-exact", slot, lambda: _exact_fallback(dataset, analysis.n_states))
+    _request_build(dataset)
+    raise LookupError(BUILDING)
 
 
-def _start_build(key: str, hidden: np.ndarray) -> None:
-    """Build the graph index in a background thread unless one is running (or the cache is read-only)."""
-    if cache.read_only():
+def _request_build(dataset: str) -> None:
+    """Start the background build of ``dataset``'s index unless this process already waits on one."""
+    name = f"rnnx-neighbors-index:{dataset}"
+    if any(thread.name == name for thread in threading.enumerate()):
         return
+    threading.Thread(target=_build_queued, args=(dataset,), name=name, daemon=True).start()
+
+
+def _build_queued(dataset: str) -> None:
+    """One of the server's heavy jobs: ``python -m model.neighbors_build``; another worker's build is joined."""
+    from serving import jobqueue
+
     try:
-        if cache.store_for(key).get(f"lock:{key}") is not None:
-            return  # a worker is building it
-    except Exception:  # noqa: BLE001 - no cache, no background build
-        return
-    threading.Thread(target=_build, args=(key, hidden), name="rnnx-neighbors-index", daemon=True).start()
-
-
-def index_for(dataset: str, analysis: Analysis) -> core.ExactIndex | core.ApproxIndex:
-    """The cached index of ``dataset``'s hidden states; LookupError with a message if missing.
-
-    Above ``exact_max()`` states the graph index answers once built; until then (it is built once,
-    in the background, into the disk cache) the exact scan answers, slower but exact."""
-    pipeline = analysis_service.prepare_module().__name__
-    n = analysis.n_states
-    if n > exact_max():
-        key = _approx_key(pipeline, dataset, n)
-        try:
-            return _approx_index(key)
-        except LookupError:
-            _start_build(key, _exact_index(pipeline, dataset, n).data)
-    return _exact_index(pipeline, dataset, n)
+        with jobqueue.building(f"neighbors-index|{dataset}") as waited:
+            if waited:
+                return  # built by another worker meanwhile: the next query reads it
+            with jobqueue.slot(BUILD_OWNER, "neighbors"):
+                analysis_service.prepare_module().run_neighbor_index_subprocess(dataset)
+    except Exception:  # noqa: BLE001 - a background build: logged, asked again by the next query
+        LOG.exception("Building the nearest-neighbour index of %s failed", dataset)
 
 
 def clear_caches() -> None:
     """Forget the per-process indexes (tests swap the pipeline module)."""
+    memo.forget("neighbors")
     memo.forget("neighbors-exact")
-    memo.forget("neighbors-key")
-    memo.forget("neighbors-graph")
 
 
 def query_state(analysis: Analysis, seq: int, step: int | None) -> tuple[int, int]:

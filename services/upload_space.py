@@ -230,25 +230,33 @@ def _evict_session(use: Usage) -> int:
     """Empty an expired session's folder, keeping its tombstones; returns the bytes freed."""
     folder = session_folder(use.sid)
     for path in folder.iterdir():
-        if path.name != RECORD:
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name != RECORD:
+            path.unlink(missing_ok=True)
     record = {**empty_record(), "expired": tombstones(use.record)}
     write_record(use.sid, record, mtime=use.last_used)  # still expired: the tombstones read "expired"
     return use.size - _size(folder)
 
 
-def _evict_oldest(sid: str, record: dict, excess: int) -> int:
-    """Expire the session's oldest prepared uploads until ``excess`` bytes are freed; returns the bytes."""
-    folder = session_folder(sid)
-    freed, gone = 0, set()
-    for dataset, size in _dataset_sizes(folder, record):
+def _oldest(sid: str, record: dict, excess: int) -> tuple[set[str], int]:
+    """The session's oldest prepared uploads whose removal frees ``excess`` bytes (or all of them)."""
+    gone, freed = set(), 0
+    for dataset, size in _dataset_sizes(session_folder(sid), record):
         if freed >= excess:
             break
         gone.add(dataset)
         freed += size
+    return gone, freed
+
+
+def _expire_oldest(sid: str, record: dict, excess: int, mtime: float | None = None) -> None:
+    """Expire the session's oldest prepared uploads until ``excess`` bytes are freed.
+
+    ``mtime``: keep that as the record's last use (another session's, which did not use it now)."""
+    gone, _freed = _oldest(sid, record, excess)
     if gone:
-        write_record(sid, expire_datasets(sid, record, gone))
-    return freed
+        write_record(sid, expire_datasets(sid, record, gone), mtime=mtime)
 
 
 def _mb(n_bytes: float) -> str:
@@ -271,27 +279,37 @@ def make_room(n_bytes: int, sid: str, replacing: int = 0) -> None:
     mine = sessions.get(sid) or Usage(sid, 0, now, empty_record())
     if mine.expired(now) and mine.size:  # this session's own uploads expired: they go first
         mine.size, replacing = mine.size - _evict_session(mine), 0
-    own = mine.size - replacing + n_bytes
-    if own > own_limit:
-        record = read_record(sid)
-        own -= _evict_oldest(sid, record, own - own_limit)
-        if own > own_limit:
-            raise NoRoom(
-                f"Your session's upload space ({_mb(own_limit)}, RNNX_UPLOAD_SESSION_MB) is full: "
-                "your files in the other slots take the rest."
-            )
-        sessions = usage(now)
-    total = sum(u.size for u in sessions.values()) - replacing + n_bytes
-    others = sorted((u for u in sessions.values() if u.sid != sid), key=lambda u: u.last_used)
-    for use in others:
+    # Plan first, remove after: nothing is taken unless the new file then fits.
+    own_excess, record = mine.size - replacing + n_bytes - own_limit, read_record(sid)
+    own_freed = _oldest(sid, record, own_excess)[1] if own_excess > 0 else 0
+    if own_freed < own_excess:
+        raise NoRoom(
+            f"Your session's upload space ({_mb(own_limit)}, RNNX_UPLOAD_SESSION_MB) is full: "
+            "your files in the other slots take the rest."
+        )
+    total = sum(u.size for u in sessions.values()) - replacing + n_bytes - own_freed
+    plan: list[tuple[Usage, int | None]] = []
+    for use in sorted(sessions.values(), key=lambda u: u.last_used):
         if total <= limit:
-            return
-        if use.expired(now) and identity.SESSION_ID.match(use.sid):
-            total -= _evict_session(use)
-        elif use.size > own_limit and identity.SESSION_ID.match(use.sid):
-            total -= _evict_oldest(use.sid, use.record, use.size - own_limit)
+            break
+        if use.sid == sid or not identity.SESSION_ID.match(use.sid):
+            continue
+        if use.expired(now):
+            plan.append((use, None))
+            total -= use.size
+        elif use.size > own_limit:
+            freed = _oldest(use.sid, use.record, use.size - own_limit)[1]
+            plan.append((use, use.size - own_limit))
+            total -= freed
     if total > limit:
         raise NoRoom(
             f"The server's upload space ({limit / 2**30:.2g} GB, RNNX_UPLOAD_FILES_GB) is full of other "
             "sessions' files in use: try again later, or ask the administrator for more room."
         )
+    if own_excess > 0:
+        _expire_oldest(sid, record, own_excess)
+    for use, excess in plan:
+        if excess is None:
+            _evict_session(use)
+        else:
+            _expire_oldest(use.sid, use.record, excess, mtime=use.last_used)

@@ -31,7 +31,6 @@ SLOTS = ("model", "csv", "vocab")
 WHAT = {"model": "model file", "csv": "CSV file", "vocab": "vocabulary file"}
 DEFAULT_NAMES = {"model": "model.keras", "csv": "data.csv", "vocab": "vocabulary.txt"}
 MAX_DATASETS = 8  # prepared uploads kept per session (the oldest expires)
-CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)

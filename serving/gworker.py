@@ -175,6 +175,7 @@ class HealthWorker(ThreadWorker):
 
         self.header_timeout = settings.header_timeout_s()
         self.health_paths, self.ready_paths = fast_paths()
+        self.any_fast_path = self.health_paths | self.ready_paths
         self.gathering: dict[HeadConn, float] = {}  # connection -> deadline, oldest first
         self.parked: dict[HeadConn, float] = {}  # /readyz waiting for a fresh result -> deadline
         self.lingering = False
@@ -292,7 +293,7 @@ class HealthWorker(ThreadWorker):
         """Answer ``/healthz`` or ``/readyz`` here; False when the request is not one of them."""
         if (
             head.method not in FAST_METHODS
-            or head.path not in self.health_paths | self.ready_paths
+            or head.path not in self.any_fast_path
             or head.chunked
             or (head.content_length or 0) != 0
             or len(conn.head) != end  # nothing pipelined behind it: closing would lose it

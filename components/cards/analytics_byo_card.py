@@ -66,10 +66,13 @@ def _byo_refuse(message: str) -> object:
     prevent_initial_call="initial_duplicate",
 )
 def list_datasets(changed: object, requested: object) -> dict:
-    """The dataset list from the server's record of this session; a URL's upload only if it is owned."""
+    """The dataset list from the server's record of this session; a URL's upload only if it is owned.
+
+    One of this session's that expired is selected too: the page's cards then say it expired."""
     owned = uploads.owned_datasets()
     ids = {item["id"] for item in owned}
-    return {"options": dataset_options(owned), "value": requested if requested in ids else no_update}
+    shown = isinstance(requested, str) and (requested in ids or uploads.expired(requested))
+    return {"options": dataset_options(owned), "value": requested if shown else no_update}
 
 
 @callback(

@@ -272,3 +272,14 @@ def test_two_requests_for_one_file_join_one_build_and_old_files_make_room(monkey
     assert len(kept) == 1 and kept[0].endswith(".sequences.csv")
     assert exports.request("imdb", "pca", "states", True).ready is False  # made room: built again on request
     analysis_service.clear_caches()
+
+
+def test_the_route_is_served_under_the_url_prefix_too() -> None:
+    from flask import Flask
+
+    from serving import downloads
+
+    server = Flask(__name__)
+    downloads.install(server, "/rnnx/")
+    rules = {rule.rule for rule in server.url_map.iter_rules()}
+    assert {"/download/<token>", "/rnnx/download/<token>"} <= rules

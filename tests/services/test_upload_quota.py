@@ -99,12 +99,17 @@ def _overview(client: DashClient, dataset: str) -> str:
     return text_of(reply)
 
 
-def _listed(client: DashClient, dataset: str) -> bool:
+def _from_url(client: DashClient, dataset: str) -> dict:
+    """The dataset list and choice of a page opened at ``?dataset=<dataset>``."""
     status, reply = client.post(
         "analytics-dataset.options", {"analytics-requested-upload.data": dataset}, "analytics-uploads.data"
     )
     assert status == 200
-    return dataset in [o["value"] for o in reply["response"]["analytics-dataset"]["options"]]
+    return reply["response"]["analytics-dataset"]
+
+
+def _listed(client: DashClient, dataset: str) -> bool:
+    return dataset in [o["value"] for o in _from_url(client, dataset)["options"]]
 
 
 def _used(cache: Path) -> int:
@@ -138,6 +143,9 @@ def test_an_expired_upload_says_it_expired_before_and_after_its_files_go(server,
     shown = _overview(owner["client"], owner["dataset"])
     assert "expired" in shown and "another session" not in shown
     assert not _listed(owner["client"], owner["dataset"])
+    # A's old link still selects it, so the page's cards say it expired; a stranger's selects nothing
+    assert _from_url(owner["client"], owner["dataset"]).get("value") == owner["dataset"]
+    assert "value" not in _from_url(DashClient(server["url"]), owner["dataset"])
     # The space is full of live sessions' files and A's expired ones: A's are what make room now.
     status, reply = post_file(DashClient(server["url"]), "csv", FLOOD_CSV, "late.csv")
     assert status == 200, reply
@@ -146,3 +154,33 @@ def test_an_expired_upload_says_it_expired_before_and_after_its_files_go(server,
     assert "expired" in shown and "another session" not in shown
     stranger = DashClient(server["url"])
     assert "another session" in _overview(stranger, owner["dataset"])
+
+
+def test_a_session_over_its_own_quota_gives_up_its_own_oldest_upload_first(tmp_path, monkeypatch):
+    """The policy in one process: a session's own oldest prepared upload expires to make its room;
+    when only its dropped files are left, the new file is refused with a message."""
+    from flask import Flask, g
+
+    from services import upload_space, uploads
+
+    monkeypatch.setenv("RNNX_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("RNNX_UPLOAD_SESSION_MB", "1")
+    sid = "ab" * 16
+    with Flask(__name__).test_request_context():
+        g.rnnx_session = sid
+        for n, dataset in enumerate(("upload-0000000000aa", "upload-0000000000bb")):
+            kept = uploads.session_folder(sid) / dataset
+            kept.mkdir(parents=True)
+            (kept / "model.keras").write_bytes(b"m" * 400_000)
+            uploads.register_dataset(dataset, f"model {n}")
+        csv = b"text,label\n" + b"some words,1\n" * 25_000  # 325 KB: 800 KB kept + this > 1 MB
+        uploads.receive("csv", "a.csv", [csv], len(csv))
+        assert [d["id"] for d in uploads.owned_datasets()] == ["upload-0000000000bb"]
+        with pytest.raises(uploads.UploadRefused, match="expired"):
+            uploads.require_owned("upload-0000000000aa")
+        assert not (uploads.session_folder(sid) / "upload-0000000000aa").exists()
+        with pytest.raises(upload_space.NoRoom, match="RNNX_UPLOAD_SESSION_MB"):
+            uploads.receive("vocab", "v.txt", [b"w\n" * 400_000], 800_000)
+        # nothing was taken for a file that would not have fitted anyway
+        assert uploads.owns("upload-0000000000bb") and "csv" in uploads.staged_files()
+        assert "vocab" not in uploads.staged_files()
