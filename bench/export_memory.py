@@ -1,8 +1,9 @@
 """Peak resident-memory growth of a process while it writes exports of ``imdb~all``; prints one JSON object.
 
 Each format is written in a fresh process (so one export's allocator high-water mark does not hide
-the next one's) that loads the analysis, as a worker serving the page holds it, then records its
-resident memory every 20 ms while ``model.export_stream`` writes the file. Uses the prepared
+the next one's) that imports pandas and pyarrow and loads the analysis, as a worker serving the page
+holds them, then records its resident memory every 20 ms while ``model.export_stream`` writes the
+file (the growth is measured from there; the imports and the load are reported apart). Uses the prepared
 ``imdb~all`` of the cache when there is one; otherwise a synthetic memory-mapped analysis of the same
 shape (25,000 sequences of up to 100 words, about 2.3 million states x 100 float16 units), written
 to ``--work`` first. The output says which it used.
@@ -136,6 +137,11 @@ def one(fmt: str, source: str, folder: Path, out: Path) -> dict:
     """Load the analysis, then write ``fmt`` to ``out``; the memory and time it took."""
     from model import export_stream
 
+    before_import = PeakRss().process.memory_info().rss
+    import pandas  # noqa: F401 - imported by every web worker at start (app.py)
+    import pyarrow.csv  # noqa: F401 - imported once, by a worker's first export
+    import pyarrow.parquet  # noqa: F401
+
     before_load = PeakRss().process.memory_info().rss
     analysis, points, hidden = load_prepared() if source == "cache" else load_synthetic(folder)
     loaded = PeakRss().process.memory_info().rss
@@ -159,6 +165,7 @@ def one(fmt: str, source: str, folder: Path, out: Path) -> dict:
         "rss_before_export_mb": round(rss.start / 2**20, 1),
         "peak_rss_growth_mb": round((rss.peak - rss.start) / 2**20, 1),
         "analysis_load_growth_mb": round((loaded - before_load) / 2**20, 1),
+        "pandas_pyarrow_import_mb": round((before_load - before_import) / 2**20, 1),
         "note": written.note,
     }
 

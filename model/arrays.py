@@ -21,7 +21,9 @@ artefact counts as absent, and the next write of its key replaces it.
 Size limit: array folders and the diskcache next to them share the cache's limit
 (``RNNX_CACHE_LIMIT_GB``, the uploads quota for upload keys). After each write the
 least recently used array folders are evicted until arrays and diskcache together fit;
-the diskcache keeps culling its own entries as before. An artefact larger than the
+the diskcache keeps culling its own entries as before. A cache whose eviction policy is
+``"none"`` (the uploads cache) is never culled here: room there is made by whoever knows
+which artefacts are in use (``services.upload_results``). An artefact larger than the
 whole limit is refused with :class:`model.cache.CacheWriteError`. A folder evicted
 while a process has it mapped stays readable by that process (POSIX unlink semantics).
 In demo mode (read-only cache) nothing is written or touched.
@@ -360,6 +362,19 @@ def _entries(root: Path) -> list[_Entry]:
     return sorted(found)
 
 
+def listing(root: Path) -> list[tuple[str, int, float]]:
+    """``(key, bytes, last use)`` of every complete artefact under ``root``, least recently used first."""
+    found = []
+    for entry in _entries(root):
+        try:
+            key = json.loads((entry.path / "manifest.json").read_text()).get("key")
+        except (OSError, ValueError):
+            continue
+        if isinstance(key, str):
+            found.append((key, entry.nbytes, entry.used))
+    return found
+
+
 def sweep(root: Path) -> None:
     """Delete leftovers: trash, and temporary folders of dead local processes or older than a few hours."""
     host = socket.gethostname().replace("-", "_")
@@ -388,8 +403,12 @@ def _alive(pid: int) -> bool:
 
 
 def cull(root: Path, store, keep: str | None = None) -> list[str]:
-    """Evict least recently used artefacts until arrays and the diskcache fit the store's limit."""
+    """Evict least recently used artefacts until arrays and the diskcache fit the store's limit.
+
+    Nothing is evicted from a store whose eviction policy is ``"none"`` (only leftovers are swept)."""
     sweep(root)
+    if getattr(store, "eviction_policy", None) == "none":
+        return []
     try:
         budget = int(store.size_limit) - int(store.volume())
     except (AttributeError, OSError):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import config, loaded, nesting, textmodels
+from model import config, loaded, nesting, textmodels, upload_store
 from model.byo_archive import NOT_KERAS, config_dict, config_layers, config_recurrent_names, walk_config
 from model.byo_archive import check_keras_archive as check_keras_archive
 from model.byo_archive import keras_config_limit_bytes as keras_config_limit_bytes
@@ -309,18 +308,15 @@ def upload_id_for(*parts: bytes) -> str:
 def store_files(
     upload_id: str, model_path: Path, vocab_path: Path | None, session: str
 ) -> tuple[Path, Path | None]:
-    """Copy the user's files into the session's upload folder (kept for what-if)."""
-    folder = uploads_dir(session) / upload_id
-    folder.mkdir(parents=True, exist_ok=True)
-    kept_model = folder / "model.keras"
-    if model_path.resolve() != kept_model.resolve():
-        shutil.copyfile(model_path, kept_model)
-    kept_vocab = None
-    if vocab_path is not None:
-        kept_vocab = folder / "vocabulary"
-        if vocab_path.resolve() != kept_vocab.resolve():
-            shutil.copyfile(vocab_path, kept_vocab)
-    return kept_model, kept_vocab
+    """Keep the user's files for what-if, in the upload's content-addressed folder of the uploads cache.
+
+    Every session preparing the same files (the same ``upload_id``) shares that one copy, which stays
+    as long as the upload's results (``model.upload_store``), so the spec's path never points into a
+    folder that one session's eviction could remove. ``session``: checked (who asks), not the place.
+    """
+    if not valid_session(session):
+        raise InputError("Invalid session id: expected 32 lowercase hexadecimal characters (or 'cli').")
+    return upload_store.keep_files(upload_id, Path(model_path), Path(vocab_path) if vocab_path else None)
 
 
 def _upload_extractor(upload_id: str):

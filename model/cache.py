@@ -3,7 +3,9 @@
 * ``results``: every heavy result (classifiers, states, projections), keyed by
   everything it depends on, size-limited by ``RNNX_CACHE_LIMIT_GB``.
 * ``uploads``: what bring-your-own preparations produce (keys starting with
-  ``upload``), with their own quota ``RNNX_UPLOAD_QUOTA_GB``.
+  ``upload``), with their own quota ``RNNX_UPLOAD_QUOTA_GB``. It never evicts by itself:
+  which prepared uploads may go is decided from the sessions that hold them
+  (:mod:`model.upload_store`, ``services.upload_results``).
 * ``sessions``: per-browser state (keys starting with ``session``), in a
   writable state folder with its own limit ``RNNX_SESSION_LIMIT_MB``.
 
@@ -51,15 +53,18 @@ class CacheWriteError(OSError):
     """A result could not be stored; the message says why and what to do."""
 
 
-def _open(directory: str, size_limit: int) -> diskcache.Cache:
+def _open(directory: str, size_limit: int, policy: str = "least-recently-used") -> diskcache.Cache:
     """One Cache per folder and process: a forked child (a background job) must not reuse its
-    parent's SQLite connections, or the parent stops seeing what the child wrote."""
-    return _open_in_process(directory, size_limit, os.getpid())
+    parent's SQLite connections, or the parent stops seeing what the child wrote.
+
+    ``policy``: diskcache's eviction policy (``"none"``: it never culls; :mod:`model.arrays` then
+    culls nothing in that folder either)."""
+    return _open_in_process(directory, size_limit, os.getpid(), policy)
 
 
 @lru_cache(maxsize=16)
-def _open_in_process(directory: str, size_limit: int, _pid: int) -> diskcache.Cache:
-    return diskcache.Cache(directory, size_limit=size_limit, eviction_policy="least-recently-used")
+def _open_in_process(directory: str, size_limit: int, _pid: int, policy: str) -> diskcache.Cache:
+    return diskcache.Cache(directory, size_limit=size_limit, eviction_policy=policy)
 
 
 class ReadOnlyCache:
@@ -168,12 +173,21 @@ def get_cache() -> diskcache.Cache | ReadOnlyCache:
     return _open(str(directory), config.cache_size_limit())
 
 
+def upload_quota_bytes() -> int:
+    """What the results of prepared uploads may take together (``RNNX_UPLOAD_QUOTA_GB``, default 2)."""
+    return _limit("RNNX_UPLOAD_QUOTA_GB", 2, 1024**3)
+
+
 def uploads_cache() -> diskcache.Cache:
-    """The cache of bring-your-own results, with its own quota (``RNNX_UPLOAD_QUOTA_GB``, default 2)."""
+    """The cache of bring-your-own results, with its own quota (``RNNX_UPLOAD_QUOTA_GB``, default 2).
+
+    Nothing in it is evicted by least-recent use (policy ``"none"``; entries that expire still go):
+    a prepared upload another session is using must stay, so room is made by
+    ``services.upload_results``, which knows who holds what."""
     directory = config.cache_dir() / "uploads-cache"
     if read_only() or not _writable(directory):
         directory = state_dir() / "uploads-cache"
-    return _open(str(directory), _limit("RNNX_UPLOAD_QUOTA_GB", 2, 1024**3))
+    return _open(str(directory), upload_quota_bytes(), policy="none")
 
 
 def sessions_cache() -> diskcache.Cache:

@@ -51,20 +51,50 @@ def grid_for(view: tuple[float, float, float, float], size: int = DEFAULT_SIZE) 
     return Grid(x0, x0 + width * step, y1 - height * step, y1, width, height)
 
 
-def pixel_index(xy: np.ndarray, grid: Grid) -> np.ndarray:
-    """Row-major pixel of each point (row 0 at the top), -1 for points outside the grid."""
+def framed_pixels(xy: np.ndarray, grid: Grid) -> np.ndarray:
+    """Pixel of each point on ``grid`` framed by one pixel all round: row-major over ``(height + 2) x
+    (width + 2)``, the grid's pixel (r, c) at (r + 1, c + 1); points outside land on the frame.
+
+    Works in the points' own float type, in place (no mask, no temporaries beyond two coordinate
+    arrays): float32 points cost about a dozen passes of 4 bytes a point."""
     xy = np.asarray(xy)
     if len(xy) == 0:
-        return np.zeros(0, dtype=np.int64)
-    fx = (xy[:, 0] - grid.x0) * (grid.width / (grid.x1 - grid.x0))
-    fy = (grid.y1 - xy[:, 1]) * (grid.height / (grid.y1 - grid.y0))
-    col = np.floor(fx).astype(np.int64)
-    row = np.floor(fy).astype(np.int64)
+        return np.zeros(0, dtype=np.intp)
+    width, height = grid.width, grid.height
+    framed = (width + 2) * (height + 2)
+    dtype = np.float32 if xy.dtype == np.float32 and framed < 2**24 else np.float64
+    x, y = xy[:, 0], xy[:, 1]
+    col = np.subtract(x, grid.x0, dtype=dtype)
+    col *= width / (grid.x1 - grid.x0)
+    row = np.subtract(grid.y1, y, dtype=dtype)
+    row *= height / (grid.y1 - grid.y0)
+    for frac, limit in ((col, width), (row, height)):
+        np.floor(frac, out=frac)
+        np.fmax(frac, -1, out=frac)  # NaN as well: onto the frame
+        np.fmin(frac, limit, out=frac)
     # a point exactly on the right or bottom edge belongs to the last pixel
-    col[(col == grid.width) & (xy[:, 0] <= grid.x1)] = grid.width - 1
-    row[(row == grid.height) & (xy[:, 1] >= grid.y0)] = grid.height - 1
-    inside = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
-    return np.where(inside, row * grid.width + col, -1)
+    edge = np.flatnonzero(col == width)
+    col[edge[x[edge] <= grid.x1]] = width - 1
+    edge = np.flatnonzero(row == height)
+    row[edge[y[edge] >= grid.y0]] = height - 1
+    row *= width + 2
+    row += col
+    row += width + 3
+    return row.astype(np.intp)
+
+
+def _inner(sums: np.ndarray, grid: Grid, per_pixel: int = 1) -> np.ndarray:
+    """The grid's own pixels of per-framed-pixel ``sums`` (their frame dropped), row-major."""
+    framed = sums.reshape(grid.height + 2, grid.width + 2, per_pixel)[1:-1, 1:-1]
+    return framed.reshape(grid.n_pixels, per_pixel) if per_pixel > 1 else framed.reshape(-1)
+
+
+def pixel_index(xy: np.ndarray, grid: Grid) -> np.ndarray:
+    """Row-major pixel of each point (row 0 at the top), -1 for points outside the grid."""
+    framed = framed_pixels(xy, grid)
+    row, col = np.divmod(framed, grid.width + 2)
+    inside = (row >= 1) & (row <= grid.height) & (col >= 1) & (col <= grid.width)
+    return np.where(inside, (row - 1) * grid.width + col - 1, -1).astype(np.int64)
 
 
 def bin_sums(pixels: np.ndarray, n_pixels: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -72,6 +102,11 @@ def bin_sums(pixels: np.ndarray, n_pixels: int, weights: np.ndarray | None = Non
     keep = pixels >= 0
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[keep]
     return np.bincount(pixels[keep], weights=w, minlength=n_pixels).astype(np.float64)
+
+
+def _framed_sums(framed: np.ndarray, grid: Grid, weights: np.ndarray | None = None) -> np.ndarray:
+    size = (grid.width + 2) * (grid.height + 2)
+    return _inner(np.bincount(framed, weights=weights, minlength=size), grid).astype(np.float64)
 
 
 def render(
@@ -89,21 +124,25 @@ def render(
     Colour: with ``values`` in [0, 1] and ``lut`` (256, 3), the colour of each pixel's (weighted) mean
     value; with integer ``codes`` and ``palette`` (n, 3), the count-weighted mix of the class colours.
     Alpha grows with the log of the (weighted) count; empty pixels are transparent."""
-    pixels = pixel_index(xy, grid)
+    framed = framed_pixels(xy, grid)
     n = grid.n_pixels
-    w = np.ones(len(pixels)) if weights is None else np.asarray(weights, dtype=np.float64)
-    count = bin_sums(pixels, n, w)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    count = _framed_sums(framed, grid, w)
     filled = count > 0
     safe = np.where(filled, count, 1.0)
     if values is not None and lut is not None:
-        mean = bin_sums(pixels, n, w * np.clip(np.asarray(values, dtype=np.float64), 0, 1)) / safe
+        value = np.clip(np.asarray(values, dtype=np.float64), 0, 1)
+        if w is not None:
+            value *= w
+        mean = _framed_sums(framed, grid, value) / safe
         rgb = np.asarray(lut, dtype=np.uint8)[np.rint(mean * (len(lut) - 1)).astype(np.int64)]
     elif codes is not None and palette is not None:
         palette = np.asarray(palette, dtype=np.float64)
         k = len(palette)
-        codes = np.clip(np.asarray(codes, dtype=np.int64), 0, k - 1)
-        keep = pixels >= 0
-        per_class = np.bincount(pixels[keep] * k + codes[keep], weights=w[keep], minlength=n * k)
+        framed *= k
+        np.add(framed, np.clip(np.asarray(codes), 0, k - 1), out=framed, casting="unsafe")
+        size = (grid.width + 2) * (grid.height + 2) * k
+        per_class = _inner(np.bincount(framed, weights=w, minlength=size), grid, k)
         rgb = np.rint(per_class.reshape(n, k) @ palette / safe[:, None]).astype(np.uint8)
     else:
         rgb = np.zeros((n, 3), dtype=np.uint8)

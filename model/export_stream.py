@@ -22,7 +22,7 @@ import numpy as np
 from model.artifacts import Analysis
 from model.export import neutralise_all, tsv_cell
 
-CHUNK_ROWS = 50_000  # states per chunk: 50k x 100 units x 4 bytes = 20 MB of hidden vectors
+CHUNK_ROWS = 20_000  # states per chunk: 20k x 100 units x 4 bytes = 8 MB of hidden vectors
 SEQUENCE_CHUNK = 2_000  # sequences per chunk of the sequences CSV
 PROJECTOR_LIMIT = 100_000  # about what the TensorBoard projector shows at once
 PROJECTOR_SEED = 0
@@ -99,7 +99,8 @@ def state_columns(
         xy = _rows(points, start, stop)
         columns["x"], columns["y"] = xy[:, 0], xy[:, 1]
     if hidden is not None:
-        vectors = np.ascontiguousarray(_rows(hidden, start, stop).T)
+        vectors = np.array(hidden[start:stop].T, dtype=np.float32, order="C")  # one copy, unit-major
+        release(hidden, start, stop)
         columns.update({f"h_{i}": vectors[i] for i in range(len(vectors))})
     return columns
 
@@ -246,10 +247,16 @@ metadata.tsv    one row per vector, with a header: {columns}
 """
 
 
-def _picked(array: np.ndarray, part: np.ndarray) -> np.ndarray:
-    """``array[part]`` (sorted indices) in memory, the mapped pages of their span released."""
-    out = np.asarray(array[part])
-    release(array, int(part[0]), int(part[-1]) + 1)
+def _picked(array: np.ndarray, part: np.ndarray, span: int = CHUNK_ROWS) -> np.ndarray:
+    """``array[part]`` (sorted indices) in memory, read ``span`` rows of the file at a time with the
+    mapped pages of each span released (a sample spread over the whole file never maps all of it)."""
+    out = np.empty((len(part), *array.shape[1:]), array.dtype)
+    i = 0
+    while i < len(part):
+        j = max(i + 1, int(np.searchsorted(part, part[i] + span, side="left")))
+        out[i:j] = array[part[i:j]]
+        release(array, int(part[i]), int(part[j - 1]) + 1)
+        i = j
     return out
 
 

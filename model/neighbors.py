@@ -47,8 +47,27 @@ def _as_states(data: np.ndarray, keep_float16: bool = False) -> np.ndarray:
     return data
 
 
+def _float16_table() -> np.ndarray:
+    table = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+    table.flags.writeable = False
+    return table
+
+
+# Every float16 bit pattern's float32 value: a table look-up (np.take) is about twice as fast as
+# numpy's float16 cast on CPUs where that cast is not vectorised, and gives the same numbers.
+FLOAT16_TABLE = _float16_table()
+
+
+def to_float32(block: np.ndarray) -> np.ndarray:
+    """``block`` as float32 (float16 through :data:`FLOAT16_TABLE`)."""
+    block = np.asarray(block)
+    if block.dtype == np.float16:
+        return np.take(FLOAT16_TABLE, np.ascontiguousarray(block).view(np.uint16))
+    return np.asarray(block, dtype=np.float32)
+
+
 def _chunk(data: np.ndarray, start: int, stop: int) -> np.ndarray:
-    return np.asarray(data[start:stop], dtype=np.float32)
+    return to_float32(data[start:stop])
 
 
 def exact_max() -> int:

@@ -150,6 +150,11 @@ def _keys(dataset: str, n_sequences: int | None, method: str | None = None) -> d
     return keys
 
 
+def upload_keys(upload_id: str, method: str) -> dict[str, str]:
+    """The cache keys a preparation of ``upload_id`` with ``method`` writes (``model.upload_store``)."""
+    return _keys(upload_id, None, method)
+
+
 def load_analysis(dataset: str, n_sequences: int | None = None) -> Analysis | None:
     """The prepared analysis (per-state arrays memory-mapped; no TensorFlow), or None if not prepared."""
     return storage.load_analysis(_keys(dataset, n_sequences)["analysis"])

@@ -1,10 +1,12 @@
 """Where uploads live and how much room they may take: each session's record, quotas, eviction.
 
 A session's folder (``<cache>/uploads/<session>/``, named by the signed cookie's id) holds its
-record (``record.json``), its received files (``incoming/``) and one folder per prepared upload
-(``upload-…/``: the model and vocabulary kept for what-if). The record lists the staged files,
-the prepared uploads (``datasets``) and the ids of those that expired (``expired``: tombstones,
-so a returning user reads "expired", never "another session's").
+record (``record.json``) and its received files (``incoming/``); folders ``upload-…/`` of older
+versions held a prepared upload's model (now kept with its results, shared by every session that
+prepared the same files: ``model.upload_store``; their room is ``services.upload_results``). The
+record lists the staged files, the prepared uploads (``datasets``, which the session holds while
+it is live) and the ids of those that expired (``expired``: tombstones, so a returning user reads
+"expired", never "another session's").
 
 Room is made, in this order, only from (1) the uploading session's own oldest prepared uploads
 when it would pass its own quota (``RNNX_UPLOAD_SESSION_MB``), then, when all uploads together
@@ -240,11 +242,16 @@ def _evict_session(use: Usage) -> int:
 
 
 def _oldest(sid: str, record: dict, excess: int) -> tuple[set[str], int]:
-    """The session's oldest prepared uploads whose removal frees ``excess`` bytes (or all of them)."""
+    """The session's oldest prepared uploads whose removal frees ``excess`` bytes (or all of them).
+
+    Uploads that keep no files in the session's folder (their model is kept with their results,
+    ``model.upload_store``) free nothing here and are never taken for room for files."""
     gone, freed = set(), 0
     for dataset, size in _dataset_sizes(session_folder(sid), record):
         if freed >= excess:
             break
+        if not size:
+            continue
         gone.add(dataset)
         freed += size
     return gone, freed

@@ -6,7 +6,8 @@ files live under ``<cache>/uploads/<session>/``, beside the session's record
 (``record.json``: staged files, owned datasets, expired ids); the folder is named by the
 signed session id, so nothing the browser sends can name a path or claim an upload.
 A file arrives as a stream of chunks (``serving.upload_route``), written to disk as it comes,
-its size checked while it is received; quotas and eviction are ``services.upload_space``.
+its size checked while it is received; quotas and eviction are ``services.upload_space`` (files)
+and ``services.upload_results`` (what preparations keep, shared by sessions preparing the same files).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from model import cache, config
-from services import byo, identity
+from services import byo, identity, upload_results
 from services import upload_space as space
 from services.upload_space import NoRoom, UploadRefused, on_disk, session_folder, uploads_root
 
@@ -170,9 +171,19 @@ def public_message(text: str) -> str:
     return text.replace(str(uploads_root()), "…")
 
 
+def ensure_results_room() -> None:
+    """Before this session prepares an upload: room for its results, or NoRoom with a message."""
+    upload_results.ensure_room(identity.current_session())
+
+
 def register_dataset(dataset: str, label: str) -> list[dict]:
-    """Record that this session prepared ``dataset``; returns the session's datasets."""
+    """Record that this session prepared ``dataset``; returns the session's datasets.
+
+    Its results are admitted first (``services.upload_results``): NoRoom, with a message, when
+    they do not fit without taking another live session's prepared uploads (then it is not recorded).
+    """
     sid = identity.current_session()
+    upload_results.admit(dataset, sid)
     record = space.read_record(sid)
     datasets = [d for d in record["datasets"] if d["id"] != dataset]
     datasets.append({"id": dataset, "label": label[:200], "time": time.time()})

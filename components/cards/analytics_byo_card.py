@@ -248,6 +248,7 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
     try:
         args = prepare_args(text_col, label_col, class_names, layer)
         staged = uploads.staged_files()
+        uploads.ensure_results_room()  # refused at once when the results' space is full of others' in use
     except (InvalidInput, identity.SessionError) as error:
         return {**nothing, "alert": _alert(str(error), "warning")}
     set_progress((1, "starting…"))
@@ -264,7 +265,10 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
     except Exception as error:  # noqa: BLE001 - a readable message instead of a dead callback
         return {**nothing, "alert": _alert(f"Preparation failed unexpectedly: {type(error).__name__}.")}
     upload_id = str(summary["dataset"])
-    owned = uploads.register_dataset(upload_id, f"{staged['model'].name} on {staged['csv'].name}")
+    try:
+        owned = uploads.register_dataset(upload_id, f"{staged['model'].name} on {staged['csv'].name}")
+    except InvalidInput as error:  # no room for its results without taking another session's
+        return {**nothing, "alert": _alert(str(error), "warning", "Not kept:")}
     return {
         "options": dataset_options(owned),
         "value": upload_id,

@@ -1,7 +1,7 @@
 """Exports against a real server: built as a background job, downloaded by a handle bound to the session.
 
 The server serves this module as its data pipeline: the synthetic analyses, plus ``imdb~all`` as a
-larger one (two chunks of states). Every request is what a browser or a script could send: the
+larger one (several chunks of states). Every request is what a browser or a script could send: the
 export callback, the job's polls, ``GET /download/<token>`` with and without the right cookie.
 """
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model import export_stream
 from tests.support import synthetic
 from tests.support.browser import start_app
 from tests.support.dash_client import DashClient, text_of
@@ -205,7 +206,7 @@ def test_a_crafted_post_for_a_large_dataset_gets_a_handle_never_bytes(base) -> N
     assert file["name"] == "rnnx-imdb-all-pca-states.csv.gz"
     frame = pd.read_csv(io.BytesIO(gzip.decompress(data)))
     analysis = load_analysis(BIG)
-    assert len(frame) == analysis.n_states > 50_000  # more than one chunk
+    assert len(frame) == analysis.n_states > 2 * export_stream.CHUNK_ROWS  # several chunks
     hidden = load_states(BIG)["hidden"]
     np.testing.assert_allclose(frame[[f"h_{i}" for i in range(8)]].to_numpy(), hidden.astype(np.float32))
     np.testing.assert_allclose(frame["ep_positive"], analysis.ep[:, 1], atol=1e-6)

@@ -3,12 +3,15 @@
 One real server with a small upload space. Session A drops a GRU model and a CSV through the
 upload route and prepares them (in this process, into the server's cache, as the Analyse job
 does); then eight other sessions drop 74 KB CSVs. The space is sized so that only some of them
-fit: the others are refused with a message, and A's prepared upload stays A's.
+fit: the others are refused with a message, and A's prepared upload stays A's. Last, two sessions
+prepare the same files (one shared upload): the last one's folder goes, and the first one's
+what-if still loads the model on the server. (The results' quota: tests/services/test_upload_results.py.)
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -37,7 +40,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def server(files, tmp_path_factory):
-    """Room for A's files (staged model and CSV, the prepared model's copy) and about four flood files."""
+    """Room for A's files (staged model and CSV) and about four flood files and a model.
+
+    (The prepared model is kept with the upload's results, outside this space.)"""
     cache_dir = tmp_path_factory.mktemp("quota-cache")
     a_bytes = 2 * files["model"].stat().st_size + files["csv"].stat().st_size
     quota = a_bytes + 4.5 * len(FLOOD_CSV)
@@ -63,9 +68,9 @@ def _session_of(client: DashClient) -> str:
     return identity.verify(cookie)
 
 
-@pytest.fixture(scope="module")
-def owner(server, files):
-    """Session A with its files dropped through the route and prepared like the Analyse job does."""
+def _drop_and_prepare(server, files) -> dict:
+    """A new session that drops the files through the route and prepares them as the Analyse job does
+    (room for the results, the pipeline, the registration), in this process on the server's cache."""
     from flask import Flask, g
 
     client = DashClient(server["url"])
@@ -83,10 +88,17 @@ def owner(server, files):
 
         with Flask(__name__).test_request_context():
             g.rnnx_session = sid
+            uploads.ensure_results_room()
             model, csv = (uploads.path_of(handles[slot]) for slot in ("model", "csv"))
             dataset = prepare.prepare_upload(model, csv, session=sid)["dataset"]
             uploads.register_dataset(dataset, "gru.keras on reviews.csv")
     return {"client": client, "sid": sid, "dataset": dataset, "handles": handles}
+
+
+@pytest.fixture(scope="module")
+def owner(server, files):
+    """Session A with its files dropped through the route and prepared like the Analyse job does."""
+    return _drop_and_prepare(server, files)
 
 
 def _overview(client: DashClient, dataset: str) -> str:
@@ -131,7 +143,7 @@ def test_a_flood_of_other_sessions_never_evicts_a_prepared_upload(server, owner)
     assert _listed(owner["client"], owner["dataset"])
     shown = _overview(owner["client"], owner["dataset"])
     assert "another session" not in shown and "expired" not in shown and "GRU" in shown.upper()
-    assert (server["cache"] / "uploads" / owner["sid"] / owner["dataset"] / "model.keras").is_file()
+    assert (server["cache"] / "uploads-cache" / "models" / owner["dataset"] / "model.keras").is_file()
     status, panel = reply_of(owner["client"], {"slot": "model", "id": owner["handles"]["model"]})
     assert status == 200 and "gru.keras" in text_of(panel) and "another session" not in text_of(panel)
 
@@ -184,3 +196,35 @@ def test_a_session_over_its_own_quota_gives_up_its_own_oldest_upload_first(tmp_p
         # nothing was taken for a file that would not have fitted anyway
         assert uploads.owns("upload-0000000000bb") and "csv" in uploads.staged_files()
         assert "vocab" not in uploads.staged_files()
+
+
+def _whatif(client: DashClient, dataset: str, text: str) -> str:
+    status, reply = client.post(
+        "analytics-whatif-words.children",
+        {
+            "analytics-whatif-text.value": text,
+            "analytics-dataset.value": dataset,
+            "analytics-projection-method.value": "pca",
+            "distance-threshold.value": 0.4,
+        },
+        "analytics-whatif-text.value",
+    )
+    assert status == 200, reply
+    return text_of(reply)
+
+
+def test_sessions_preparing_the_same_files_keep_it_usable_when_one_of_their_folders_goes(server, files):
+    """Issue 19 item 5 (b): the same files give the same upload id, and its kept model is shared, not
+    in the last preparer's folder: that folder going (evicted) breaks no one else's what-if."""
+    then = time.time() - WEEK_AND_A_DAY
+    for record in (server["cache"] / "uploads").glob("*/record.json"):  # everyone so far went away
+        os.utime(record, (then, then))
+    first = _drop_and_prepare(server, files)
+    last = _drop_and_prepare(server, files)
+    assert first["dataset"] == last["dataset"]
+    dataset = first["dataset"]
+    shutil.rmtree(server["cache"] / "uploads" / last["sid"])  # the last preparer's folder is evicted
+    shown = _whatif(first["client"], dataset, "a lovely and wonderful movie")
+    assert "lovely" in shown and "wonderful" in shown
+    assert "not a readable" not in shown and "not prepared" not in shown and "expired" not in shown
+    assert "another session" in _whatif(DashClient(server["url"]), dataset, "a lovely movie")

@@ -132,3 +132,5 @@ def test_release_hands_pages_back_and_keeps_the_values(data) -> None:
     export_stream.release(hidden, 0, len(hidden))
     export_stream.release(before, 0, len(before))  # an array in memory: nothing happens
     np.testing.assert_array_equal(np.asarray(hidden), before)
+    picked = np.sort(np.random.default_rng(0).choice(len(before), 25, replace=False))
+    np.testing.assert_array_equal(export_stream._picked(hidden, picked, span=7), before[picked])

@@ -51,9 +51,15 @@ def test_ties_are_ordered_by_row_and_k_is_capped():
     assert index.query(data[0], 3, slice(0, 6)).rows.tolist() == []
 
 
-def test_the_build_chooses_exact_up_to_the_limit():
-    data = _states(50, 4)
-    assert isinstance(core.build_index(data), core.ExactIndex)
+def test_the_index_is_needed_above_the_limits_and_float16_reads_exactly(monkeypatch):
+    monkeypatch.delenv("RNNX_NEIGHBORS_EXACT_MAX", raising=False)
+    assert not core.needs_index(core.EXACT_MAX_STATES, 16)
+    assert core.needs_index(core.EXACT_MAX_STATES + 1, 16)
+    assert core.needs_index(100_000, core.EXACT_MAX_VALUES // 100_000 + 1)
+    monkeypatch.setenv("RNNX_NEIGHBORS_EXACT_MAX", "100")
+    assert core.needs_index(101, 4) and not core.needs_index(100, 4)
+    half = _states(300, 8).astype(np.float16)
+    assert np.array_equal(core.to_float32(half), half.astype(np.float32))
     with pytest.raises(ValueError):
         core.ExactIndex(np.zeros(5))
 
@@ -268,37 +274,3 @@ def test_a_click_on_a_ring_selects_that_neighbour_and_other_clicks_are_left_alon
     bad = {"points": [{"curveNumber": projection.NEIGHBORS_SLOT, "customdata": [1, "x", "nine", 2, 0.5]}]}
     updated = _context("projection-graph.clickData")
     assert card.pick_ring(bad, "imdb") is no_update and "analytics-alert" in updated
-
-
-class StandInGraph:
-    """Answers like pynndescent's NNDescent: (rows, distances) of the nearest, a batch of one."""
-
-    def __init__(self, data: np.ndarray) -> None:
-        self.exact = core.ExactIndex(data)
-
-    def query(self, vectors: np.ndarray, k: int, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
-        found = self.exact.query(vectors[0], k)
-        return found.rows[None, :], found.distances[None, :]
-
-
-def test_above_the_exact_limit_the_scan_answers_until_the_graph_is_in_the_cache(synthetic, monkeypatch):
-    """The switch-over without numba: a stand-in graph (the real one: tests/services, slow)."""
-    from model import cache
-    from services import analysis as analysis_service
-
-    service, analysis = synthetic
-    monkeypatch.setenv("RNNX_NEIGHBORS_EXACT_MAX", "100")
-    requested = []
-    monkeypatch.setattr(service, "_start_build", lambda key, hidden: requested.append(key))
-    first = service.neighbors_of("imdb", analysis, 3, 2, 5)
-    assert first.kind == "exact" and len(requested) == 1
-
-    stand_in = object.__new__(core.ApproxIndex)
-    stand_in.data = core.ExactIndex(analysis_service.states("imdb")["hidden"]).data
-    stand_in.graph = StandInGraph(stand_in.data)
-    cache.put(requested[0], stand_in)
-    second = service.neighbors_of("imdb", analysis, 3, 2, 5)
-    assert second.kind == "pynndescent" and len(requested) == 1
-    assert second.rows.tolist() == first.rows.tolist()
-    other = service.neighbors_of("imdb", analysis, 3, 2, 5, other_only=True)
-    assert 3 not in other.seqs.tolist() and len(other.rows) == 5
