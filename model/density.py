@@ -127,7 +127,15 @@ def render(
     framed = framed_pixels(xy, grid)
     n = grid.n_pixels
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    count = _framed_sums(framed, grid, w)
+    mix = codes is not None and palette is not None and not (values is not None and lut is not None)
+    count = _framed_sums(framed, grid, w) if w is not None or not mix else None
+    if mix:  # per pixel and class; an unweighted count is their sum (whole numbers: exact)
+        k = len(palette)
+        framed *= k
+        np.add(framed, np.clip(np.asarray(codes), 0, k - 1), out=framed, casting="unsafe")
+        size = (grid.width + 2) * (grid.height + 2) * k
+        per_class = _inner(np.bincount(framed, weights=w, minlength=size), grid, k)
+        count = per_class.sum(axis=1, dtype=np.float64) if count is None else count
     filled = count > 0
     safe = np.where(filled, count, 1.0)
     if values is not None and lut is not None:
@@ -136,14 +144,8 @@ def render(
             value *= w
         mean = _framed_sums(framed, grid, value) / safe
         rgb = np.asarray(lut, dtype=np.uint8)[np.rint(mean * (len(lut) - 1)).astype(np.int64)]
-    elif codes is not None and palette is not None:
-        palette = np.asarray(palette, dtype=np.float64)
-        k = len(palette)
-        framed *= k
-        np.add(framed, np.clip(np.asarray(codes), 0, k - 1), out=framed, casting="unsafe")
-        size = (grid.width + 2) * (grid.height + 2) * k
-        per_class = _inner(np.bincount(framed, weights=w, minlength=size), grid, k)
-        rgb = np.rint(per_class.reshape(n, k) @ palette / safe[:, None]).astype(np.uint8)
+    elif mix:
+        rgb = np.rint(per_class @ np.asarray(palette, dtype=np.float64) / safe[:, None]).astype(np.uint8)
     else:
         rgb = np.zeros((n, 3), dtype=np.uint8)
     alpha = np.where(filled, opacity_of_counts(count), 0.0)

@@ -243,6 +243,7 @@ def prepare(
         total = len(data.test.texts)
         n = total if n_sequences == ALL_SEQUENCES else min(n_sequences or default_sequences(dataset), total)
         keys = _keys(dataset, n, projection_method)
+        run.plan(keys, projection_method)
         classifier, source = run.timed(
             "train",
             TRAIN_LABELS[plan],
@@ -316,6 +317,7 @@ def prepare_upload(
         parts = [model_path.read_bytes(), csv_bytes, vocab_path.read_bytes() if vocab_path else b"", options]
         upload_id = byo.upload_id_for(*parts)
         keys = _keys(upload_id, None, projection_method)
+        run.plan(keys, projection_method)
         model = run.timed("train", "Loading the model", 1, lambda update: byo.load_model(model_path))
         if byo.n_outputs(model) != len(data.class_names):
             raise byo.InputError(

@@ -20,27 +20,42 @@ class Stages:
         self.on_progress = on_progress
         self.bars = bars
         self.done = 0.0
+        self.begun: set[str] = set()
+
+    def reweigh(self, factors: dict[str, float]) -> None:
+        """Scale the weights of stages not begun yet by ``factors`` (1 for a stage not named); the
+        stages not begun then share what is left of the bar."""
+        waiting = {name: w * factors.get(name, 1.0) for name, w in self.weights.items() if name not in self.begun}
+        total = sum(waiting.values())
+        if total > 0:
+            self.weights.update({name: (1.0 - self.done) * w / total for name, w in waiting.items()})
 
     @contextmanager
-    def stage(self, name: str, label: str, total: int = 1) -> Iterator[Callable[[int, int | None], None]]:
-        """Yield ``update(done, total=None)`` for the stage ``name``; completes it on exit."""
+    def stage(self, name: str, label: str, total: int = 1) -> Iterator[Callable[..., None]]:
+        """Yield ``update(done, total=None, detail=None)`` for the stage ``name``; completes it on exit.
+
+        ``detail`` says what the stage is doing now: the label reads ``"<label>: <detail>"``."""
         bar = None
         if self.bars:
             from tqdm import tqdm
 
             bar = tqdm(total=total, desc=label, unit="step", file=sys.stderr, leave=True)
+        self.begun.add(name)
         weight = self.weights.get(name, 0.0)
         state = {"total": max(total, 1), "last": 0}
 
-        def update(done: int, new_total: int | None = None) -> None:
+        def update(done: int, new_total: int | None = None, detail: str | None = None) -> None:
             if new_total:
                 state["total"] = max(new_total, 1)
                 if bar is not None:
                     bar.total = new_total
+            shown = f"{label}: {detail}" if detail else label
             if bar is not None:
+                if detail:
+                    bar.set_description(shown, refresh=False)
                 bar.update(done - state["last"])
             state["last"] = done
-            self._report(self.done + weight * min(done / state["total"], 1.0), label)
+            self._report(self.done + weight * min(done / state["total"], 1.0), shown)
 
         self._report(self.done, label)
         try:

@@ -110,3 +110,16 @@ def test_faded_states_weigh_less():
     rgba = density.render(xy, grid, codes=codes, palette=palette, weights=np.array([1.0, 0.25, 0.25]))
     assert rgba[0, 0, :3].tolist() == [204, 0, 51]  # red weighs four times blue
     assert rgba[1, 1, 3] == round(0.25 * density.MIN_ALPHA * 255)  # a faded state alone: fainter
+
+
+def test_points_outside_the_grid_or_not_finite_are_left_out_in_float32_as_in_float64():
+    grid = density.grid_for((0, 10, 0, 10), size=10)
+    xy = np.array([[0.5, 9.5], [-3, 5], [12, 5], [5, -0.001], [np.nan, 5], [10, 0], [5, 1e30]], np.float32)
+    assert density.pixel_index(xy, grid).tolist() == [0, -1, -1, -1, -1, 99, -1]
+    rgba = density.render(xy, grid, codes=np.zeros(len(xy), int), palette=np.array([[255, 0, 0]]))
+    assert rgba[:, :, 3].astype(bool).sum() == 2 and rgba[0, 0, 0] == rgba[9, 9, 0] == 255
+    points = np.random.default_rng(5).uniform(-2, 12, size=(5_000, 2)).astype(np.float32)
+    wide = density.grid_for((0, 10, 0, 7), size=23)
+    assert np.array_equal(
+        density.pixel_index(points, wide), density.pixel_index(points.astype(np.float64), wide)
+    )
