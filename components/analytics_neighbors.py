@@ -14,7 +14,7 @@ from services.neighbors import NeighborList
 from services.validation import InvalidInput
 
 RING_COLOR = "#6f42c1"
-ROW_TYPE = ids.RNNX_NEIGHBOR  # pattern-matching id of a listed neighbour: {"type", "seq", "step"}
+ROW_TYPE = ids.RNNX_NEIGHBOR  # id type of a listed neighbour: {"type", "seq", "step"}
 CONTEXT_WORDS = 3  # words shown before the neighbour's word
 HINT = "Click a point of the projection, a word of the selected sequence or a row of the table."
 
@@ -80,7 +80,10 @@ def neighbor_table(found: NeighborList, analysis: Analysis) -> html.Div:
                     html.Td(f"{float(dist):.3g}", className="text-end"),
                 ],
                 id={"type": ROW_TYPE, "seq": seq, "step": step},
-                n_clicks=0,
+                # a press on the row is read by assets/neighbors.js from these (not n_clicks, which a
+                # list redrawn between the press and the release would lose)
+                disable_n_clicks=True,
+                **{"data-seq": str(seq), "data-step": str(step)},
                 className="rnnx-nb-row" + same,
                 title=f"Select sequence {seq} at step {step}",
             )

@@ -29,6 +29,13 @@ class SelectionView:
     heatmap: dict  # plotly figure as a plain dict
     distance: dict
     summary: object
+    jump_line: float | None = None  # the automatic rule's cut as the jump slider shows it (None: manual)
+
+
+def auto_jump_value(distance_norm: np.ndarray) -> float:
+    """Where the automatic jump rule cuts (the smallest of the largest jumps), as the jump slider
+    shows it (to its step, 0.01): the slider and the line of the jump bars read the same number."""
+    return round(labels_mod.top_jump_threshold(distance_norm), 2)
 
 
 def state_of_point(analysis: Analysis, point_index: int, final_only: bool) -> tuple[int, int]:
@@ -72,6 +79,7 @@ def selection_view(
     top = labels_mod.TOP_JUMPS if jump_auto else None
     labelled = labels_mod.labelled_steps(ep, dist, 1.0, rules, jump_threshold, ep_threshold, top)
     line = labels_mod.top_jump_threshold(dist) if jump_auto else jump_threshold
+    shown = auto_jump_value(dist) if jump_auto else None
     names = list(analysis.class_names)
     overlay = projection.trajectory_overlay(xy[rows], ep, words, dist, labelled, names, color_mode, step)
     actual, predicted = int(analysis.labels[k]), int(analysis.predicted[k])
@@ -82,7 +90,7 @@ def selection_view(
         text=sequence.sequence_text(words, ep, dist, names, labelled),
         heatmap=sequence.heatmap_figure(ep, words, names),
         distance=sequence.distance_figure(
-            dist, ep, words, line, f"top {labels_mod.TOP_JUMPS}" if jump_auto else None
+            dist, ep, words, line, f"top {labels_mod.TOP_JUMPS}: {shown:.2f}" if jump_auto else None
         ),
         summary=sequence.sequence_summary(
             k,
@@ -93,6 +101,7 @@ def selection_view(
             actual == predicted,
             len(labelled),
         ),
+        jump_line=shown,
     )
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
+
 import dash_bootstrap_components as dbc
 from dash import Output, html
 
 HIDDEN = {"display": "none"}
+NUMBERS = re.compile(r"\d[\d,.]*")  # taken out of a label to name its stage ("epoch # of #")
+MIN_STAGE_S = 1.0  # a stage's rate is trusted after this long
 
 
 def shown(min_width: int) -> dict:
@@ -51,3 +57,35 @@ def time_left(seconds: float) -> str:
     if seconds < 60:
         return f"about {max(5, int(round(seconds / 5.0)) * 5)} s left"
     return f"about {int(round(seconds / 60.0))} min left"
+
+
+class Estimate:
+    """(percent, label) of one job's updates, with the time left once its current stage has moved.
+
+    The time left is what is left of the job at the rate of the current stage since it began (a
+    stage is its label without numbers: "epoch 3 of 200" and "epoch 4 of 200" are one), so a stage
+    that has not moved shows no time, and a slow stage never borrows a fast one's rate. One per job
+    (it remembers the stage), held by the job's callback.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.stage: str | None = None
+        self.began = 0.0
+        self.start_fraction = 0.0
+
+    def __call__(self, fraction: float, stage: str) -> tuple[int, str]:
+        now = self.clock()
+        key = NUMBERS.sub("#", stage)
+        if key != self.stage:
+            self.stage, self.began, self.start_fraction = key, now, fraction
+        percent, label = progress_value(fraction, stage)
+        seconds = self.seconds_left(fraction, now)
+        return percent, label if seconds is None else f"{label} · {time_left(seconds)}"
+
+    def seconds_left(self, fraction: float, now: float) -> float | None:
+        """The time left at the current stage's rate, or None before it has moved (or when done)."""
+        moved, spent = fraction - self.start_fraction, now - self.began
+        if moved <= 0 or spent < MIN_STAGE_S or fraction >= 1.0:
+            return None
+        return (1.0 - fraction) * spent / moved

@@ -9,8 +9,8 @@ chunk of queries at a time: no numba compile, repeatable, and it moves while it 
 * t-SNE runs scikit-learn's Barnes-Hut gradient one iteration at a time in the schedule of
   ``sklearn.manifold.TSNE`` (early exaggeration with momentum 0.5, then momentum 0.8; gains reset
   between the two, as there), a fixed number of iterations, each reported. At most two threads
-  compute the gradient: the normaliser is then summed in the same order on any machine, so a seed
-  gives the same layout everywhere.
+  compute the gradient (one below ``TSNE_THREADED_FROM`` states): two partial sums add up the same
+  in either order, so a seed gives the same layout run after run, on any number of cores above one.
 
 ``report(fraction, what)``: the fraction of this layout done (0..1) and what it is doing.
 """
@@ -26,10 +26,11 @@ import numpy as np
 Report = Callable[[float, str], None]
 QUERY_ROWS = 4096  # queries per neighbour search chunk (one progress update each)
 TSNE_EXPLORATION = 250  # iterations with early exaggeration (as scikit-learn's TSNE)
-TSNE_THREADS = 2  # at most: the gradient's sums then do not depend on the machine
+TSNE_THREADS = 2  # at most: the gradient's sums then do not depend on the order threads finish
+TSNE_THREADED_FROM = 5000  # fewer states: one thread (waiting for a second costs more than it gives)
 TSNE_REPORT_EVERY = 5  # iterations between progress updates
 # The share of each layout's time in each of its steps (measured on the 97k IMDB default).
-UMAP_SHARES = {"neighbours": 0.1, "graph": 0.5, "epochs": 0.4}
+UMAP_SHARES = {"neighbours": 0.15, "graph": 0.45, "epochs": 0.4}
 TSNE_SHARES = {"neighbours": 0.05, "iterations": 0.95}
 
 
@@ -148,7 +149,7 @@ def tsne_layout(x: np.ndarray, seed: int, params: dict, report: Report | None = 
     P = _affinities(x, perplexity, _within(report, 0.0, TSNE_SHARES["neighbours"]))
     position = _first_layout(x, seed).ravel()
     rate = max(n / exaggeration / 4.0, 50.0)  # scikit-learn's learning_rate="auto"
-    threads = max(1, min(TSNE_THREADS, _openmp_effective_n_threads()))
+    threads = max(1, min(TSNE_THREADS, _openmp_effective_n_threads())) if n >= TSNE_THREADED_FROM else 1
     options = {"angle": float(params["angle"]), "compute_error": False, "num_threads": threads}
     total = int(params["n_iter"])
     step = _within(report, TSNE_SHARES["neighbours"], TSNE_SHARES["iterations"])

@@ -20,14 +20,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.neighbors import Neighbors, exclude_bounds, finish, to_float32
+from model.neighbors import FLOAT16_TABLE, Neighbors, exclude_bounds, finish, to_float32
 
 VERSION = 1  # of the stored layout and the build (part of the artefact's key)
 ROWS_PER_LIST = 1024  # about this many states per cell: n_lists = n / ROWS_PER_LIST (bounded)
 MAX_LISTS = 4096
 TRAIN_PER_LIST = 48  # k-means runs on a sample of this many states per cell
 KMEANS_ITERATIONS = 8
-PROBE_ROWS = 16_000  # a query reads the nearest cells until this many states (recall: bench)
+PROBE_ROWS = 12_000  # a query reads the nearest cells until this many states (recall: bench)
 ASSIGN_BYTES = 32 << 20  # scores held at once while assigning states to cells
 
 
@@ -125,6 +125,7 @@ class IvfIndex:
         self.c_sq = np.einsum("ij,ij->i", self.centroids, self.centroids)
         self.sizes = np.diff(self.starts)
         self.probe_rows = int(probe_rows)
+        self.bits = data.view(np.uint16) if data.dtype == np.float16 else None  # gathered, then looked up
 
     @property
     def n(self) -> int:
@@ -155,7 +156,10 @@ class IvfIndex:
             return Neighbors(np.zeros(0, np.int64), np.zeros(0))
         want = min(self.n, 2 * k + 16)
         rows = self._candidates(vector, lo, hi, want)
-        x = to_float32(self.data[rows])
+        if self.bits is not None:
+            x = np.take(FLOAT16_TABLE, np.take(self.bits, rows, axis=0))
+        else:
+            x = np.asarray(np.take(self.data, rows, axis=0), dtype=np.float32)
         d2 = np.einsum("ij,ij->i", x, x) - 2.0 * (x @ vector)
         if len(rows) > want:
             rows = rows[np.argpartition(d2, want - 1)[:want]]

@@ -25,7 +25,9 @@ class Stages:
     def reweigh(self, factors: dict[str, float]) -> None:
         """Scale the weights of stages not begun yet by ``factors`` (1 for a stage not named); the
         stages not begun then share what is left of the bar."""
-        waiting = {name: w * factors.get(name, 1.0) for name, w in self.weights.items() if name not in self.begun}
+        waiting = {
+            name: w * factors.get(name, 1.0) for name, w in self.weights.items() if name not in self.begun
+        }
         total = sum(waiting.values())
         if total > 0:
             self.weights.update({name: (1.0 - self.done) * w / total for name, w in waiting.items()})

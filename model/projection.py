@@ -55,8 +55,8 @@ LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 CHUNK_ROWS = 65_536  # states read at once when transforming
 PLACE_ROWS = 8_192  # states placed at once (one progress update each)
 # Rough seconds per state of each part (two busy cores, the 97k IMDB default), for the bar's shares.
-REDUCE_S = 2e-5  # per fitted state: reading the sample and its PCA
-LAYOUT_S = {"umap": 2e-3, "tsne": 2e-5}  # per fitted state (t-SNE: and per iteration)
+REDUCE_S = 2e-4  # per fitted state: reading the sample and its PCA
+LAYOUT_S = {"umap": 2.5e-3, "tsne": 2e-5}  # per fitted state (t-SNE: and per iteration)
 PLACE_S = 1e-8  # per placed state and anchor
 
 

@@ -189,3 +189,59 @@ def find_matches(
         extra=(n_on - len(units))[order],
         total=len(score),
     )
+
+
+# ---------------------------------------------------------------- a first span and threshold
+
+
+def window_minima(matrix: np.ndarray, length: int) -> np.ndarray:
+    """(windows, units): each unit's smallest value over every ``length`` consecutive steps of ``matrix``."""
+    values = np.asarray(matrix, dtype=np.float32)
+    n = len(values)
+    length = max(1, min(int(length), n))
+    out = values[: n - length + 1].copy()
+    for i in range(1, length):
+        np.minimum(out, values[i : n - length + 1 + i], out=out)
+    return out
+
+
+def lowered_threshold(minima: np.ndarray, ceiling: float, n_on: int = 3) -> float:
+    """A threshold (to 0.01, at most ``ceiling``) that leaves about ``n_on`` units on, given each
+    unit's smallest value over a span (``minima``): just under the ``n_on``-th largest positive one.
+
+    0.0 when no unit is positive throughout the span (nothing can be on at any threshold >= 0).
+    """
+    top = np.sort(np.asarray(minima, dtype=np.float64))[::-1][: max(1, n_on)]
+    positive = top[top > 0]
+    if not len(positive):
+        return 0.0
+    floor = np.floor((float(positive[-1]) - 1e-3) * 100) / 100
+    return float(round(min(max(floor, 0.0), ceiling), 2))
+
+
+def first_view(
+    matrix: np.ndarray, preferred: int, length: int, threshold: float, n_on: int = 3
+) -> tuple[int, int, float]:
+    """``(start, end, threshold)`` of a first span of ``length`` steps in which some unit stays on.
+
+    The span starts at ``preferred`` if a unit stays above ``threshold`` across it there, else at
+    the nearest start where one does. When no span of the sequence has one, ``threshold`` is lowered
+    (:func:`lowered_threshold`) over the span that keeps the most units high, so the view never opens
+    on nothing to search for.
+    """
+    n = len(matrix)
+    if n == 0:
+        return 0, 0, float(threshold)
+    length = max(1, min(int(length), n))
+    minima = window_minima(matrix, length)
+    starts = np.arange(len(minima))
+    preferred = int(min(max(preferred, 0), len(minima) - 1))
+    distance = np.abs(starts - preferred)
+    lit = (minima > threshold).any(axis=1)
+    if lit.any():
+        start = int(starts[lit][np.argmin(distance[lit])])
+        return start, start + length - 1, float(threshold)
+    # nowhere on: the span whose n_on-th highest unit is highest (nearest the preferred one on ties)
+    kth = np.sort(minima, axis=1)[:, -min(max(1, n_on), minima.shape[1])]
+    start = int(np.lexsort((distance, -kth))[0])
+    return start, start + length - 1, lowered_threshold(minima[start], threshold, n_on)

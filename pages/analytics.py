@@ -19,7 +19,7 @@ from components.cards import analytics_overview_card  # noqa: F401
 from components.cards import analytics_projection_card  # noqa: F401
 from components.cards import analytics_sequence_card  # noqa: F401
 from components.cards import analytics_table_card  # noqa: F401
-from components.cards import analytics_byo_card  # noqa: F401
+from components.cards import analytics_byo_card
 from components.cards import analytics_export_card  # noqa: F401
 from components.cards import analytics_whatif_card  # noqa: F401
 from components.cards import analytics_units_card, analytics_neighbors_card, analytics_slices_card
@@ -55,7 +55,10 @@ def layout(**query: str) -> html.Div:
     ep_change = float_param(query.get("epchange"), DEFAULT_EP_CHANGE)
     rules = [r for r in (query.get("labels") or "jump").split(",") if r in ("jump", "ep", "flip", "before")]
     seq = int_param(query.get("seq"))
-    selection = {"dataset": dataset, "seq": seq, "step": None} if seq is not None else None
+    # A link to another session's upload (or one that expired): said at the top, and its sequence
+    # number is not applied to the dataset shown instead.
+    notice = analytics_byo_card.link_notice(requested_upload, analysis_service.dataset_label(dataset))
+    selection = {"dataset": dataset, "seq": seq, "step": None} if seq is not None and notice is None else None
     empty_projection = projection.projection_figure(
         np.zeros((0, 2)), {"color": []}, 0.6, "empty", whatif=projection.empty_whatif()
     )
@@ -140,6 +143,7 @@ def layout(**query: str) -> html.Div:
             controls(dataset, method),
             byo_view.upload_panel(settings.uploads_allowed(), analysis_service.upload_limit_mb()),
             html.Div(id=ids.ANALYTICS_MODEL_BAR, className="mb-2"),
+            notice,
             html.Div(id=ids.ANALYTICS_ALERT),
             dbc.Row(
                 [

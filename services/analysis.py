@@ -256,7 +256,8 @@ def _queued_preparation(dataset: str, method: str, on_progress, n_sequences: int
 
 
 def follow_warmup(dataset: str, method: str, on_progress, poll_seconds: float = 0.5) -> dict | None:
-    """Wait for the warm-up to prepare ``dataset`` (its default size, PCA), reporting its progress.
+    """Wait for the warm-up to prepare ``dataset`` with ``method`` (one of its steps: a default set's
+    PCA, or its UMAP after that), reporting its progress.
 
     A summary like the pipeline's once it is ready; None at once when the warm-up is not running or
     not preparing exactly this, and None when it stops without it (the caller then prepares it)."""
@@ -264,11 +265,12 @@ def follow_warmup(dataset: str, method: str, on_progress, poll_seconds: float = 
 
     from serving import warmup
 
-    if method != "pca" or upload_datasets.parse(dataset).is_upload:
+    if upload_datasets.parse(dataset).is_upload:
         return None
+    step = warmup.step_name(dataset, method)
     while True:
         state = warmup.status() or {}
-        finished = (state.get("done") or {}).get(dataset)
+        finished = (state.get("done") or {}).get(step)
         if finished is not None:
             if not (finished.get("ok") and is_prepared(dataset, method)):
                 return None
@@ -278,16 +280,26 @@ def follow_warmup(dataset: str, method: str, on_progress, poll_seconds: float = 
                 "seconds": {"total": float(finished.get("seconds") or 0.0)},
                 "followed_warmup": True,
             }
-        if not state.get("running") or dataset not in (state.get("datasets") or []):
+        if not state.get("running") or step not in (state.get("datasets") or []):
             return None
         current = state.get("current")
-        if current == dataset:
+        if current == step:
             on_progress(
                 float(state.get("fraction") or 0.0), f"{state.get('stage') or 'Starting'} (server warm-up)"
             )
         else:
-            on_progress(0.0, f"Waiting for the server's warm-up to finish {current or 'its current dataset'}")
+            doing = _warmup_step_label(current) if current else "its current step"
+            on_progress(0.0, f"Waiting for the server's warm-up to finish {doing}")
         time.sleep(poll_seconds)
+
+
+def _warmup_step_label(step: str) -> str:
+    """How a warm-up step reads: ``imdb``, ``imdb (UMAP)``."""
+    from model.projection import LABELS
+    from serving import warmup
+
+    dataset, method = warmup.split_step(step)
+    return dataset if method == "pca" else f"{dataset} ({LABELS.get(method, method)})"
 
 
 def raw_projection(dataset: str, method: str) -> np.ndarray | None:

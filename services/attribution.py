@@ -72,6 +72,18 @@ SALIENCY_TEXT = Schema("show_selection (saliency)", {"saliency_mode": MODE, "sal
 SALIENCY = Schema(
     "compute_saliency", {"mode": MODE, "selection": schemas.SELECTION, "dataset": schemas.DATASET_ID}
 )
+
+
+def _undo(value: object) -> dict | None:
+    """The what-if text a counterfactual replaced and the one it put there: ``{"previous", "edited"}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"previous", "edited"}:
+        raise InvalidInput("The counterfactual's undo store is malformed.")
+    return {key: schemas.WHATIF_TEXT.clean(value[key]) or "" for key in ("previous", "edited")}
+
+
+UNDO = Custom("Counterfactual undo", _undo)
 COUNTERFACTUAL = Schema(
     "find_counterfactual",
     {
@@ -79,7 +91,12 @@ COUNTERFACTUAL = Schema(
         "selection": schemas.SELECTION,
         "dataset": schemas.DATASET_ID,
         "guide": GUIDE,
+        "typed": schemas.WHATIF_TEXT,
+        "undo": UNDO,
     },
+)
+UNDO_COUNTERFACTUAL = Schema(
+    "undo_counterfactual", {"clicks": schemas.CLICKS, "typed": schemas.WHATIF_TEXT, "undo": UNDO}
 )
 
 
@@ -192,5 +209,42 @@ def counterfactual(dataset: str, selection: dict | None, guide: str):
     except LookupError as error:
         raise Unavailable(str(error)) from error
     except ValueError as error:
+        raise Unavailable(str(error)) from error
+    return result, used, note
+
+
+def counterfactual_of_text(dataset: str, text: str, guide: str):
+    """(counterfactual, guide used, note) for a typed text (the what-if box); Unavailable with the reason.
+
+    The words are those the model reads (as the what-if box shows them); the guide is their EP change
+    toward the predicted class, or their integrated gradients.
+    """
+    from model import attribution, whatif
+    from model import counterfactual as search
+
+    analysis, _dmax, _xy = analysis_service.load(dataset, None)
+    if analysis is None:
+        raise Unavailable("Prepare the dataset first.")
+    try:
+        states = whatif.analyse_text(dataset, text)
+    except (LookupError, ValueError) as error:
+        raise Unavailable(str(error)) from error
+    words = list(states.words)
+    if not words:
+        raise Unavailable("The model knows none of the typed words: there is nothing to edit.")
+    target = int(states.predicted)
+    scores = attribution.ep_change(states.ep, target)
+    used, note = "epchange", None
+    if guide == "attribution":
+        try:
+            found = attribution_of(dataset, -1, text)
+            if found.words != words or found.target != target:
+                raise Unavailable("the model reads the typed text differently from the what-if box")
+            scores, used = np.asarray(found.scores, dtype=np.float64), "attribution"
+        except Unavailable as error:
+            note = f"Guided by EP change instead: {error}"
+    try:
+        result = search.counterfactual_for(dataset, words, np.asarray(scores))
+    except (LookupError, ValueError) as error:
         raise Unavailable(str(error)) from error
     return result, used, note

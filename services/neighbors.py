@@ -109,7 +109,10 @@ def _stored(dataset: str, n_states: int) -> Index | None:
     if not core.needs_index(*hidden.shape):
         return core.ExactIndex(hidden)
     loader = getattr(analysis_service.prepare_module(), "load_neighbor_index", None)
-    return None if loader is None else loader(dataset)
+    try:
+        return None if loader is None else loader(dataset)
+    except ValueError as error:
+        raise LookupError(f"{error} Prepare the dataset again.") from None
 
 
 def _exact_fallback(dataset: str, n_states: int) -> core.ExactIndex:

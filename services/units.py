@@ -99,6 +99,7 @@ SET_SPAN = Schema(
         "span": SPAN,
         "pending": Custom("Pending match", _pending),
         "dataset": schemas.DATASET_ID,
+        "kind": KIND,
     },
 )
 SET_SCALE = Schema("set_unit_scale", {"dataset": schemas.DATASET_ID, "kind": KIND})
@@ -267,6 +268,53 @@ def default_span(analysis: Analysis, seq: int, step: int | None) -> tuple[int, i
     start = int(np.argmax(analysis.distance[rows])) if n_steps > 1 else 0
     start = min(start, max(n_steps - 3, 0))
     return (start, min(start + 2, n_steps - 1))
+
+
+SPAN_WORDS = 3  # a first span's length when no step is selected
+
+
+def default_view(
+    analysis: Analysis, states: UnitStates, kind: str, seq: int, step: int | None
+) -> tuple[tuple[int, int], float]:
+    """A new selection's first span and threshold, chosen so that some unit is on and searched for.
+
+    The span is the selected step, else three words from the sequence's largest jump (the nearest
+    three words where a unit stays on, when none does there); the threshold is the dataset's default
+    for ``kind`` (:attr:`UnitStates.defaults`), lowered only where no unit would be on at it (a
+    sequence whose states all stay small) to leave a few on.
+    """
+    kind = kind if kind in states.arrays else "hidden"
+    start, end = default_span(analysis, seq, step)
+    values = core.sequence_matrix(states.arrays[kind], analysis.offsets, seq)
+    if len(values) == 0:
+        return (start, end), states.defaults[kind]
+    if step is not None and start == end:
+        lo, hi, threshold = core.first_view(values[start : start + 1], 0, 1, states.defaults[kind])
+    else:
+        lo, hi, threshold = core.first_view(values, start, SPAN_WORDS, states.defaults[kind])
+        start, end = lo, hi
+    return (start, end), _checked_threshold(values, start, end, threshold)
+
+
+def threshold_for(
+    analysis: Analysis, states: UnitStates, kind: str, seq: int, span: tuple[int, int]
+) -> float:
+    """The default threshold of ``kind`` for ``span`` of sequence ``seq``, lowered if no unit is on at it."""
+    values = core.sequence_matrix(states.arrays[kind], analysis.offsets, seq)
+    start, end = span
+    if not 0 <= start <= end < len(values):
+        return states.defaults[kind]
+    _lo, _hi, threshold = core.first_view(values[start : end + 1], 0, end - start + 1, states.defaults[kind])
+    return _checked_threshold(values, start, end, threshold)
+
+
+def _checked_threshold(values: np.ndarray, start: int, end: int, threshold: float) -> float:
+    """``threshold``, a hundredth lower while the stored values (float16 compared as stored) leave no unit on."""
+    for _ in range(3):
+        if threshold <= 0 or len(core.on_units(values, start, end, threshold)):
+            break
+        threshold = round(max(threshold - 0.01, 0.0), 2)
+    return float(threshold)
 
 
 def extend_span(span: tuple[int, int] | None, step: int, n_steps: int) -> tuple[int, int]:

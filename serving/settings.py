@@ -108,12 +108,14 @@ def worker_warm_enabled() -> bool:
 
 
 def warmup_datasets() -> list[str]:
-    """The dataset ids the warm-up prepares, in order (``RNNX_WARMUP_DATASETS``).
+    """The steps the warm-up prepares, in order (``RNNX_WARMUP_DATASETS``): dataset ids (their PCA),
+    or ``id:method`` for another projection of the same states.
 
-    Default ``imdb,reuters,imdb~all``: the page's default sets first (answering within the first
-    minute), then IMDB's whole test split (25,000 reviews, about 2.4M states) in the background.
+    Default ``imdb,reuters,imdb:umap,reuters:umap,imdb~all``: the page's default sets first
+    (answering within the first minute), then their UMAP (about a minute each on two cores: only the
+    projection is computed), then IMDB's whole test split (25,000 reviews, about 2.4M states).
     """
-    raw = os.environ.get("RNNX_WARMUP_DATASETS", "imdb,reuters,imdb~all")
+    raw = os.environ.get("RNNX_WARMUP_DATASETS", "imdb,reuters,imdb:umap,reuters:umap,imdb~all")
     return [name.strip() for name in raw.split(",") if name.strip()]
 
 

@@ -1,12 +1,13 @@
 """Warm-up: prepare the default datasets in the background so the first visitor does not wait.
 
-``start()`` launches ``python -m serving.warmup imdb reuters`` as a detached,
+``start()`` launches ``python -m serving.warmup imdb reuters ...`` as a detached,
 low-priority process (``os.nice``); that process holds an exclusive lock file in
 the cache folder, so several web processes (or machines sharing the folder)
-starting at once run one warm-up.  Each dataset is prepared by a fresh
-``python -m model.prepare`` subprocess (the page's default: PCA, the default
-number of sequences): TensorFlow never loads in a web process.  With the
-shipped pretrained classifiers (``model.pretrained``) nothing is trained.
+starting at once run one warm-up.  Each step is prepared by a fresh
+``python -m model.prepare`` subprocess: TensorFlow never loads in a web process.
+A step is a dataset id (its PCA, the page's default) or ``id:method`` (``imdb:umap``:
+that projection of the same states, prepared after them).  With the shipped
+pretrained classifiers (``model.pretrained``) nothing is trained.
 
 While it runs, ``warmup-status.json`` next to the lock says what it is doing
 (:func:`status`): the dataset, the stage and fraction done, and the datasets
@@ -37,17 +38,34 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCK_NAME = "warmup.lock"
 STATUS_NAME = "warmup-status.json"
 NICENESS = 10
+STEP_MARK = ":"  # "imdb:umap": a step that prepares another projection of a dataset
 WARMUP_OWNER = "server warm-up"
 log = logging.getLogger("rnnx.warmup")
 
 
+def step_name(dataset: str, method: str = "pca") -> str:
+    """The warm-up's name for preparing ``dataset`` with ``method`` (``imdb``, ``imdb:umap``)."""
+    return dataset if method == "pca" else f"{dataset}{STEP_MARK}{method}"
+
+
+def split_step(name: str) -> tuple[str, str]:
+    """``"imdb:umap"`` → ``("imdb", "umap")``; a plain dataset id is its PCA."""
+    dataset, mark, method = name.partition(STEP_MARK)
+    return dataset, (method if mark else "pca")
+
+
 def commands(datasets: Sequence[str]) -> list[list[str]]:
-    """One ``model.prepare`` command line per dataset id (``imdb~all``: ``--sequences all``)."""
+    """One ``model.prepare`` command line per step (``imdb~all``: ``--sequences all``; ``imdb:umap``:
+    ``--projection umap``)."""
     lines = []
     for name in datasets:
-        base, mark, size = name.partition("~")
+        dataset, method = split_step(name)
+        base, mark, size = dataset.partition("~")
         sizes = ["--sequences", size] if mark else []
-        lines.append([sys.executable, "-m", "model.prepare", "--dataset", base, *sizes, "--json"])
+        projection = ["--projection", method] if method != "pca" else []
+        lines.append(
+            [sys.executable, "-m", "model.prepare", "--dataset", base, *sizes, *projection, "--json"]
+        )
     return lines
 
 

@@ -7,14 +7,16 @@ Attributions are computed here (TensorFlow, in this process as the BYO what-if
 does; cached on disk) and handed to the sequence card through ``saliency-store``.
 ``counterfactual-button`` looks for a few deletions or substitutions that flip
 the prediction and puts the edited text into the what-if box, which draws its
-trajectory.
+trajectory. It edits the text typed into the box when there is one (else the
+selected sequence), and never loses it: the text it replaced comes back with
+``counterfactual-undo`` while the box still holds the edit.
 """
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from components import analytics_overview as overview
 from components import analytics_sequence as sequence
@@ -102,9 +104,24 @@ def counterfactual_controls() -> html.Div:
                         className="small",
                         inputClassName="me-1",
                     ),
+                    dbc.Button(
+                        [html.I(className="bi bi-arrow-counterclockwise me-1"), "Undo"],
+                        id=ids.COUNTERFACTUAL_UNDO,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="ms-auto",
+                        title="Put back the text the counterfactual replaced in the box",
+                        style=HIDDEN,  # shown while the box holds the edit (assets/counterfactual.js)
+                    ),
                 ],
                 className="d-flex flex-wrap align-items-center gap-2",
             ),
+            html.Div(
+                "Edits the text in the box above, or the selected sequence when the box is empty.",
+                className="small text-muted mt-1",
+            ),
+            dcc.Store(id=ids.COUNTERFACTUAL_UNDO_STORE),
             dcc.Loading(
                 html.Div(id=ids.COUNTERFACTUAL_RESULT, className="small mt-2"), type="dot", delay_show=200
             ),
@@ -184,30 +201,81 @@ def _legend(found: attribution_service.Saliency, names: list[str], mode: str) ->
     output={
         "text": Output(ids.ANALYTICS_WHATIF_TEXT, "value", allow_duplicate=True),
         "result": Output(ids.COUNTERFACTUAL_RESULT, "children"),
+        "undo": Output(ids.COUNTERFACTUAL_UNDO_STORE, "data"),
     },
     inputs={
         "clicks": Input(ids.COUNTERFACTUAL_BUTTON, "n_clicks"),
         "selection": State(ids.ANALYTICS_SELECTION, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
         "guide": State(ids.COUNTERFACTUAL_GUIDE, "value"),
+        "typed": State(ids.ANALYTICS_WHATIF_TEXT, "value"),
+        "undo": State(ids.COUNTERFACTUAL_UNDO_STORE, "data"),
     },
     running=[(Output(ids.COUNTERFACTUAL_BUTTON, "disabled"), True, False)],
     prevent_initial_call=True,
 )
 @validated(attribution_service.COUNTERFACTUAL, refuse)
-def find_counterfactual(clicks, selection, dataset, guide):
-    """A few edits of the selected sequence that flip its prediction, into the what-if box."""
+def find_counterfactual(clicks, selection, dataset, guide, typed=None, undo=None):
+    """A few edits that flip the prediction of the text in the what-if box (or of the selected
+    sequence, when the box is empty or still holds this button's last edit), into the box.
+
+    The text it replaces is kept (``counterfactual-undo-store``) for the Undo button."""
+    box = typed or ""
+    ours = bool(undo) and box == undo["edited"]  # the box holds the last edit, untouched
+    has_selection = (
+        bool(selection) and selection.get("dataset") == dataset and selection.get("seq") is not None
+    )
     try:
-        found, used, note = attribution_service.counterfactual(dataset, selection, guide)
+        if box.strip() and not (ours and has_selection):
+            found, used, note = attribution_service.counterfactual_of_text(dataset, box, guide)
+            source = "the text in the box"
+        else:
+            found, used, note = attribution_service.counterfactual(dataset, selection, guide)
+            source = f"sequence #{selection['seq']}"
     except attribution_service.Unavailable as error:
-        return {"text": no_update, "result": _note(str(error), "warning")}
+        return {"text": no_update, "result": _note(str(error), "warning"), "undo": no_update}
     from services import analysis as analysis_service
 
     analysis, _dmax, _xy = analysis_service.load(dataset, None)
-    return {"text": found.text, "result": counterfactual_view(found, list(analysis.class_names), used, note)}
+    result = counterfactual_view(found, list(analysis.class_names), used, note, source)
+    kept = {"previous": box, "edited": found.text} if box.strip() and box != found.text else None
+    return {"text": found.text, "result": result, "undo": kept}
 
 
-def counterfactual_view(found, names: list[str], guide: str, note: str | None = None) -> html.Div:
+@callback(
+    output={
+        "text": Output(ids.ANALYTICS_WHATIF_TEXT, "value", allow_duplicate=True),
+        "undo": Output(ids.COUNTERFACTUAL_UNDO_STORE, "data", allow_duplicate=True),
+        "result": Output(ids.COUNTERFACTUAL_RESULT, "children", allow_duplicate=True),
+    },
+    inputs={
+        "clicks": Input(ids.COUNTERFACTUAL_UNDO, "n_clicks"),
+        "typed": State(ids.ANALYTICS_WHATIF_TEXT, "value"),
+        "undo": State(ids.COUNTERFACTUAL_UNDO_STORE, "data"),
+    },
+    prevent_initial_call=True,
+)
+@validated(attribution_service.UNDO_COUNTERFACTUAL, refuse)
+def undo_counterfactual(clicks, typed, undo):
+    """Put back the text the last counterfactual replaced (only while the box still holds that edit)."""
+    if not clicks or not undo or (typed or "") != undo["edited"]:
+        return {"text": no_update, "undo": no_update, "result": no_update}
+    restored = _note("Your text is back in the box.", "secondary")
+    return {"text": undo["previous"], "undo": None, "result": restored}
+
+
+# The Undo button shows while the box still holds the counterfactual's edit (assets/counterfactual.js).
+clientside_callback(
+    ClientsideFunction("rnnx", "counterfactualUndoStyle"),
+    Output(ids.COUNTERFACTUAL_UNDO, "style"),
+    Input(ids.ANALYTICS_WHATIF_TEXT, "value"),
+    Input(ids.COUNTERFACTUAL_UNDO_STORE, "data"),
+)
+
+
+def counterfactual_view(
+    found, names: list[str], guide: str, note: str | None = None, source: str | None = None
+) -> html.Div:
     """The edit as marked-up text (deleted words struck out, substitutes underlined) and its effect.
 
     Only the words near an edit are shown; the rest stand as "…" (the whole text is in the box).
@@ -252,7 +320,8 @@ def counterfactual_view(found, names: list[str], guide: str, note: str | None = 
                     ),
                     html.Span(summary, id=ids.COUNTERFACTUAL_SUMMARY),
                     html.Span(
-                        f" · guided by {guide_label} · {found.tried} candidates scored",
+                        (f" · edited {source}" if source else "")
+                        + f" · guided by {guide_label} · {found.tried} candidates scored",
                         className="text-muted",
                     ),
                 ]

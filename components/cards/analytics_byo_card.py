@@ -75,6 +75,32 @@ def list_datasets(changed: object, requested: object) -> dict:
     return {"options": dataset_options(owned), "value": requested if shown else no_update}
 
 
+def link_notice(requested: str | None, shown_label: str) -> dbc.Alert | None:
+    """What the page says when a link names an upload this session cannot open (None: nothing to say).
+
+    An upload belongs to the session that analysed it; a link opened in another browser (or after the
+    upload was removed) shows ``shown_label`` instead, and says so where the page starts. One of this
+    session's that expired is left to ``list_datasets`` (selected, and its cards say it expired)."""
+    if not requested:
+        return None
+    if uploads.owns(requested) or uploads.expired(requested):
+        return None
+    return dbc.Alert(
+        [
+            html.B("This link's model is not available here. "),
+            "It names an upload (",
+            html.Code(requested),
+            ") that belongs to another browser session or has expired: uploads are private to the "
+            f"session that analysed them. Showing {shown_label} instead; to explore that model here, "
+            "bring your own model with the panel above.",
+        ],
+        color="warning",
+        dismissable=True,
+        id=ids.ANALYTICS_LINK_NOTICE,
+        className="py-2",
+    )
+
+
 @callback(
     Output(ids.ANALYTICS_BYO_COLLAPSE, "is_open"),
     Input(ids.ANALYTICS_BYO_TOGGLE, "n_clicks"),

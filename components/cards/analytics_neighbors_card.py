@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -17,7 +16,6 @@ from dash import (
     State,
     callback,
     clientside_callback,
-    ctx,
     dcc,
     html,
     no_update,
@@ -62,6 +60,8 @@ def layout() -> dbc.Card:
             html.Div(view.hint(view.HINT), id=ids.NEIGHBORS_LIST, className="rnnx-nb"),
             # {"step", "t"} of the last clicked word of the selected sequence (assets/neighbors.js).
             dcc.Store(id=ids.NEIGHBORS_WORD_CLICK),
+            # {"seq", "step", "t"} of the last clicked row of the list (assets/neighbors.js).
+            dcc.Store(id=ids.NEIGHBORS_ROW_CLICK),
         ],
     )
 
@@ -75,13 +75,15 @@ def layout() -> dbc.Card:
         "selection": Input(ids.ANALYTICS_SELECTION, "data"),
         "k": Input(ids.NEIGHBORS_K, "value"),
         "other_only": Input(ids.NEIGHBORS_OTHER, "value"),
+        # a preparation that just finished: the list shows what it made, without a reload
+        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
         "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
     },
     prevent_initial_call="initial_duplicate",
 )
 @validated(service.SHOW_NEIGHBORS, refuse)
-def show_neighbors(selection, k, other_only, dataset, method):
+def show_neighbors(selection, k, other_only, dataset, method, _prepared=None):
     """The neighbours of the selected state: listed, and ringed on the projection."""
     listing, found, analysis = view.answer(dataset, method, selection, k, other_only)
     patch = Patch()
@@ -96,17 +98,23 @@ def show_neighbors(selection, k, other_only, dataset, method):
 @callback(
     Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
     inputs={
-        "clicks": Input({"type": view.ROW_TYPE, "seq": ALL, "step": ALL}, "n_clicks"),
+        "click": Input(ids.NEIGHBORS_ROW_CLICK, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
     prevent_initial_call=True,
 )
-def pick_neighbor(clicks, dataset):
-    """A click on a listed neighbour selects its sequence at its step."""
-    trigger = ctx.triggered_id
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update  # the rows were just drawn, nothing clicked
-    return _select(picked=trigger, clicks=clicks, dataset=dataset)
+def pick_neighbor(click, dataset):
+    """A click on a listed neighbour selects its sequence at its step.
+
+    ``assets/neighbors.js`` reports the row that was pressed ({"seq", "step", "t"}), read from the
+    row when the mouse went down: the list may be redrawn before the button comes up (a new answer
+    arriving), which would leave the click on no row and lose a row's own ``n_clicks``."""
+    if not isinstance(click, dict):
+        return no_update
+    seq, step = as_index(click.get("seq")), as_index(click.get("step"))
+    if seq is None or step is None:
+        return refuse("The clicked neighbour is malformed.")
+    return _select(picked={"type": view.ROW_TYPE, "seq": seq, "step": step}, clicks=[], dataset=dataset)
 
 
 @validated(service.PICK_NEIGHBOR, refuse)

@@ -105,10 +105,10 @@ def run_preparation(set_progress, _clicks: int, _auto: dict | None, dataset: str
     if settings.demo_mode():
         return {"prepared": no_update, "alert": dbc.Alert(DEMO_REFUSED, color="warning", dismissable=True)}
 
-    started = time.perf_counter()
+    estimate = progress.Estimate()  # the time left comes from the rate of the stage it is on
 
     def on_progress(fraction: float, stage: str) -> None:
-        set_progress(progress.progress_value(fraction, stage, time.perf_counter() - started))
+        set_progress(estimate(fraction, stage))
 
     set_progress((1, "starting…"))
     try:

@@ -188,11 +188,39 @@ def update_view(relayout, stored, dataset, method, color_mode, fade, final_only)
     return {"figure": patch, "view": zoom}
 
 
+MANUAL_JUMP = Schema(
+    "manual_jump_threshold",
+    {
+        "jump": schemas.THRESHOLD,
+        "auto": schemas.JUMP_AUTO,
+        "selection": schemas.SELECTION,
+        "dataset": schemas.DATASET_ID,
+        "method": schemas.METHOD,
+    },
+)
+
+
 @callback(
-    Output(ids.ANALYTICS_JUMP_AUTO, "value"),
-    Input(ids.DISTANCE_THRESHOLD, "value"),
+    output=Output(ids.ANALYTICS_JUMP_AUTO, "value"),
+    inputs={
+        "jump": Input(ids.DISTANCE_THRESHOLD, "value"),
+        "auto": State(ids.ANALYTICS_JUMP_AUTO, "value"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    },
     prevent_initial_call=True,
 )
-def manual_jump_threshold(_jump: float) -> bool:
-    """Moving the jump slider takes manual control: the jumps above it are labelled."""
+@validated(MANUAL_JUMP, lambda _message: False)
+def manual_jump_threshold(jump: float, auto=False, selection=None, dataset=None, method=None) -> bool:
+    """Moving the jump slider takes manual control: the jumps above it are labelled.
+
+    The slider showing the automatic rule's own cut (``show_selection`` puts it there) is no move."""
+    if auto and jump is not None and dataset:
+        analysis, dmax, _xy, _shown = analysis_service.load_shown(dataset, method)
+        k = selected(selection, dataset, analysis) if analysis is not None else None
+        if k is not None:
+            dist = np.asarray(analysis.distance[analysis.rows(k)], dtype=float) / dmax
+            if abs(view.auto_jump_value(dist) - float(jump)) < 1e-9:
+                return no_update
     return False

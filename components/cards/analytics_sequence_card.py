@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
-from dash import Input, Output, Patch, State, callback, ctx, html, no_update
+from dash import Input, Output, Patch, State, callback, ctx, html, no_update, set_props
+from dash.exceptions import MissingCallbackContextException
 
 from components import analytics_density as density_view
 from components import analytics_overview as overview
@@ -167,6 +170,8 @@ def show_selection(
         analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
     )
     summary = [sel.summary, *(html.Div(note, className="small text-warning") for note in notes)]
+    if sel.jump_line is not None and sel.jump_line != jump:
+        _show_jump(sel.jump_line)
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     if not faded and lod:
@@ -186,6 +191,16 @@ def show_selection(
         "table_styles": overview.table_styles(k),
         "faded": True,
     }
+
+
+def _show_jump(value: float) -> None:
+    """The jump slider shows where the automatic rule cuts (the line of the jump bars): one number.
+
+    Sent with ``set_props``, not as an output: moving the slider switches the rule to manual
+    (``manual_jump_threshold``, which leaves this value alone), and a declared output would close
+    that loop into a dependency cycle."""
+    with contextlib.suppress(MissingCallbackContextException):  # outside a request (tests): no page
+        set_props(ids.DISTANCE_THRESHOLD, {"value": value})
 
 
 def _fade_lod(patch: Patch, analysis: Analysis, faded: bool) -> None:

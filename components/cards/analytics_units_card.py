@@ -134,18 +134,23 @@ def _message(text: str) -> object:
     output={
         "max": Output(ids.UNIT_THRESHOLD, "max"),
         "marks": Output(ids.UNIT_THRESHOLD, "marks"),
-        "value": Output(ids.UNIT_THRESHOLD, "value"),
         "options": Output(ids.UNIT_STATE, "options"),
         "kind": Output(ids.UNIT_STATE, "value"),
     },
-    inputs={"dataset": Input(ids.ANALYTICS_DATASET, "value"), "kind": Input(ids.UNIT_STATE, "value")},
+    inputs={
+        "dataset": Input(ids.ANALYTICS_DATASET, "value"),
+        "kind": Input(ids.UNIT_STATE, "value"),
+        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
+    },
 )
 @validated(service.SET_SCALE, refuse)
-def set_unit_scale(dataset, kind):
-    """The threshold slider's range for the state's values; no cell state option (nor choice) without one."""
+def set_unit_scale(dataset, kind, _prepared=None):
+    """The threshold slider's range for the state's values; no cell state option (nor choice) without one.
+
+    Its value is set with the span (``set_unit_span``): a first threshold suits the selected span."""
     found = service.data(dataset)
     if found is None:
-        return {"max": 1, "marks": None, "value": 0.5, "options": no_update, "kind": no_update}
+        return {"max": 1, "marks": None, "options": no_update, "kind": no_update}
     _analysis, states = found
     shown = kind if kind in states.kinds else "hidden"
     kind_out = no_update if shown == kind else shown
@@ -156,13 +161,7 @@ def set_unit_scale(dataset, kind):
         {"label": label, "value": k, "disabled": k not in states.kinds}
         for k, label in service.KIND_LABELS.items()
     ]
-    return {
-        "max": scale,
-        "marks": marks,
-        "value": states.defaults[kind],
-        "options": options,
-        "kind": kind_out,
-    }
+    return {"max": scale, "marks": marks, "options": options, "kind": kind_out}
 
 
 @callback(
@@ -170,23 +169,32 @@ def set_unit_scale(dataset, kind):
         "max": Output(ids.UNIT_SPAN, "max"),
         "marks": Output(ids.UNIT_SPAN, "marks"),
         "value": Output(ids.UNIT_SPAN, "value"),
+        "threshold": Output(ids.UNIT_THRESHOLD, "value"),
     },
     inputs={
         "selection": Input(ids.ANALYTICS_SELECTION, "data"),
         "click": Input(ids.UNIT_HEATMAP, "clickData"),
+        "kind": Input(ids.UNIT_STATE, "value"),
+        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
         "span": State(ids.UNIT_SPAN, "value"),
         "pending": State(ids.UNIT_PENDING, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
 )
 @validated(service.SET_SPAN, refuse)
-def set_unit_span(selection, click, span, pending, dataset):
-    """The span slider over the selected sequence's steps: a new selection or a click on the heatmap."""
+def set_unit_span(selection, click, span, pending, dataset, kind="hidden", _prepared=None):
+    """The span slider over the selected sequence's steps, and the threshold that goes with it.
+
+    A new selection gets a first span and threshold under which some unit is on, so there is something
+    to search for (``service.default_view``); a click on the heatmap moves the span only; a picked
+    match keeps the threshold it was found with; another state kind gets its own threshold."""
     found = service.data(dataset)
     k = selected(selection, dataset, found[0]) if found else None
     if k is None:
-        return {"max": 1, "marks": None, "value": [0, 0]}
-    analysis = found[0]
+        default = found[1].defaults.get(kind, found[1].defaults["hidden"]) if found else no_update
+        return {"max": 1, "marks": None, "value": [0, 0], "threshold": default}
+    analysis, states = found
+    kind = kind if kind in states.kinds else "hidden"
     words = analysis.words[k]
     n_steps = len(words)
     top = max(n_steps - 1, 1)
@@ -194,18 +202,22 @@ def set_unit_span(selection, click, span, pending, dataset):
     if ctx.triggered_id == ids.UNIT_HEATMAP:
         step = _clicked_step(click)
         if step is None:
-            return {"max": no_update, "marks": no_update, "value": no_update}
+            return {"max": no_update, "marks": no_update, "value": no_update, "threshold": no_update}
         try:
             lo, hi = service.extend_span(span, step, n_steps)
         except InvalidInput as error:
             return refuse(str(error))
-        return {"max": no_update, "marks": no_update, "value": [lo, hi]}
+        return {"max": no_update, "marks": no_update, "value": [lo, hi], "threshold": no_update}
+    if ctx.triggered_id == ids.UNIT_STATE and span is not None and span[1] < n_steps:
+        threshold = service.threshold_for(analysis, states, kind, k, span)
+        return {"max": no_update, "marks": no_update, "value": no_update, "threshold": threshold}
     wanted = (
         pending.get("span") if pending and pending["dataset"] == dataset and pending["seq"] == k else None
     )
-    if wanted is None or wanted[1] >= n_steps:
-        wanted = service.default_span(analysis, k, selection.get("step"))
-    return {"max": top, "marks": marks, "value": list(wanted)}
+    if wanted is not None and wanted[1] < n_steps:
+        return {"max": top, "marks": marks, "value": list(wanted), "threshold": no_update}
+    wanted, threshold = service.default_view(analysis, states, kind, k, selection.get("step"))
+    return {"max": top, "marks": marks, "value": list(wanted), "threshold": threshold}
 
 
 def _clicked_step(click) -> int | None:
@@ -251,12 +263,13 @@ def _view(dataset, selection, span, threshold, kind):
         "threshold": Input(ids.UNIT_THRESHOLD, "value"),
         "kind": Input(ids.UNIT_STATE, "value"),
         "sort": Input(ids.UNIT_SORT, "value"),
+        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
         "drawn": State(ids.UNIT_DRAWN, "data"),
     },
 )
 @validated(service.SHOW_UNITS, refuse)
-def show_units(selection, span, threshold, kind, sort, dataset, drawn):
+def show_units(selection, span, threshold, kind, sort, dataset, drawn, _prepared=None):
     """The heatmap of the selected sequence; a new span or threshold patches only its highlights."""
     got = _view(dataset, selection, span, threshold, kind)
     if isinstance(got, str):
@@ -295,18 +308,22 @@ def show_units(selection, span, threshold, kind, sort, dataset, drawn):
         "span": Input(ids.UNIT_SPAN, "value"),
         "threshold": Input(ids.UNIT_THRESHOLD, "value"),
         "kind": Input(ids.UNIT_STATE, "value"),
+        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
 )
 @validated(service.FIND_MATCHES, refuse)
-def find_unit_matches(selection, span, threshold, kind, dataset):
+def find_unit_matches(selection, span, threshold, kind, dataset, _prepared=None):
     """Other spans of the dataset where the span's on-units are all on, ranked by match."""
     got = _view(dataset, selection, span, threshold, kind)
     if isinstance(got, str):
         return view.hint(got if got != HINT else "Select a sequence and a span to search the dataset.")
     analysis, states, query, _values, on = got
     if len(on) == 0:
-        return view.hint("No unit stays above the threshold across the span: nothing to search for.")
+        return view.hint(
+            "No unit stays above the threshold across the span: nothing to search for. "
+            "Lower the threshold or shorten the span."
+        )
     start = time.perf_counter()
     found = service.search(dataset, query, on)
     return view.match_list(found, analysis, len(on), time.perf_counter() - start)

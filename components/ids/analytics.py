@@ -15,6 +15,8 @@ ANALYTICS_AUTOPREP = "analytics-autoprep"
 ANALYTICS_UPLOADS = "analytics-uploads"
 ANALYTICS_REQUESTED_UPLOAD = "analytics-requested-upload"
 ANALYTICS_BYO_FILES = "analytics-byo-files"
+# Says why a shared link's upload is not shown (another session's, or expired).
+ANALYTICS_LINK_NOTICE = "analytics-link-notice"
 PROJECTION_VIEW = "projection-view"
 
 # ---------------------------------------------------------------- top controls (analytics_layout.controls)
@@ -129,6 +131,8 @@ NEIGHBORS_LIST = "neighbors-list"
 NEIGHBORS_QUERY = "neighbors-query"
 NEIGHBORS_WORD_CLICK = "neighbors-word-click"
 RNNX_NEIGHBOR = "rnnx-neighbor"  # pattern-matching id type of a listed neighbour: {"type", "seq", "step"}
+# {"seq", "step", "t"} of the last pressed row of the list (assets/neighbors.js reports it).
+NEIGHBORS_ROW_CLICK = "neighbors-row-click"
 
 # ---------------------------------------------------------------- what-if card (and counterfactuals)
 ANALYTICS_WHATIF_TEXT = "analytics-whatif-text"
@@ -147,6 +151,9 @@ COUNTERFACTUAL_GUIDE = "counterfactual-guide"
 COUNTERFACTUAL_RESULT = "counterfactual-result"
 COUNTERFACTUAL_SUMMARY = "counterfactual-summary"
 COUNTERFACTUAL_DIFF = "counterfactual-diff"
+COUNTERFACTUAL_UNDO = "counterfactual-undo"
+# {"previous", "edited"}: the what-if text a counterfactual replaced, and what it put there.
+COUNTERFACTUAL_UNDO_STORE = "counterfactual-undo-store"
 
 # ---------------------------------------------------------------- compare card
 ANALYTICS_COMPARE_TABS = "analytics-compare-tabs"

@@ -83,7 +83,7 @@ def test_warmup_runs_one_prepare_per_dataset(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.delenv("RNNX_DEMO_MODE", raising=False)
     monkeypatch.delenv("RNNX_WARMUP_DATASETS", raising=False)
     assert settings.warmup_enabled()
-    assert settings.warmup_datasets() == ["imdb", "reuters", "imdb~all"]
+    assert settings.warmup_datasets() == ["imdb", "reuters", "imdb:umap", "reuters:umap", "imdb~all"]
     calls: list[list[str]] = []
 
     def fake_run(argv: list[str], **_kwargs) -> subprocess.CompletedProcess:

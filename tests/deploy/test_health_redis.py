@@ -17,6 +17,7 @@ waits for the test to release it, so the outage falls inside the job.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,22 +99,28 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 @dataclass
 class App:
+    """One browser session: it keeps the server's session cookie (a job answers only its own session)."""
+
     base: str
     proc: subprocess.Popen
+    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
 
     def get(self, path: str) -> tuple[int, Any]:
         """Status and parsed JSON (or raw bytes) of a GET."""
-        return _send(urllib.request.Request(self.base + path))
+        return _send(urllib.request.Request(self.base + path), self.jar)
 
     def post(self, path: str, body: dict) -> tuple[int, Any]:
         request = urllib.request.Request(self.base + path, data=json.dumps(body).encode())
         request.add_header("Content-Type", "application/json")
-        return _send(request)
+        return _send(request, self.jar)
 
 
-def _send(request: urllib.request.Request) -> tuple[int, Any]:
+def _send(request: urllib.request.Request, jar: http.cookiejar.CookieJar | None = None) -> tuple[int, Any]:
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar or http.cookiejar.CookieJar())
+    )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with opener.open(request, timeout=60) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, raw = error.code, error.read()
@@ -197,7 +204,8 @@ def end_id(app: App) -> str:
     """The page-load token the renderer echoes on every callback request (binds job handles)."""
     import re
 
-    with urllib.request.urlopen(app.base + "/analytics", timeout=60) as response:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(app.jar))
+    with opener.open(app.base + "/analytics", timeout=60) as response:
         html = response.read().decode()
     match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', html, re.S)
     assert match, "no _dash-config in the page"

@@ -16,7 +16,9 @@ from serving import warmup
 
 def _write_status(**fields) -> None:
     status = {"running": True, "pid": os.getpid(), "datasets": ["imdb", "reuters"], "done": {}, **fields}
-    warmup.status_path().write_text(json.dumps(status), encoding="utf-8")
+    temporary = warmup.status_path().with_suffix(".tmp")  # replaced whole, as the warm-up does
+    temporary.write_text(json.dumps(status), encoding="utf-8")
+    os.replace(temporary, warmup.status_path())
 
 
 @pytest.fixture()
@@ -57,7 +59,7 @@ def test_no_warm_up_or_another_analysis_means_the_job_prepares_it_itself(cache_d
     never = lambda f, label: pytest.fail("no progress expected")  # noqa: E731
     assert service.follow_warmup("reuters", "pca", never) is None  # no warm-up ran with this cache
     _write_status(current="imdb")
-    assert service.follow_warmup("imdb", "umap", never) is None  # the warm-up prepares PCA only
+    assert service.follow_warmup("imdb", "umap", never) is None  # this warm-up prepares PCA only
     assert service.follow_warmup("imdb~all", "pca", never) is None  # not in its list
     _write_status(current="imdb", pid=2**22 + 12345)  # its process is gone
     assert service.follow_warmup("imdb", "pca", never) is None
@@ -76,3 +78,45 @@ def test_the_warm_up_keeps_the_counts_of_each_preparations_summary() -> None:
     assert (
         warmup._summary("not json") == {} and warmup._summary("[1, 2]") == {} and warmup._summary(None) == {}
     )
+
+
+def test_a_visitor_asking_for_umap_of_a_default_set_follows_the_warm_ups_umap_step(cache_dir, monkeypatch):
+    seen: list[tuple[float, str]] = []
+    monkeypatch.setattr(service, "is_prepared", lambda dataset, method: (dataset, method) == ("imdb", "umap"))
+    steps = ["imdb", "reuters", "imdb:umap", "reuters:umap", "imdb~all"]
+    _write_status(datasets=steps, current="reuters", stage="Extracting hidden states", fraction=0.5)
+
+    def warm_up_goes_on() -> None:
+        time.sleep(0.3)
+        _write_status(
+            datasets=steps, current="imdb:umap", stage="Projecting with UMAP: epoch 9 of 200", fraction=0.7
+        )
+        time.sleep(0.3)
+        counts = {"n_sequences": 1000, "n_hidden_states": 96842}
+        _write_status(
+            datasets=steps,
+            current="reuters:umap",
+            done={"imdb:umap": {"ok": True, "seconds": 61.0, **counts}},
+        )
+
+    threading.Thread(target=warm_up_goes_on, daemon=True).start()
+    result = service.follow_warmup(
+        "imdb", "umap", lambda f, label: seen.append((f, label)), poll_seconds=0.05
+    )
+    assert result is not None and result["n_hidden_states"] == 96842 and result["followed_warmup"]
+    assert any("finish reuters" in label for _f, label in seen)
+    assert (0.7, "Projecting with UMAP: epoch 9 of 200 (server warm-up)") in seen
+    never = lambda f, label: pytest.fail("no progress expected")  # noqa: E731
+    assert service.follow_warmup("imdb", "tsne", never) is None  # not one of its steps
+
+
+def test_the_warm_up_prepares_umap_after_the_default_sets_and_before_the_whole_split(monkeypatch) -> None:
+    from serving import settings
+
+    monkeypatch.delenv("RNNX_WARMUP_DATASETS", raising=False)
+    steps = settings.warmup_datasets()
+    assert steps == ["imdb", "reuters", "imdb:umap", "reuters:umap", "imdb~all"]
+    lines = warmup.commands(steps)
+    assert lines[2][3:] == ["--dataset", "imdb", "--projection", "umap", "--json"]
+    assert lines[4][3:] == ["--dataset", "imdb", "--sequences", "all", "--json"]
+    assert warmup.split_step("imdb:umap") == ("imdb", "umap") and warmup.step_name("imdb", "pca") == "imdb"

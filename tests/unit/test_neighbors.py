@@ -240,23 +240,21 @@ def test_the_card_lists_rings_and_refuses_bad_values_with_a_message(synthetic):
 
 
 def test_a_click_on_a_listed_neighbour_selects_it_and_bad_ids_are_refused(synthetic):
-    import json
-
     from dash import no_update
 
     from components.cards import analytics_neighbors_card as card
 
-    def click(seq, step, value=1):
-        ident = json.dumps({"seq": seq, "step": step, "type": "rnnx-neighbor"}, separators=(",", ":"))
-        return _context(f"{ident}.n_clicks", value)
-
-    click(7, 3)
-    assert card.pick_neighbor([1], "imdb") == {"dataset": "imdb", "seq": 7, "step": 3}
-    click(7, 3, value=0)  # rows just drawn: nothing clicked
-    assert card.pick_neighbor([0], "imdb") is no_update
+    # the row the browser reports (assets/neighbors.js): {"seq", "step", "t"}
+    _context("neighbors-row-click.data")
+    assert card.pick_neighbor({"seq": 7, "step": 3, "t": 1}, "imdb") == {
+        "dataset": "imdb",
+        "seq": 7,
+        "step": 3,
+    }
+    assert card.pick_neighbor(None, "imdb") is no_update  # nothing clicked yet
     for seq, step in ((7, 5000), (99_999, 0), (-1, 0), ("x", 0)):
-        updated = click(seq, step)
-        assert card.pick_neighbor([1], "imdb") is no_update
+        updated = _context("neighbors-row-click.data")
+        assert card.pick_neighbor({"seq": seq, "step": step, "t": 1}, "imdb") is no_update
         assert "analytics-alert" in updated
 
 

@@ -65,19 +65,18 @@ def test_memory_mapped_float16_states_are_projected_a_chunk_at_a_time(tmp_path, 
     np.save(tmp_path / "hidden.npy", hidden.astype(np.float16))
     mapped = np.load(tmp_path / "hidden.npy", mmap_mode="r")
     monkeypatch.setattr(projection, "CHUNK_ROWS", 100)
-    seen: list[tuple[int, int]] = []
-    points, _ = projection.fit(mapped, "pca", seed=0, on_progress=lambda d, t: seen.append((d, t)))
+    seen: list[tuple[float, str]] = []
+    points, _ = projection.fit(mapped, "pca", seed=0, on_progress=lambda f, what: seen.append((f, what)))
     exact, _ = projection.fit(hidden, "pca", seed=0)
     assert np.abs(points - exact).max() < 0.01  # float16 states: invisible differences
-    assert seen[-1] == (len(hidden), len(hidden)) and len(seen) == 6
+    assert seen[-1][0] == 1.0 and len([f for f, _what in seen if f > 0]) == 6  # one update a chunk
 
 
 @pytest.mark.heavy
 @pytest.mark.parametrize("method", ["umap", "tsne"])
 def test_sampled_fits_place_every_other_state_by_its_neighbours_repeatably(method: str, monkeypatch) -> None:
-    hidden, labels = clusters(200)  # 600 states, 150 fitted, 450 placed by pynndescent
-    monkeypatch.setattr(projection, "EXACT_PLACE_MAX", 10)
-    monkeypatch.setattr(projection, "CHUNK_ROWS", 200)
+    hidden, labels = clusters(200)  # 600 states, 150 fitted, 450 placed by their neighbours
+    monkeypatch.setattr(projection, "PLACE_ROWS", 200)
     params = {"max_points": 150}
     a, projector = projection.fit(hidden, method, seed=5, params=params)
     b, _ = projection.fit(hidden, method, seed=5, params=params)
@@ -91,6 +90,86 @@ def test_sampled_fits_place_every_other_state_by_its_neighbours_repeatably(metho
     centres = np.array([projector.anchor_points[labels[sample] == c].mean(axis=0) for c in range(3)])
     nearest = np.linalg.norm(a[rest][:, None, :] - centres[None], axis=2).argmin(axis=1)
     assert np.mean(nearest == labels[rest]) > 0.95
-    # A few new states are placed exactly, many in bulk: the same places.
-    monkeypatch.setattr(projection, "EXACT_PLACE_MAX", 1000)
+    # A few new states are placed where the same states were placed in bulk.
     np.testing.assert_allclose(projector.place(hidden[rest[:20]]), a[rest[:20]], atol=1e-4)
+
+
+# ---------------------------------------------------------------- progress that moves with the work
+
+
+def wide_clusters(n_per: int = 120, units: int = 64) -> np.ndarray:
+    """States with more units than the PCA before the neighbour search keeps (50)."""
+    rng = np.random.default_rng(7)
+    centres = rng.normal(0, 4, (3, units))
+    return (centres[np.repeat(np.arange(3), n_per)] + rng.normal(0, 0.3, (3 * n_per, units))).astype(
+        np.float32
+    )
+
+
+def fit_watched(method: str, hidden: np.ndarray, params: dict) -> tuple[np.ndarray, list[tuple[float, str]]]:
+    seen: list[tuple[float, str]] = []
+    points, _ = projection.fit(
+        hidden, method, seed=3, params=params, on_progress=lambda f, w: seen.append((f, w))
+    )
+    return points, seen
+
+
+def assert_moves_to_one(seen: list[tuple[float, str]], step_word: str) -> None:
+    fractions = [f for f, _what in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions[0] >= 0.0
+    steps = [f for f, what in seen if step_word in what]
+    assert len(steps) >= 5 and steps[-1] > steps[0]  # the long step reports as it goes
+    assert any("placing the other" in what for _f, what in seen)
+
+
+def test_tsne_reports_every_few_iterations_up_to_one_and_repeats_for_a_seed() -> None:
+    hidden = wide_clusters()
+    params = {"max_points": 180, "n_iter": 60, "perplexity": 10.0}
+    a, seen = fit_watched("tsne", hidden, params)
+    assert_moves_to_one(seen, "t-SNE iteration")
+    assert any("t-SNE iteration 60 of 60" in what for _f, what in seen)
+    b, _ = fit_watched("tsne", hidden, params)
+    np.testing.assert_array_equal(a, b)
+
+
+class _StubUMAP:
+    """umap-learn's UMAP as far as the projection uses it: the tqdm bar of its epochs, seeded points."""
+
+    def __init__(self, **options) -> None:
+        self.options = options
+
+    def fit_transform(self, x: np.ndarray) -> np.ndarray:
+        indices, distances = self.options["precomputed_knn"]
+        assert indices.shape == distances.shape == (len(x), self.options["n_neighbors"])
+        assert (indices[:, 0] == np.arange(len(x))).all()  # each state is its own nearest neighbour
+        sink, total = self.options["tqdm_kwds"]["file"], self.options["n_epochs"]
+        for done in range(total + 1):
+            sink.write(f"\r{done} {total}")
+        return x[:, :2] * self.options["random_state"]
+
+
+def test_umap_reports_its_neighbours_and_each_epoch_up_to_one(monkeypatch) -> None:
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=_StubUMAP))
+    hidden = wide_clusters()
+    points, seen = fit_watched("umap", hidden, {"max_points": 200, "n_epochs": 20})
+    assert_moves_to_one(seen, "epoch")
+    labels = [what for _f, what in seen]
+    order = [
+        labels.index(next(w for w in labels if word in w))
+        for word in ("neighbours", "graph", "epoch", "placing")
+    ]
+    assert order == sorted(order) and "optimising the layout, epoch 20 of 20" in labels
+    assert points.shape == (len(hidden), 2) and np.isfinite(points).all()
+
+
+@pytest.mark.heavy
+def test_real_umap_reports_up_to_one_and_repeats_for_a_seed() -> None:
+    hidden = wide_clusters()
+    params = {"max_points": 200, "n_epochs": 30}
+    a, seen = fit_watched("umap", hidden, params)
+    assert_moves_to_one(seen, "epoch")
+    b, _ = fit_watched("umap", hidden, params)
+    np.testing.assert_array_equal(a, b)

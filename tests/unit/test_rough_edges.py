@@ -114,7 +114,9 @@ def test_automatic_labels_stay_few_on_every_sequence_and_draw_their_cut():
         points = auto.overlay[projection.POINTS_SLOT - 1]
         assert sum(1 for w in points["text"] if w) == len(auto.labelled)
     fig = go.Figure(auto.distance)
-    assert [n.text for n in fig.layout.annotations] == [f"- - top {labels.TOP_JUMPS}"]
+    # the cut is named with the value the jump slider shows (every jump the largest: 1.00)
+    assert [n.text for n in fig.layout.annotations] == [f"- - top {labels.TOP_JUMPS}: 1.00"]
+    assert auto.jump_line == 1.0 and manual.jump_line is None
 
 
 def test_the_switch_is_automatic_unless_the_url_names_a_threshold(page):
