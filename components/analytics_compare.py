@@ -88,7 +88,7 @@ def checkpoint_figure(backdrop: np.ndarray, panels: list[Panel], height: int = 2
                 "showlegend": False,
             }
         )
-        layout["annotations"].append(_panel_title(panel.title, xref, 12))
+        layout["annotations"].append(_panel_title(figure_text.literal(panel.title), xref, 12))
     return {"data": data, "layout": layout}
 
 
@@ -125,7 +125,7 @@ def side_by_side_figure(panels: list[tuple[str, np.ndarray, dict]], height: int 
 def _panel_title(text: str, xref: str, size: int) -> dict:
     """A title centred above the panel whose x axis is ``xref``."""
     return {
-        "text": figure_text.literal(text),
+        "text": text,  # the caller escapes outside text (class names); the app's own <b> stays bold
         "xref": f"{xref} domain",
         "yref": "paper",
         "x": 0.5,
