@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -126,8 +127,11 @@ def _entry(dep: dict, values: dict[str, Any]) -> dict | list:
 
 
 def callback_body(deps: list[dict], output_has: str, values: dict[str, Any], triggered: list[str]) -> bytes:
-    """The JSON body the renderer would POST for that callback."""
+    """The JSON body the renderer would POST for that callback (the first whose output names
+    ``output_has`` and, when there are several, that has an input in ``triggered``)."""
     matches = [d for d in deps if output_has in d["output"]]
+    fired = [d for d in matches if {f"{i['id']}.{i['property']}" for i in d["inputs"]} & set(triggered)]
+    matches = fired or matches
     if not matches:
         raise LookupError(f"no callback with output {output_has!r}")
     dep = matches[0]
@@ -141,6 +145,26 @@ def callback_body(deps: list[dict], output_has: str, values: dict[str, Any], tri
         "changedPropIds": triggered,
     }
     return json.dumps(body).encode()
+
+
+def prepare_body(deps: list[dict], dataset: str, method: str = "pca") -> dict:
+    """The body of a click on the analytics page's Prepare button (a background callback)."""
+    values = {
+        "analytics-prepare.n_clicks": 1,
+        "analytics-dataset.value": dataset,
+        "analytics-projection-method.value": method,
+    }
+    return json.loads(callback_body(deps, "analytics-prepared", values, ["analytics-prepare.n_clicks"]))
+
+
+def end_id(page_html: str | bytes) -> str:
+    """The page-load token in a page's ``_dash-config`` that the renderer echoes on every callback
+    (Dash binds background-job handles to it)."""
+    text = page_html.decode() if isinstance(page_html, bytes) else page_html
+    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', text, re.S)
+    if not match:
+        raise LookupError("no _dash-config in the page")
+    return json.loads(match.group(1))["end_id"]
 
 
 # ---------------------------------------------------------------- the simulated user

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 import threading
@@ -28,7 +27,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import DashClient, start_gunicorn, stop  # noqa: E402
+from bench.load import DashClient, end_id, prepare_body, start_gunicorn, stop  # noqa: E402
 
 VARIANTS = [
     (dataset, method)
@@ -37,43 +36,10 @@ VARIANTS = [
 ][:10]
 
 
-def _end_id(client: DashClient) -> str:
-    _status, html = client.get("/analytics")
-    match = re.search(rb'<script id="_dash-config" type="application/json">(.*?)</script>', html, re.S)
-    return json.loads(match.group(1))["end_id"]
-
-
-def _body(deps: list[dict], dataset: str, method: str) -> dict:
-    dep = next(
-        d for d in deps if "analytics-prepare.n_clicks" in {f"{i['id']}.{i['property']}" for i in d["inputs"]}
-    )
-    outputs = [
-        {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]}
-        for p in dep["output"][2:-2].split("...")
-    ]
-    values = {
-        "analytics-prepare.n_clicks": 1,
-        "analytics-dataset.value": dataset,
-        "analytics-projection-method.value": method,
-    }
-
-    def entry(spec: dict) -> dict:
-        return {**spec, "value": values.get(f"{spec['id']}.{spec['property']}")}
-
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": [entry(d) for d in dep["inputs"]],
-        "state": [entry(d) for d in dep["state"]],
-        "changedPropIds": ["analytics-prepare.n_clicks"],
-    }
-
-
 def one_session(base: str, dataset: str, method: str, start: float, out: dict) -> None:
     client = DashClient(base)
-    end_id = _end_id(client)
-    body = json.dumps(_body(client.deps, dataset, method)).encode()
-    path = f"/_dash-update-component?endId={end_id}"
+    body = json.dumps(prepare_body(client.deps, dataset, method)).encode()
+    path = f"/_dash-update-component?endId={end_id(client.get('/analytics')[1])}"
     _status, reply = client.request("POST", path, body)
     handles = json.loads(reply)
     poll = f"{path}&cacheKey={handles['cacheKey']}&job={handles['job']}"

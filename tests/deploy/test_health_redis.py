@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from bench import load
 from tests.support.deploy import RedisServer, wait_until
 from tests.support.servers import ROOT, free_port, start_server, stop_server
 from tests.support.synthetic import (  # noqa: F401  the stand-in pipeline's public names
@@ -172,44 +173,16 @@ def dependencies(app: App) -> list[dict]:
 
 def prepare_request(deps: list[dict], dataset: str = "reuters") -> dict:
     """The body the renderer POSTs when the analytics Prepare button is clicked."""
-    (dep,) = {
-        d["output"]: d
-        for d in deps
-        if "analytics-prepare.n_clicks" in {f"{i['id']}.{i['property']}" for i in d["inputs"]}
-    }.values()
-    assert dep.get("background"), "the Prepare button's callback should be a background callback"
-    outputs = []
-    for part in dep["output"][2:-2].split("..."):
-        component, prop = part.rsplit(".", 1)
-        outputs.append({"id": component, "property": prop.split("@")[0]})
-    values = {
-        "analytics-prepare.n_clicks": 1,
-        "analytics-dataset.value": dataset,
-        "analytics-projection-method.value": "pca",
-    }
-
-    def entry(spec: dict) -> dict:
-        return {**spec, "value": values.get(f"{spec['id']}.{spec['property']}")}
-
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": [entry(d) for d in dep["inputs"]],
-        "state": [entry(d) for d in dep["state"]],
-        "changedPropIds": ["analytics-prepare.n_clicks"],
-    }
+    dep = next(d for d in deps if "analytics-prepared" in d["output"] and d.get("background"))
+    assert dep, "the Prepare button's callback should be a background callback"
+    return load.prepare_body(deps, dataset)
 
 
 def end_id(app: App) -> str:
     """The page-load token the renderer echoes on every callback request (binds job handles)."""
-    import re
-
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(app.jar))
     with opener.open(app.base + "/analytics", timeout=60) as response:
-        html = response.read().decode()
-    match = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', html, re.S)
-    assert match, "no _dash-config in the page"
-    return json.loads(match.group(1))["end_id"]
+        return load.end_id(response.read())
 
 
 def alert_text(reply: Any) -> str:

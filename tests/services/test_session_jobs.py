@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import load
 from tests.support.dash_client import DashClient
 from tests.support.servers import free_port, start_server, stop_server
 from tests.support.synthetic import *  # noqa: F403 - the stand-in pipeline's other functions
@@ -75,35 +76,14 @@ def server(tmp_path_factory):
 class Page:
     """One browser page load of one session: its end id and the Prepare button's request."""
 
-    def __init__(self, base: str, client: DashClient | None = None) -> None:
-        self.client = client or DashClient(base)
+    def __init__(self, base: str) -> None:
+        self.client = DashClient(base)
         status, html = self.client.get("/analytics")
-        config = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', html, re.S)
-        assert status == 200 and config
-        self.end_id = json.loads(config.group(1))["end_id"]
+        assert status == 200
+        self.end_id = load.end_id(html)
 
     def body(self, dataset: str, method: str = "pca") -> dict:
-        dep = self.client.callback("analytics-prepared", "analytics-prepare.n_clicks")
-        outputs = [
-            {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
-            for part in dep["output"][2:-2].split("...")
-        ]
-        values = {
-            "analytics-prepare.n_clicks": 1,
-            "analytics-dataset.value": dataset,
-            "analytics-projection-method.value": method,
-        }
-
-        def entry(spec: dict) -> dict:
-            return {**spec, "value": values.get(f"{spec['id']}.{spec['property']}")}
-
-        return {
-            "output": dep["output"],
-            "outputs": outputs,
-            "inputs": [entry(d) for d in dep["inputs"]],
-            "state": [entry(d) for d in dep["state"]],
-            "changedPropIds": ["analytics-prepare.n_clicks"],
-        }
+        return load.prepare_body(self.client.deps, dataset, method)
 
     def post(self, body: dict, query: str = "") -> dict:
         status, reply = self.client.raw_post_to(f"/_dash-update-component?endId={self.end_id}{query}", body)
