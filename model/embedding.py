@@ -56,9 +56,9 @@ def nearest(
     return indices, distances
 
 
-def _within(report: Report, start: float, share: float) -> Report:
-    """A report for one step that fills ``share`` of the layout's bar after ``start``."""
-    return lambda fraction, what: report(start + share * min(max(fraction, 0.0), 1.0), what)
+def within(report: Report, start: float, share: float) -> Report:
+    """A report for one step that fills ``share`` of a bar after ``start`` (never past 1)."""
+    return lambda fraction, what: report(min(start + share * min(max(fraction, 0.0), 1.0), 1.0), what)
 
 
 class _EpochSink:
@@ -86,10 +86,10 @@ def umap_layout(x: np.ndarray, seed: int, params: dict, report: Report | None = 
     k = min(int(params["n_neighbors"]), max(2, len(x) - 1))
     shares = UMAP_SHARES
     what = f"finding each state's {k} nearest neighbours"
-    indices, distances = nearest(x, x, k, _within(report, 0.0, shares["neighbours"]), what)
+    indices, distances = nearest(x, x, k, within(report, 0.0, shares["neighbours"]), what)
     graph_start = shares["neighbours"]
     report(graph_start, "building the UMAP graph and its first layout")
-    sink = _EpochSink(_within(report, graph_start + shares["graph"], shares["epochs"]))
+    sink = _EpochSink(within(report, graph_start + shares["graph"], shares["epochs"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reducer = umap.UMAP(
@@ -146,13 +146,13 @@ def tsne_layout(x: np.ndarray, seed: int, params: dict, report: Report | None = 
     n = len(x)
     perplexity = min(float(params["perplexity"]), max(2.0, (n - 1) / 3))
     exaggeration = float(params["early_exaggeration"])
-    P = _affinities(x, perplexity, _within(report, 0.0, TSNE_SHARES["neighbours"]))
+    P = _affinities(x, perplexity, within(report, 0.0, TSNE_SHARES["neighbours"]))
     position = _first_layout(x, seed).ravel()
     rate = max(n / exaggeration / 4.0, 50.0)  # scikit-learn's learning_rate="auto"
     threads = max(1, min(TSNE_THREADS, _openmp_effective_n_threads())) if n >= TSNE_THREADED_FROM else 1
     options = {"angle": float(params["angle"]), "compute_error": False, "num_threads": threads}
     total = int(params["n_iter"])
-    step = _within(report, TSNE_SHARES["neighbours"], TSNE_SHARES["iterations"])
+    step = within(report, TSNE_SHARES["neighbours"], TSNE_SHARES["iterations"])
     step(0.0, f"t-SNE iteration 0 of {total}")
     exaggerated = P * exaggeration
     update, gains = np.zeros_like(position), np.ones_like(position)

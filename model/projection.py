@@ -132,13 +132,14 @@ def fit(
     report(0.0, f"reducing a sample of {len(sample):,} states to {params['dims']} dimensions")
     reducer, anchors = _reduced_sample(hidden, sample, int(params["dims"]), seed)
     lay_out = embedding.umap_layout if method == "umap" else embedding.tsne_layout
-    anchor_points = lay_out(anchors, seed, params, lambda f, what: report(reduce + layout * f, what))
+    anchor_points = lay_out(anchors, seed, params, embedding.within(report, reduce, layout))
     projector = Projector(method, params, reducer, anchors, anchor_points, extra={"seed": seed})
     points = np.empty((n, 2), np.float32)
     points[sample] = anchor_points
     if len(rest):
         what = f"placing the other {len(rest):,} states by their nearest neighbours"
-        placed = lambda f, _what: report(reduce + layout + place * f, what)  # noqa: E731
+        placing = embedding.within(report, reduce + layout, place)
+        placed = lambda f, _what: placing(f, what)  # noqa: E731
         k = int(params["neighbours"])
         points[rest] = place_by_neighbours(anchors, anchor_points, hidden, k, rest, placed, reducer)
     report(1.0, "done")

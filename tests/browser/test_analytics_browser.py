@@ -114,6 +114,16 @@ def test_default_labels_are_the_top_jumps_until_the_slider_moves(synthetic_app, 
     wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) > 0)
     assert css(browser, "#analytics-jump-auto")[0].is_selected()
     assert len(labelled(browser)) == min(TOP_JUMPS, len(trajectory(browser)["x"]))
+    # one number: the slider's box reads where the automatic rule draws its line, and says so
+    line, note = browser.execute_script(
+        """var gd = document.querySelector('#distance-graph .js-plotly-plot');
+        return [gd.layout.shapes[0].y0, gd.layout.annotations.map(function (a) { return a.text; })];"""
+    )
+    assert line < 0.39  # this sequence's top jumps cut well below the slider's old 0.40
+    box = css(browser, "#distance-threshold input")[0]
+    wait(browser, lambda d: float(box.get_attribute("value") or -1) == round(line, 2))
+    assert note == [f"- - top {TOP_JUMPS}: {line:.2f}"]
+    assert css(browser, "#analytics-jump-auto")[0].is_selected()  # showing the cut is no manual move
     assert "jump=" not in browser.current_url  # automatic: nothing to restore
     _set_threshold(browser, 0.05)
     wait(browser, lambda d: not css(d, "#analytics-jump-auto")[0].is_selected())
@@ -295,6 +305,10 @@ def test_a_first_visit_prepares_the_default_dataset_without_a_click(real_app, br
         timeout=120,
     )
     wait(browser, lambda d: len(css(d, "#confusion-matrix .annotation-text")) == 25, timeout=300)
+    # the hidden units and the neighbours follow the preparation too, without a reload
+    wait(browser, lambda d: "Select a sequence" in css(d, "#unit-summary")[0].text)
+    wait(browser, lambda d: "Click a point" in css(d, "#neighbors-list")[0].text)
+    assert "not prepared" not in css(browser, "#unit-matches")[0].text
     assert "Traceback" not in browser.page_source
 
 
@@ -308,7 +322,32 @@ def test_real_reuters_analysis_is_explorable(real_app, browser):
     wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) == n_words)
     assert len(css(browser, "#ep-heatmap .heatmaplayer .hm")) == 6  # 5 classes + summary
     assert css(browser, "#analytics-profile-badge")[0].text == "quick profile"
+    _counterfactual_of_typed_text_then_undo(browser)
     assert console_errors(browser) == []
+
+
+def _counterfactual_of_typed_text_then_undo(driver) -> None:
+    """With a sequence selected and a text typed, the counterfactual edits the typed text; Undo restores it."""
+    typed = "The company said Net profit ROSE in the first quarter, and shares were higher."
+    box = css(driver, "#analytics-whatif-text")[0]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    box.send_keys(typed)
+    wait(driver, lambda d: css(d, "#analytics-whatif-words .rnnx-word"), timeout=60)
+    read = [e.text for e in css(driver, "#analytics-whatif-words .rnnx-word")]  # the words the model reads
+    driver.execute_script("arguments[0].click();", css(driver, "#counterfactual-button")[0])
+    wait(
+        driver,
+        lambda d: "edited the text in the box" in css(d, "#counterfactual-result")[0].text,
+        timeout=120,
+    )
+    edited = box.get_attribute("value").split()
+    assert edited != typed.split() and 0 < len(edited) <= len(read)
+    assert len(set(edited) & set(read)) >= len(edited) - 3  # a few edits of the typed words, not sequence 0
+    undo = css(driver, "#counterfactual-undo")[0]
+    wait(driver, lambda d: undo.is_displayed())
+    driver.execute_script("arguments[0].click();", undo)
+    wait(driver, lambda d: box.get_attribute("value") == typed)  # exactly what was typed, case and commas
+    wait(driver, lambda d: not undo.is_displayed())
 
 
 def _subplot_titles(driver, graph_id: str) -> list[str]:

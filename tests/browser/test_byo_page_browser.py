@@ -141,6 +141,15 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     browser.get(browser.current_url)
     wait(browser, lambda d: any("GRU" in e.text for e in css(d, "#analytics-model-summary")), timeout=60)
     wait(browser, lambda d: any("Yours:" in e.text for e in css(d, "#analytics-dataset")))
+    # the same link in another browser session: it says whose the upload is, at the top of the page,
+    # instead of quietly showing another dataset's sequence of that number
+    link = browser.current_url + ("" if "seq=" in browser.current_url else "&seq=1")
+    browser.delete_all_cookies()
+    browser.get(link)
+    notice = wait(browser, lambda d: css(d, "#analytics-link-notice"), timeout=60)[0]
+    assert "another browser session or has expired" in notice.text
+    assert notice.location["y"] < css(browser, "#projection-graph")[0].location["y"]  # above the cards
+    assert not css(browser, "#sequence-text .rnnx-word")
 
 
 def test_each_bad_input_gets_its_message_and_the_app_keeps_serving(byo_app, files, browser):

@@ -36,6 +36,19 @@ def _listed(driver) -> list[tuple[int, int]]:
     return [(int(seq), int(step)) for seq, step in cells or []]
 
 
+def _row(driver, rank: int):
+    row = css(driver, "#neighbors-list tr.rnnx-nb-row")[rank]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", row)
+    return row
+
+
+def _mouse_click_row(driver, rank: int) -> None:
+    """A real mouse click (press and release over the row), not a script's element.click()."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).move_to_element(_row(driver, rank)).pause(0.1).click().perform()
+
+
 def _query(driver) -> str:
     return driver.execute_script(
         "var e = document.getElementById('neighbors-query'); return e ? e.textContent : '';"
@@ -83,15 +96,24 @@ def test_a_selected_word_lists_its_neighbours_rings_them_and_a_click_follows_one
     browser.execute_script("arguments[0].click();", css(browser, "#neighbors-other")[0])
     wait(browser, lambda d: len(_listed(d)) == 5 and all(s != 3 for s, _t in _listed(d)))
 
-    # click a listed neighbour: its sequence and step become the selection
-    seq, step = _listed(browser)[0]
-    browser.execute_script(
-        """var row = document.querySelector('#neighbors-list tr.rnnx-nb-row');
-        row.scrollIntoView({block: 'center'}); row.click();"""
-    )
-    wait(browser, lambda d: f"seq={seq}" in d.current_url)
-    wait(browser, lambda d: f"sequence {seq}, step {step}" in _query(d))
+    # click listed neighbours with the mouse, one after the other: each becomes the selection
+    for rank in (0, 2, 1):
+        seq, step = _listed(browser)[rank]
+        _mouse_click_row(browser, rank)
+        wait(browser, lambda d, seq=seq: f"seq={seq}" in d.current_url)
+        wait(browser, lambda d, seq=seq, step=step: f"sequence {seq}, step {step}" in _query(d))
     assert css(browser, "#neighbors-list")[0].is_displayed()
+
+    # the list redrawn between the press and the release: the pressed row is still the one selected
+    seq, step = _listed(browser)[1]
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    pressed = _row(browser, 1)
+    ActionChains(browser).move_to_element(pressed).click_and_hold().perform()
+    browser.execute_script("window.dash_clientside.set_props('neighbors-k', {value: 10});")
+    wait(browser, lambda d: len(_listed(d)) == 10)  # a new list under the still pressed button
+    ActionChains(browser).release().perform()
+    wait(browser, lambda d: f"sequence {seq}, step {step}" in _query(d))
     assert console_errors(browser) == []
     shot = os.environ.get("RNNX_NEIGHBORS_SCREENSHOT")
     if shot:

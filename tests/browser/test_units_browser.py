@@ -131,6 +131,19 @@ def test_span_by_clicks_finds_the_units_and_a_match_selects_its_sequence_and_spa
     assert console_errors(browser) == []
 
 
+def test_a_new_selection_opens_on_a_span_and_threshold_that_find_matches(units_app, browser):
+    from tests.support.synthetic import synthetic_analysis
+    from tests.support.synthetic_units import TRIGGER
+
+    # a sequence of noise only: no unit stays above the dataset's threshold for three words anywhere
+    words = synthetic_analysis("imdb", 60).words
+    k = next(k for k, w in enumerate(words) if TRIGGER not in w)
+    _open(browser, f"{units_app}/analytics?dataset=imdb&seq={k}")
+    wait(browser, lambda d: css(d, "#unit-matches .rnnx-unit-match"))
+    assert "no unit" not in css(browser, "#unit-summary")[0].text
+    assert console_errors(browser) == []
+
+
 def test_hover_links_the_heatmap_with_the_text_and_the_bars(units_app, browser):
     from selenium.webdriver.common.action_chains import ActionChains
 
