@@ -23,6 +23,18 @@ if "RNNX_DATA_DIR" not in os.environ and SHARED_DATA.exists():
     os.environ["RNNX_DATA_DIR"] = str(SHARED_DATA)
 
 
+# Under ``-n 2 --dist loadgroup`` (the README's whole-suite command) the browser and deploy tiers run
+# one after another on one worker (their servers, Chromium and Redis would fight over two cores),
+# while the other worker takes the unit and services tests.
+SERIAL_TIERS = frozenset({"browser", "deploy"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent.name in SERIAL_TIERS:
+            item.add_marker(pytest.mark.xdist_group("servers"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives the real app in headless Chromium")
     config.addinivalue_line("markers", "slow: minutes long; skip with -m 'not slow'")

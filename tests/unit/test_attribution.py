@@ -287,3 +287,40 @@ def test_the_counterfactual_view_marks_the_edits_in_their_context():
     assert "w30" in shown and "good" in shown and "w33" in shown
     summary = next(c for c in view.children[0].children if getattr(c, "id", None) == "counterfactual-summary")
     assert summary.children == "2 edits flip neg (80%) to pos (70%)"
+
+
+def test_a_counterfactual_edits_the_typed_text_and_undo_brings_it_back(page, service, monkeypatch):
+    """With text in the what-if box the counterfactual works on that text, keeping it for Undo (issue 20)."""
+    from types import SimpleNamespace
+
+    from dash import no_update
+
+    from components.cards import analytics_attribution as card
+
+    calls = []
+
+    def fake(kind):
+        def run(dataset, source, guide):
+            calls.append((kind, source))
+            return SimpleNamespace(text=f"edited {kind}"), guide, None
+
+        return run
+
+    monkeypatch.setattr(service, "counterfactual", fake("sequence"))
+    monkeypatch.setattr(service, "counterfactual_of_text", fake("typed"))
+    monkeypatch.setattr(card, "counterfactual_view", lambda *args: "view")
+    sel = {"dataset": "imdb", "seq": 3, "step": None}
+
+    out = card.find_counterfactual(1, sel, "imdb", "epchange", "My own Text, typed.", None)
+    assert calls[-1] == ("typed", "My own Text, typed.") and out["text"] == "edited typed"
+    assert out["undo"] == {"previous": "My own Text, typed.", "edited": "edited typed"}
+    # the box still holds that edit: the next click works on the selected sequence again
+    again = card.find_counterfactual(2, sel, "imdb", "epchange", "edited typed", out["undo"])
+    assert calls[-1] == ("sequence", sel) and again["undo"]["previous"] == "edited typed"
+    # an empty box: the selected sequence, nothing to undo
+    assert card.find_counterfactual(3, sel, "imdb", "epchange", "", None)["undo"] is None
+
+    undone = card.undo_counterfactual(1, "edited typed", out["undo"])
+    assert undone["text"] == "My own Text, typed." and undone["undo"] is None
+    # typed over since: Undo would destroy that, so it does nothing
+    assert card.undo_counterfactual(1, "edited typed, then more", out["undo"])["text"] is no_update

@@ -127,6 +127,29 @@ def test_the_switch_is_automatic_unless_the_url_names_a_threshold(page):
     assert page.manual_jump_threshold(0.5) is False  # moving the slider takes manual control
 
 
+def test_the_slider_showing_the_automatic_cut_stays_automatic(page):
+    """Issue 20: the slider shows the automatic rule's cut; that value is no manual move, any other is."""
+    from dash import no_update
+
+    from services import analysis as analysis_service
+
+    analysis, dmax, _xy = analysis_service.load("imdb", "pca")
+    cut = view.auto_jump_value(np.asarray(analysis.distance[analysis.rows(3)], dtype=float) / dmax)
+    sel = {"dataset": "imdb", "seq": 3, "step": None}
+    assert page.manual_jump_threshold(cut, True, sel, "imdb", "pca") is no_update
+    assert page.manual_jump_threshold(round(cut + 0.05, 2), True, sel, "imdb", "pca") is False
+    assert page.manual_jump_threshold(cut, True, None, "imdb", "pca") is False  # no sequence, no cut
+
+
+def test_a_link_to_an_upload_of_another_session_says_so_and_selects_nothing(page):
+    """Issue 20: ?dataset=upload-… from another session: a notice at the top, not its seq on IMDB."""
+    ids = _ids(page.layout(dataset="upload-0123456789abcdef", seq="1"))
+    assert "another browser session" in _text(ids["analytics-link-notice"])
+    assert ids["analytics-selection"].data is None
+    plain = _ids(page.layout(dataset="imdb", seq="1"))
+    assert "analytics-link-notice" not in plain and plain["analytics-selection"].data["seq"] == 1
+
+
 def test_show_selection_labels_the_top_jumps_when_automatic(page):
     sel = {"dataset": "imdb", "seq": 3, "step": None}
     args = (sel, ["jump"], 0.0, 0.3, "ep", "imdb", "pca", "none", False, False, "ep")

@@ -198,6 +198,39 @@ def test_span_helpers(units_service):
         units_service.extend_span((3, 3), n, n)
 
 
+def test_first_view_keeps_the_threshold_where_a_unit_is_on_else_lowers_it():
+    values = np.array(
+        [[0.10, 0.05, -0.2], [0.12, 0.06, -0.1], [0.20, 0.30, 0.0], [0.50, 0.40, 0.1]], np.float32
+    )
+    np.testing.assert_array_equal(core.window_minima(values, 2), np.minimum(values[:-1], values[1:]))
+    # on at 0.15 only from step 2: the nearest such span to the preferred one, the threshold kept
+    assert core.first_view(values, 0, 2, 0.15) == (2, 3, 0.15)
+    # on nowhere at 0.6: lowered just under the span's units, within one hundredth
+    start, end, threshold = core.first_view(values, 0, 2, 0.6)
+    assert (start, end, threshold) == (2, 3, 0.19)
+    assert core.on_units(values, start, end, threshold).tolist() == [0, 1]
+    assert core.lowered_threshold(np.array([-0.1, -0.2]), 0.5) == 0.0  # nothing positive: nothing to lower to
+    assert core.lowered_threshold(np.array([0.9, 0.8, 0.7, 0.6]), 0.5) == 0.5  # never above the ceiling
+
+
+def test_every_first_view_has_units_on_and_other_places_to_find(units_service):
+    """A new selection's span and threshold find something, for sequences of noise too (issue 20)."""
+    analysis, states = units_service.data("imdb")
+    for k in range(12):
+        for step in (None, len(analysis.words[k]) // 2):
+            (lo, hi), threshold = units_service.default_view(analysis, states, "hidden", k, step)
+            assert threshold <= states.defaults["hidden"]
+            query = units_service.check_query(analysis, states, k, "hidden", (lo, hi), threshold)
+            on = units_service.on_units(analysis, states, query)
+            assert len(on) > 0, (k, step)
+            assert units_service.search("imdb", query, on).total > 0, (k, step)
+            if step is not None:
+                assert (lo, hi) == (step, step)  # the selected step is the span
+    # another state kind: its own threshold for the same span
+    (lo, hi), _threshold = units_service.default_view(analysis, states, "hidden", 4, None)
+    assert 0 < units_service.threshold_for(analysis, states, "cell", 4, (lo, hi)) <= states.defaults["cell"]
+
+
 @pytest.mark.parametrize(
     "bad",
     [[1], [0, 1, 2], ["a", 2], [True, 2], [-1, 2], [0, 10**7], {"x": 1}, "0-2", [float("nan"), 1]],
