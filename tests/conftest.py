@@ -63,6 +63,17 @@ def app_server(test_cache_dir: Path) -> str:
     stop_server(proc)
 
 
+@pytest.fixture(autouse=True)
+def _dash_context_per_test():
+    """Undo whatever callback context a test set (tests that call callbacks set Dash's context
+    variable by hand), so a later test never runs inside an earlier test's half-made context."""
+    from dash._callback_context import context_value
+
+    token = context_value.set(context_value.get())
+    yield
+    context_value.reset(token)
+
+
 @pytest.fixture()
 def browser():
     driver = make_driver()
