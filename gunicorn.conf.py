@@ -18,7 +18,10 @@ worker_class = "serving.gworker.HealthWorker"
 timeout = int(os.environ.get("RNNX_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
-max_requests = int(os.environ.get("RNNX_MAX_REQUESTS", "1000"))
+# Recycling a worker every 1000 requests bounds slow leaks; without Redis, background jobs are
+# forked from the workers, and a recycled worker waits for them until ``timeout`` kills it with its
+# jobs (queued ones wait long), so then no recycling unless RNNX_MAX_REQUESTS asks for it.
+max_requests = int(os.environ.get("RNNX_MAX_REQUESTS", "1000" if os.environ.get("REDIS_URL") else "0"))
 max_requests_jitter = max_requests // 10
 preload_app = False
 accesslog = os.environ.get("RNNX_ACCESS_LOG") or None

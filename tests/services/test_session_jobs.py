@@ -26,6 +26,7 @@ from tests.support.synthetic import *  # noqa: F403 - the stand-in pipeline's ot
 RUNS_ENV = "RNNX_TEST_RUNS_DIR"
 SECRET = "test-secret-of-the-session-jobs-server"
 HANG_ENV = "RNNX_TEST_HANG_DIR"
+STEP_ENV = "RNNX_TEST_STEP_S"  # how long each of the stand-in preparation's five steps takes
 CHILD = "from model import lifeline; lifeline.follow_parent(0.2); import time; time.sleep(120)"
 
 
@@ -45,11 +46,13 @@ def run_prepare_subprocess(dataset, projection, n_sequences, on_progress, **kwar
         (Path(os.environ[HANG_ENV]) / "pids.json").write_text(json.dumps([os.getpid(), child.pid]))
         child.wait()
     started = time.time()
+    step_s = float(os.environ.get(STEP_ENV, "0.2"))
     for step in range(5):
         on_progress(step / 5, f"working {dataset}")
-        time.sleep(0.2)
-    runs = Path(os.environ[RUNS_ENV])
-    (runs / f"{started:.6f}-{os.getpid()}.json").write_text(json.dumps([started, time.time()]))
+        time.sleep(step_s)
+    runs = os.environ.get(RUNS_ENV)
+    if runs:
+        (Path(runs) / f"{started:.6f}-{os.getpid()}.json").write_text(json.dumps([started, time.time()]))
     return {"n_sequences": session_number(), "n_hidden_states": 1, "seconds": {"total": 1.0}}
 
 

@@ -34,6 +34,7 @@ if os.environ.get(PIPELINE_ENV):
     import app
 
     celery_app = app.celery_app
+    server = app.server  # gunicorn tests.support.serve:server
 
     if __name__ == "__main__":
         app.main()
