@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 
 from tests.support.browser import console_errors, css, labelled, skip_tour, start_app, trajectory, wait
 from tests.support.servers import stop_server
@@ -71,7 +73,12 @@ def test_clicking_a_row_draws_every_view_and_hover_links_them(synthetic_app, bro
     assert css(browser, "#ep-heatmap .heatmaplayer")
     assert len(css(browser, "#distance-graph .bars .point")) == len(words)
     assert "seq=2" in browser.current_url
-    ActionChains(browser).move_to_element(words[4]).perform()
+    for _attempt in range(3):  # the text may be drawn once more as the selection settles
+        try:
+            ActionChains(browser).move_to_element(css(browser, "#sequence-text .rnnx-word")[4]).perform()
+            break
+        except StaleElementReferenceException:
+            time.sleep(0.5)
     wait(browser, lambda d: css(d, ".rnnx-word.is-hover"))
     mark = browser.execute_script(
         """var gd = document.querySelector('#projection-graph .js-plotly-plot');
@@ -361,7 +368,7 @@ def _subplot_titles(driver, graph_id: str) -> list[str]:
 def test_compare_card_draws_checkpoints_once_seen_and_compares_lstm_with_gru(real_app, browser):
     browser.get("about:blank")  # a new navigation, not a reload that restores the last scroll position
     _open(browser, f"{real_app}/analytics?dataset=reuters&method=pca&seq=0")  # selected, nothing scrolled
-    wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"))
+    wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"), timeout=120)  # a busy CI machine
     assert browser.execute_script("return window.scrollY") == 0
     # below the fold the checkpoint paths are neither computed nor drawn
     assert css(browser, "#analytics-checkpoints-note")[0].text == ""

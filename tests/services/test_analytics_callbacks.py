@@ -109,6 +109,12 @@ def test_table_row_and_projection_click_select_the_right_sequence(page, monkeypa
 
 
 def test_unprepared_projection_shows_a_prepare_message_not_a_traceback(page):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    context_value.set(
+        AttributeDict(triggered_inputs=[{"prop_id": "analytics-projection-method.value", "value": 1}])
+    )
     shown = page.show_overview("imdb", "tsne", 0)
     bar, alert, button = shown["bar"], shown["alert"], shown["prepare_style"]
     assert bar is not None
