@@ -89,6 +89,14 @@ def exclude_bounds(exclude: slice | None, n: int) -> tuple[int, int]:
     return start, max(start, stop)
 
 
+def query_bounds(
+    vector: np.ndarray, k: int, exclude: slice | None, n: int
+) -> tuple[np.ndarray, int, int, int]:
+    """A query's float32 vector, the excluded rows ``lo:hi`` and ``k`` clamped to what is left."""
+    lo, hi = exclude_bounds(exclude, n)
+    return np.asarray(vector, dtype=np.float32).reshape(-1), lo, hi, max(0, min(int(k), n - (hi - lo)))
+
+
 def finish(data: np.ndarray, vector: np.ndarray, rows: np.ndarray, k: int) -> Neighbors:
     """Exact float64 distances of candidate ``rows``; the ``k`` nearest, ties broken by row."""
     rows = np.unique(np.asarray(rows, dtype=np.int64))
@@ -120,9 +128,7 @@ class ExactIndex:
 
     def query(self, vector: np.ndarray, k: int, exclude: slice | None = None) -> Neighbors:
         """The ``k`` states nearest to ``vector``, leaving out the rows of ``exclude``."""
-        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-        lo, hi = exclude_bounds(exclude, self.n)
-        k = max(0, min(int(k), self.n - (hi - lo)))
+        vector, lo, hi, k = query_bounds(vector, k, exclude, self.n)
         if k == 0:
             return Neighbors(np.zeros(0, np.int64), np.zeros(0))
         # float32 squared distances by |x|^2 - 2 x.q can swap near-ties: keep a margin of extra

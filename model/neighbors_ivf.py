@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.neighbors import FLOAT16_TABLE, Neighbors, exclude_bounds, finish, to_float32
+from model.neighbors import FLOAT16_TABLE, Neighbors, finish, query_bounds, to_float32
 
 VERSION = 1  # of the stored layout and the build (part of the artefact's key)
 ROWS_PER_LIST = 1024  # about this many states per cell: n_lists = n / ROWS_PER_LIST (bounded)
@@ -149,9 +149,7 @@ class IvfIndex:
 
     def query(self, vector: np.ndarray, k: int, exclude: slice | None = None) -> Neighbors:
         """About the ``k`` states nearest to ``vector``, leaving out the rows of ``exclude``."""
-        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-        lo, hi = exclude_bounds(exclude, self.n)
-        k = max(0, min(int(k), self.n - (hi - lo)))
+        vector, lo, hi, k = query_bounds(vector, k, exclude, self.n)
         if k == 0:
             return Neighbors(np.zeros(0, np.int64), np.zeros(0))
         want = min(self.n, 2 * k + 16)
