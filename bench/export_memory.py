@@ -34,12 +34,13 @@ SUFFIX = {"states": "csv.gz", "parquet": "parquet", "projector": "zip", "sequenc
 
 
 class PeakRss:
-    """The largest resident memory of this process while the block runs (sampled every 20 ms)."""
+    """The largest resident memory of a process (this one by default) while a block runs, sampled
+    every 20 ms; tests use it too (``tests/support/uploads.py``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int | None = None) -> None:
         import psutil
 
-        self.process = psutil.Process()
+        self.process = psutil.Process(pid)
         self.start = self.peak = self.process.memory_info().rss
         self.running = True
         self.thread = threading.Thread(target=self._sample, daemon=True)
@@ -57,6 +58,10 @@ class PeakRss:
         self.running = False
         self.thread.join()
         self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
 
 
 def write_synthetic(folder: Path) -> None:

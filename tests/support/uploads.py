@@ -11,13 +11,11 @@ import http.client
 import json
 import secrets
 import threading
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
-import psutil
-
+from bench.export_memory import PeakRss  # noqa: F401  re-exported for the upload tests
 from tests.support.dash_client import DashClient
 
 PAGE_HEADER = {"X-Requested-With": "XMLHttpRequest"}
@@ -105,30 +103,3 @@ class SlowPost:
             return status, json.loads(text)
         except ValueError:
             return status, text
-
-
-class PeakRss:
-    """A process's largest resident memory while a block runs (sampled every 20 ms)."""
-
-    def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
-        self.start = self.peak = self.process.memory_info().rss
-        self.running = True
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while self.running:
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.02)
-
-    def __enter__(self) -> PeakRss:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.running = False
-        self.thread.join()
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.start) / 2**20
