@@ -45,6 +45,7 @@ PROBE_TIMEOUT_S = 5.0
 
 
 def router_call(pathname: str) -> bytes:
+    """The body of the pages router callback (a real Dash callback; the health test posts it too)."""
     prop = {"id": "_pages_location", "property": "pathname", "value": pathname}
     return json.dumps(
         {

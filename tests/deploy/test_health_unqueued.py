@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from bench.health_under_load import router_call
 from serving.gworker import BODY_BUFFER, HEAD_LIMIT, Head, body_to_read, head_end, json_body, parse_head
 from tests.support.servers import free_port, start_server, stop_server
 
@@ -74,23 +75,6 @@ def get(port: int, path: str, method: str = "GET", body: bytes | None = None) ->
         return reply.status, dict(reply.getheaders()), reply.read()
     finally:
         conn.close()
-
-
-def router_call(pathname: str) -> bytes:
-    """The body of the pages router callback (a real Dash callback)."""
-    prop = {"id": "_pages_location", "property": "pathname", "value": pathname}
-    return json.dumps(
-        {
-            "output": ".._pages_content.children..._pages_store.data..",
-            "outputs": [
-                {"id": "_pages_content", "property": "children"},
-                {"id": "_pages_store", "property": "data"},
-            ],
-            "inputs": [prop, {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"],
-            "state": [],
-        }
-    ).encode()
 
 
 def stalled_upload(port: int) -> socket.socket:
