@@ -7,8 +7,6 @@ script could send, and bodies over the limits, announced or not, while they are 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.dash_client import DashClient, text_of
-from tests.support.servers import free_port, start_server, stop_server
 from tests.support.uploads import (
     PAGE_HEADER,
     PeakRss,
     SlowPost,
+    app_with_uploads,
     cookie_header,
     multipart,
     post_file,
@@ -34,19 +32,12 @@ CSV = b"id,review,sentiment\n1,good film,pos\n2,bad film,neg\n3,fine film,pos\n"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    cache_dir = tmp_path_factory.mktemp("upload-route")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "RNNX_CACHE_DIR": str(cache_dir),
-        "RNNX_UPLOAD_LIMIT_MB": str(LIMIT_MB),
-        "RNNX_MAX_CALLBACK_KB": str(CALLBACK_KB),
-    }
-    proc = start_server([sys.executable, "app.py"], env, port)
-    yield {"url": f"http://127.0.0.1:{port}", "proc": proc, "cache": cache_dir}
-    stop_server(proc)
+    with app_with_uploads(
+        tmp_path_factory.mktemp("upload-route"),
+        RNNX_UPLOAD_LIMIT_MB=str(LIMIT_MB),
+        RNNX_MAX_CALLBACK_KB=str(CALLBACK_KB),
+    ) as app:
+        yield app
 
 
 def _incoming(cache: Path) -> list[Path]:

@@ -10,34 +10,23 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.bombs import keras_zip_bomb
 from tests.support.dash_client import DashClient, text_of
-from tests.support.servers import free_port, start_server, stop_server
-from tests.support.uploads import PeakRss, post_file
+from tests.support.uploads import PeakRss, app_with_uploads, post_file
 
 LIMIT_MB = 4
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    cache_dir = tmp_path_factory.mktemp("boundary-cache")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "RNNX_CACHE_DIR": str(cache_dir),
-        "RNNX_UPLOAD_LIMIT_MB": str(LIMIT_MB),
-    }
-    proc = start_server([sys.executable, "app.py"], env, port)
-    yield {"url": f"http://127.0.0.1:{port}", "proc": proc, "cache": cache_dir}
-    stop_server(proc)
+    with app_with_uploads(
+        tmp_path_factory.mktemp("boundary-cache"), RNNX_UPLOAD_LIMIT_MB=str(LIMIT_MB)
+    ) as app:
+        yield app
 
 
 def upload(client: DashClient, slot: str, data: bytes, name: str) -> tuple[int, object]:

@@ -13,10 +13,14 @@ import secrets
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from bench.export_memory import PeakRss  # noqa: F401  re-exported for the upload tests
 from tests.support.dash_client import DashClient
+from tests.support.servers import free_port, start_server, stop_server
 
 PAGE_HEADER = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -103,3 +107,19 @@ class SlowPost:
             return status, json.loads(text)
         except ValueError:
             return status, text
+
+
+@contextmanager
+def app_with_uploads(cache_dir: Path, **settings: str) -> Iterator[dict]:
+    """``python app.py`` on a free port with its own cache and ``settings`` (environment variables):
+    ``{"url", "proc", "cache"}`` for the upload tests."""
+    import os
+    import sys
+
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "RNNX_CACHE_DIR": str(cache_dir), **settings}
+    proc = start_server([sys.executable, "app.py"], env, port)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "proc": proc, "cache": cache_dir}
+    finally:
+        stop_server(proc)
