@@ -184,9 +184,10 @@
 
     /** The projection's lasso or box, as its outline only (at most 2,000 vertices, evenly thinned):
      *  the server finds the states inside among all drawn states, even those the browser never held. */
-    function analyticsLasso(selected) {
+    function analyticsLasso(selected, current) {
         var CAP = 2000;
-        if (!selected) { return null; }
+        // a click on the plot clears plotly's selection: no lasso before, none now, nothing to filter again
+        if (!selected) { return current ? null : window.dash_clientside.no_update; }
         function axis(obj, letter) {
             var key = Object.keys(obj || {}).filter(function (k) { return k.charAt(0) === letter; }).sort()[0];
             return key ? obj[key] : null;
@@ -205,7 +206,7 @@
         if (rx && ry && rx.length === 2 && ry.length === 2) {
             return {box: {x: [Number(rx[0]), Number(rx[1])], y: [Number(ry[0]), Number(ry[1])]}};
         }
-        return null;
+        return current ? null : window.dash_clientside.no_update;
     }
 
     document.addEventListener("mouseover", function (ev) {
@@ -219,13 +220,12 @@
         if (isSelectedWord(el)) { highlight(null); }
     });
 
-    // Esc clears the selected sequence (arrow keys already move through the table's rows).
+    // Esc clears the selected sequence (the table marks the selected row from the selection store).
     document.addEventListener("keydown", function (ev) {
         if (ev.key !== "Escape" || window.location.pathname.indexOf("analytics") < 0) { return; }
         var tag = (ev.target && ev.target.tagName) || "";
         if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
         if (!window.dash_clientside || !window.dash_clientside.set_props) { return; }
-        window.dash_clientside.set_props(IDS.table, {active_cell: null});
         window.dash_clientside.set_props(IDS.selection, {data: null});
     });
 
@@ -234,7 +234,7 @@
     function watchCompareCard() {
         var card = document.getElementById(IDS.compareTabs);
         if (!card || card.getAttribute("data-rnnx-watched") || !window.IntersectionObserver) { return; }
-        if (!document.querySelector("#" + IDS.table + " td")) { return; } // the layout above is not filled yet
+        if (!document.querySelector("#" + IDS.table + " .ag-cell")) { return; } // the layout above is not filled yet
         card.setAttribute("data-rnnx-watched", "1");
         var seen = new IntersectionObserver(function (entries) {
             if (!entries.some(function (e) { return e.isIntersecting; })) { return; }

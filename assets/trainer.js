@@ -21,8 +21,14 @@
     reset: "reset-button",
     addLayer: "add-layer",
     network: "network-diagram",
+    insertLayer: "trainer-insert-layer", // a pattern-matching id's type
     removeLayer: "trainer-remove-layer", // a pattern-matching id's type
   };
+  const MIN_LAYERS = 1;
+  const MAX_LAYERS = 7; // services/trainer.py MIN_LAYERS, MAX_LAYERS
+  const RESEND_MS = 15000; // a count sent this long ago without a reply is sent again
+  const MAX_TRIES = 3; // the same count sent this often without being built: the server's count is taken
+  const PENDING = "trainer-network-pending";
 
   function now() {
     return Date.now();
@@ -113,10 +119,77 @@
     return playControls(false);
   }
 
-  /* A new epoch while a cell view is open (one in flight when training paused) refreshes it;
-     with the cell view closed nothing is sent to the server. */
-  function trainerRefreshCell(epoch, layer) {
-    return layer === null || layer === undefined ? NO() : epoch;
+  /* A new epoch while a cell view is open (one in flight when training paused) refreshes it; a layer
+     clicked before the network was ready (the Network card says it waits) opens with the first result.
+     With no layer selected nothing is sent to the server. */
+  function trainerRefreshCell(epoch, result, layer, waiting) {
+    if (layer === null || layer === undefined) return NO();
+    const ctx = window.dash_clientside.callback_context;
+    const byResult = ((ctx && ctx.triggered) || []).every((t) => t.prop_id.indexOf(".data") > 0);
+    const waits = Array.isArray(waiting) ? waiting.length > 0 : !!waiting;
+    if (byResult && !waits) return NO(); // an open view shows a new epoch only
+    return String(epoch) + "@" + String((result && result.stamp) || "");
+  }
+
+  /* ---- the layer count: shown at once, sent whole, one request at a time ---- */
+
+  function layersLabel(label, n) {
+    const count = n + " layer" + (n > 1 ? "s" : "");
+    const text = typeof label === "string" ? label : "";
+    return /^\d+ layers?/.test(text) ? text.replace(/^\d+ layers?/, count) : count;
+  }
+
+  function drawnLayers() {
+    return document.querySelectorAll("#" + IDS.network + " .net-layer").length || null;
+  }
+
+  function send(wanted, sent, layers) {
+    const again = sent && sent.layers === layers;
+    const tries = again ? (wanted.tries || 0) + 1 : 0;
+    const out = { layers: layers, n: ((sent && sent.n) || 0) + 1 };
+    return [Object.assign({}, wanted, { layers: layers, busy: true, at: now(), tries: tries }), out];
+  }
+
+  /* A press of + (or "+" between layers, or a layer's ×): the count shown changes now; the count is
+     sent unless a request is on its way (its reply sends the latest count: trainerLayersBuilt). */
+  function trainerLayerPress(add, _inserts, _removes, wanted, sent, built, label) {
+    const ctx = window.dash_clientside.callback_context;
+    wanted = Object.assign({}, wanted || {});
+    let delta = 0;
+    for (const t of (ctx && ctx.triggered) || []) {
+      const id = t.prop_id.split(".")[0];
+      if (id === IDS.addLayer) delta += Math.max(0, (add || 0) - (wanted.add || 0));
+      else if (id.indexOf(IDS.insertLayer) >= 0 && t.value) delta += 1;
+      else if (id.indexOf(IDS.removeLayer) >= 0 && t.value) delta -= 1;
+    }
+    wanted.add = add || 0;
+    const base = wanted.layers || (built && built.layers) || drawnLayers() || MIN_LAYERS;
+    const next = Math.min(MAX_LAYERS, Math.max(MIN_LAYERS, base + delta));
+    const full = delta > 0 && base >= MAX_LAYERS;
+    const notice = full ? ["At most " + MAX_LAYERS + " layers.", true, "warning"] : [NO(), NO(), NO()];
+    if (next === base) return [wanted, NO(), NO(), NO(), ...notice];
+    wanted.layers = next;
+    const busy = wanted.busy && now() - (wanted.at || 0) < RESEND_MS;
+    let out = NO();
+    if (!busy) [wanted, out] = send(wanted, sent, next);
+    const pending = built && built.layers === next && !wanted.busy ? "" : PENDING;
+    return [wanted, out, layersLabel(label, next), pending, ...notice];
+  }
+
+  /* The server built a network (any reply of the page's update): done, or send the count the page
+     shows now; a count the server never builds (MAX_TRIES) gives way to the server's. */
+  function trainerLayersBuilt(built, wanted, sent, label) {
+    const none = [NO(), NO(), NO(), NO()];
+    if (!built || typeof built.layers !== "number") return none;
+    wanted = wanted || {};
+    const settled = Object.assign({}, wanted, { layers: built.layers, busy: false, tries: 0 });
+    if (!wanted.busy) {
+      return wanted.layers === built.layers ? none : [settled, NO(), NO(), ""];
+    }
+    if (wanted.layers === built.layers) return [settled, NO(), NO(), ""];
+    if ((wanted.tries || 0) >= MAX_TRIES) return [settled, NO(), NO(), ""];
+    const [next, out] = send(wanted, sent, wanted.layers);
+    return [next, out, layersLabel(label, wanted.layers), PENDING];
   }
 
   /* A new server result: animate it (playing, not fast) or show it at once. */
@@ -168,6 +241,8 @@
     trainerTogglePlay: trainerTogglePlay,
     trainerPauseForCell: trainerPauseForCell,
     trainerRefreshCell: trainerRefreshCell,
+    trainerLayerPress: trainerLayerPress,
+    trainerLayersBuilt: trainerLayersBuilt,
     trainerOnResult: trainerOnResult,
     trainerOnTick: trainerOnTick,
   });

@@ -89,9 +89,9 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
             dbc.Col(
                 _drop_zone(
                     ids.ANALYTICS_UPLOAD_MODEL,
-                    "Keras model (.keras)",
-                    ".keras",
-                    "a recurrent text classifier; loaded in safe mode",
+                    "Model (.keras or .onnx)",
+                    ".keras,.onnx",
+                    "a recurrent text classifier (Keras in safe mode, or ONNX with an LSTM/GRU/RNN op)",
                     not allowed,
                     limit_mb,
                 ),
@@ -113,7 +113,7 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
                     ids.ANALYTICS_UPLOAD_VOCAB,
                     "Vocabulary (optional)",
                     ".json,.txt,.tsv",
-                    "only if the model takes token ids",
+                    "if the model takes token ids (a tokenizer.json works too)",
                     not allowed,
                     limit_mb,
                 ),

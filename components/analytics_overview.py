@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import numpy as np
 import plotly.graph_objects as go
-from dash import dash_table, dcc, html
+from dash import dcc, html
 from plotly.subplots import make_subplots
 
 from components import analytics_colors as colors
 from components import figure_text
 from components.ids import analytics as ids
-from services.table import PAGE_SIZE
+from services.table_grid import BLOCK_SIZE
 
 _FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
 
@@ -43,11 +44,26 @@ def chance_level(label_counts: np.ndarray | None, n_classes: int) -> tuple[float
     return (share, majority) if share > uniform else (uniform, None)
 
 
+def _is_upload(summary: dict) -> bool:
+    return str(summary.get("dataset", "")).startswith("upload-")
+
+
 def _profile(summary: dict) -> str | None:
     """The built-in model's profile (an upload's model was trained elsewhere: None)."""
     profile = summary.get("profile")
-    upload = str(summary.get("dataset", "")).startswith("upload-")
-    return profile if profile in PROFILE_NOTES and not upload else None
+    return profile if profile in PROFILE_NOTES and not _is_upload(summary) else None
+
+
+def upload_accuracy_label(n_rows: int) -> str:
+    """What an upload's accuracy measures: its model on the uploaded rows, which it may have been trained on."""
+    return f"accuracy on the uploaded rows ({n_rows:,})"
+
+
+def upload_accuracy_note(n_rows: int) -> str:
+    return (
+        f"Your model's accuracy on the {n_rows:,} labelled rows of your CSV: not a held-out test "
+        "accuracy unless these rows were held out of its training."
+    )
 
 
 def _profile_badge(summary: dict) -> html.Div | None:
@@ -74,9 +90,15 @@ def _versus(accuracy: float, chance: float) -> str:
 
 
 def chance_warning(
-    accuracy: float, label_counts: np.ndarray | None, class_names: list[str], profile: str | None = None
+    accuracy: float,
+    label_counts: np.ndarray | None,
+    class_names: list[str],
+    profile: str | None = None,
+    measured: str = "Test accuracy",
 ) -> dbc.Alert | None:
-    """A warning when ``accuracy`` is within :data:`NEAR_CHANCE` of a blind guess, else None."""
+    """A warning when ``accuracy`` is within :data:`NEAR_CHANCE` of a blind guess, else None.
+
+    ``measured``: what the accuracy is ("Test accuracy", "Accuracy on the uploaded rows (300)")."""
     chance, majority = chance_level(label_counts, len(class_names))
     if accuracy > chance + NEAR_CHANCE:
         return None
@@ -95,7 +117,7 @@ def chance_warning(
         [
             html.I(className="bi bi-exclamation-triangle-fill me-2"),
             html.B("Near chance. "),
-            f"Test accuracy {accuracy:.1%} is {_versus(accuracy, chance)} {chance:.1%}, the accuracy of {guess}. "
+            f"{measured} {accuracy:.1%} is {_versus(accuracy, chance)} {chance:.1%}, the accuracy of {guess}. "
             "This model has learnt little, so its colours and word labels say little about how it reads.",
             tail,
         ],
@@ -121,12 +143,20 @@ def model_bar(
     cell = str(summary.get("cell_type", "?")).upper()
     units = summary.get("units", "?")
     known = isinstance(acc, int | float)
+    measured = "Test accuracy"
+    accuracies = [
+        _stat("test accuracy", f"{acc:.1%}" if known else "?"),
+        _stat("accuracy (analysed)", f"{accuracy_here:.1%}"),
+    ]
+    if _is_upload(summary):  # every labelled row is analysed: one number, named for what it measures
+        measured = upload_accuracy_label(n_sequences).capitalize()
+        accuracies = [_stat(upload_accuracy_label(n_sequences), f"{accuracy_here:.1%}")]
+        accuracies[0].title = upload_accuracy_note(n_sequences)
     stats = html.Div(
         [
             _stat("cell", f"{cell} · {units} units"),
             _profile_badge(summary),
-            _stat("test accuracy", f"{acc:.1%}" if known else "?"),
-            _stat("accuracy (analysed)", f"{accuracy_here:.1%}"),
+            *accuracies,
             _stat("sequences", f"{n_sequences:,}"),
             _stat("hidden states", f"{n_states:,}"),
             _stat("classes", ", ".join(class_names)),
@@ -135,7 +165,11 @@ def model_bar(
         id=ids.ANALYTICS_MODEL_SUMMARY,
     )
     warning = chance_warning(
-        float(acc) if known else accuracy_here, label_counts, class_names, _profile(summary)
+        float(acc) if known and not _is_upload(summary) else accuracy_here,
+        label_counts,
+        class_names,
+        _profile(summary),
+        measured,
     )
     return html.Div([stats, warning] if warning is not None else [stats])
 
@@ -258,7 +292,7 @@ def table_rows(
     class_names: list[str],
     indices: np.ndarray | None = None,
 ) -> list[dict]:
-    """Rows of the sequence table (``id`` is the sequence index, also DataTable's row id).
+    """Rows of the sequence table (``id`` is the sequence index, also the grid's row id).
 
     ``texts``: what the text column shows, the analysed part of each text (``analysed_texts``).
     """
@@ -281,79 +315,100 @@ def table_rows(
     return rows
 
 
-def table_styles(selected: int | None) -> list[dict]:
-    """Conditional table styles: correctness colours and the selected sequence's row."""
-    styles = [
-        {
-            "if": {"filter_query": '{correct} = "no"', "column_id": "correct"},
-            "color": "#dc3545",
-            "fontWeight": "bold",
+# The grid's cells: numbers as the old table showed them, correctness in colour (assets/analytics.css);
+# a row not loaded yet has no data.
+_PERCENT = {"function": "params.value == null ? '' : d3.format('.0%')(params.value)"}
+_CORRECT = {"rnnx-cell-wrong": "params.value === 'no'", "rnnx-cell-right": "params.value === 'yes'"}
+_TEXT_FILTER = {
+    "filter": "agTextColumnFilter",
+    "filterParams": {"filterOptions": ["contains", "equals", "notEqual"], "maxNumConditions": 1},
+}
+
+
+def _number_filter(default: str) -> dict:
+    """A number column's filter: the comparisons the server reads (services.table_grid), one condition."""
+    options = ["equals", "notEqual", "lessThan", "lessThanOrEqual", "greaterThan", "greaterThanOrEqual"]
+    return {
+        "filter": "agNumberColumnFilter",
+        "filterParams": {
+            "filterOptions": [*options, "inRange"],
+            "defaultOption": default,
+            "inRangeInclusive": True,
+            "maxNumConditions": 1,
         },
-        {"if": {"filter_query": '{correct} = "yes"', "column_id": "correct"}, "color": "#198754"},
-        {"if": {"state": "active"}, "backgroundColor": "#e7f1ff", "border": "1px solid #0d6efd"},
-    ]
-    if selected is not None:
-        styles.append({"if": {"filter_query": f"{{id}} = {int(selected)}"}, "backgroundColor": "#fff3cd"})
-    return styles
+        "type": "rightAligned",
+    }
 
 
-def sequence_table(table_id: str) -> dash_table.DataTable:
-    """The sortable, filterable, paged table of analysed sequences (rows come one page at a time)."""
+def selected_row_rules(seq: int | None) -> dict:
+    """The grid's ``rowClassRules`` marking the selected sequence's row (as assets/table.js writes them)."""
+    rule = "false" if seq is None else f"params.data != null && params.data.id === {int(seq)}"
+    return {"rnnx-row-selected": rule}
+
+
+def sequence_table(table_id: str) -> html.Div:
+    """The sortable, filterable table of analysed sequences: a Dash AG Grid on the infinite row model.
+
+    Rows come from the server a block at a time (``getRowsRequest`` → ``getRowsResponse``, the table
+    card), sorted and filtered there over every sequence; the grid only holds the blocks in view.
+    The store beside it tells the grid to drop its blocks when a filter outside it changes."""
     columns = [
-        {"name": "id", "id": "id", "type": "numeric"},
-        {"name": "words", "id": "length", "type": "numeric"},
-        {"name": "actual", "id": "actual"},
-        {"name": "predicted", "id": "predicted"},
-        {"name": "confidence", "id": "confidence", "type": "numeric", "format": {"specifier": ".0%"}},
-        {"name": "correct", "id": "correct"},
-        {"name": "analysed text", "id": "text"},
+        {"field": "id", "headerName": "id", "width": 80, **_number_filter("equals")},
+        {"field": "length", "headerName": "words", "width": 95, **_number_filter("greaterThanOrEqual")},
+        {"field": "actual", "width": 115, **_TEXT_FILTER},
+        {"field": "predicted", "width": 115, **_TEXT_FILTER},
+        {
+            "field": "confidence",
+            "width": 120,
+            "valueFormatter": _PERCENT,
+            "headerTooltip": "Filter in percent: ≥ 90 keeps the sequences predicted with 90% or more.",
+            **_number_filter("greaterThanOrEqual"),
+        },
+        {"field": "correct", "width": 95, "cellClassRules": _CORRECT, **_TEXT_FILTER},
+        {
+            "field": "text",
+            "headerName": "analysed text",
+            "flex": 1,
+            "minWidth": 260,
+            "headerTooltip": "The analysed part: the words the model read, the last tokens of each text. "
+            "“…” marks a text that starts earlier.",
+            **_TEXT_FILTER,
+        },
     ]
-    return dash_table.DataTable(
+    grid = dag.AgGrid(
         id=table_id,
-        columns=columns,
-        data=[],
-        # Sorted, filtered and paged on the server (services.table): the browser holds one page.
-        sort_action="custom",
-        sort_mode="multi",
-        sort_by=[],
-        filter_action="custom",
-        filter_query="",
-        page_action="custom",
-        page_current=0,
-        page_count=1,
-        page_size=PAGE_SIZE,
-        style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": "Lato, system-ui, sans-serif",
-            "fontSize": 13,
-            "padding": "4px 8px",
-            "textAlign": "left",
+        columnDefs=columns,
+        defaultColDef={
+            "sortable": True,
+            "floatingFilter": True,
+            "resizable": True,
+            "suppressHeaderMenuButton": True,
+            "cellDataType": False,
         },
-        style_cell_conditional=[
-            {"if": {"column_id": "text"}, "maxWidth": 300, "overflow": "hidden", "textOverflow": "ellipsis"},
-            *(
-                {"if": {"column_id": c}, "width": 70, "textAlign": "right"}
-                for c in ("id", "length", "confidence")
-            ),
-        ],
-        style_header={"fontWeight": "bold", "backgroundColor": "#f8f9fa"},
-        style_data_conditional=[
-            {
-                "if": {"filter_query": '{correct} = "no"', "column_id": "correct"},
-                "color": "#dc3545",
-                "fontWeight": "bold",
-            },
-            {"if": {"filter_query": '{correct} = "yes"', "column_id": "correct"}, "color": "#198754"},
-            {"if": {"state": "active"}, "backgroundColor": "#e7f1ff", "border": "1px solid #0d6efd"},
-        ],
-        tooltip_header={
-            "text": "The analysed part: the words the model read, the last tokens of each text. "
-            "“…” marks a text that starts earlier."
+        # Sorted, filtered and cut into blocks on the server (services.table): the browser holds a few blocks.
+        rowModelType="infinite",
+        getRowId="'' + params.data.id",
+        rowClassRules=selected_row_rules(None),
+        dashGridOptions={
+            "cacheBlockSize": BLOCK_SIZE,
+            "maxConcurrentDatasourceRequests": 1,  # one answer per request: dash-ag-grid keeps the last
+            "rowHeight": 30,
+            "headerHeight": 34,
+            "floatingFiltersHeight": 34,
+            "tooltipShowDelay": 300,
+            "theme": {"function": _THEME},
         },
-        tooltip_delay=300,
-        tooltip_duration=None,
-        cell_selectable=True,
+        className="rnnx-grid",
+        style={"height": 400, "width": "100%"},
     )
+    return html.Div([grid, dcc.Store(id=ids.ANALYTICS_TABLE_REFRESH)])
+
+
+_THEME = (
+    "themeQuartz.withParams({fontFamily: 'Lato, system-ui, sans-serif', fontSize: 13, "
+    "headerFontWeight: 700, headerBackgroundColor: '#f8f9fa', accentColor: '#0d6efd', "
+    "borderRadius: 4, wrapperBorderRadius: 6, cellHorizontalPadding: 8, spacing: 6})"
+)
 
 
 def empty_figure(message: str, height: int = 200) -> go.Figure:

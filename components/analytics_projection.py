@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from components import analytics_colors as colors
 from components import figure_text
+from components import label_placement as placement
 from services.analysis import VIEW_SPAN, to_view_coordinates, view_transform  # noqa: F401 (re-exported)
 from services.cloud import split_by_bin
 
@@ -338,6 +339,33 @@ def segment_colors(ep: np.ndarray, color_mode: str) -> list[str]:
     return colors.state_colors(ep[:n_seg])
 
 
+def placed_labels(
+    xy: np.ndarray, words: list[str], labelled: np.ndarray, priority: np.ndarray
+) -> tuple[list[str], str | list[str], list[int]]:
+    """Each trajectory point's label ("" for none), the labels' ``textposition`` and the labelled steps.
+
+    The ``labelled`` steps' words are placed around their points (``xy``: view coordinates) without
+    overlapping at the default zoom, the largest ``priority`` (jump) first; one that fits nowhere is
+    left out (its word stays in the hover and the sequence text)."""
+    n = len(xy)
+    steps = np.unique(np.asarray(labelled, dtype=np.int64))
+    steps = steps[(steps >= 0) & (steps < n)]
+    text = [""] * n
+    if not len(steps):
+        return text, "top center", []
+    px = placement.to_pixels(xy, VIEW_SPAN)
+    plain = np.ones(n, dtype=bool)
+    plain[steps] = False
+    chosen = placement.place_labels(
+        px[steps], [words[t] for t in steps], markers=px[plain], priority=np.asarray(priority)[steps]
+    )
+    where = ["top center"] * n
+    for t, spot in zip(steps.tolist(), chosen, strict=True):
+        if spot is not None:
+            text[t], where[t] = words[t], spot
+    return text, "top center" if all(w == "top center" for w in where) else where, steps.tolist()
+
+
 def trajectory_overlay(
     xy: np.ndarray,
     ep: np.ndarray,
@@ -365,8 +393,7 @@ def trajectory_overlay(
     while len(traces) < N_SEGMENT_SLOTS:
         traces.append(_segments_trace([], [], "#000000", len(traces)))
 
-    labelled_set = set(int(t) for t in labelled)
-    text = [words[t] if t in labelled_set else "" for t in range(n)]
+    text, text_position, steps = placed_labels(xy, words, labelled, distance_norm)
     point_colors = colors.state_colors(ep)
     custom = [
         [t, words[t], round(float(distance_norm[t]), 3), h]
@@ -379,8 +406,9 @@ def trajectory_overlay(
             "y": yl,
             "mode": "markers+text",
             "text": text,
-            "textposition": "top center",
-            "textfont": {"size": 12, "color": "#212529", "shadow": "auto"},
+            "textposition": text_position,
+            "textfont": {"size": placement.FONT_SIZE, "color": "#212529", "shadow": "auto"},
+            "meta": {"labelled": steps},  # the steps the label rules picked (some may not fit)
             "marker": {"size": 8, "color": point_colors, "line": {"color": "#212529", "width": 1.2}},
             "customdata": custom,
             "hovertemplate": "<b>%{customdata[1]}</b> · step %{customdata[0]}<br>jump %{customdata[2]}"

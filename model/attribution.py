@@ -42,6 +42,7 @@ class Attribution:
     prediction: float  # f(text): the target class's probability
     baseline: float  # f(baseline): the same with every word's embedding at zero
     steps: int
+    method: str = "integrated gradients"  # or "occlusion" (leave one word out) for a model without gradients
 
     @property
     def gap(self) -> float:
@@ -222,9 +223,12 @@ def model_key(dataset: str) -> str:
 
 
 def attribute_text(dataset: str, text: str, steps: int = DEFAULT_STEPS) -> Attribution:
-    """Integrated gradients of ``text`` under the model of ``dataset`` (built-in or uploaded)."""
-    from model import byo
+    """Integrated gradients of ``text`` under the model of ``dataset`` (built-in or uploaded); occlusion
+    for an ONNX upload (no gradients there)."""
+    from model import byo, byo_models
 
+    if byo_models.is_onnx_upload(dataset):
+        return byo_models.onnx_upload(dataset).occlusion(text)
     if byo.is_upload(dataset):
         spec, model = byo.upload_model(dataset)  # the what-if's loaded model
         vocabulary = byo.read_vocabulary(spec.vocab_path) if spec.vocab_path else None

@@ -3,8 +3,9 @@
 The classifier keeps its weights after every epoch (``TrainedClassifier.checkpoints``);
 each is run in numpy on the text and placed with the final model's fitted projection,
 so the user sees how the hidden-state space organises itself during training.
-The shipped pretrained classifiers (:mod:`model.pretrained`) keep no checkpoints:
-for them a LookupError says how to train one here.
+The shipped pretrained classifiers (:mod:`model.pretrained`) carry theirs beside them
+(:mod:`model.pretrained_checkpoints`: up to six evenly spaced epochs); when those files are
+missing or belong to other weights, a LookupError says how to train one here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from model import loaded, whatif
+from model import loaded, pretrained_checkpoints, textmodels, whatif
 
 
 @dataclass
@@ -25,22 +26,35 @@ class CheckpointTrajectory:
     accuracy: float | None  # test accuracy after that epoch, when recorded
 
 
+def saved_epochs(
+    classifier: textmodels.TrainedClassifier, dataset: str
+) -> list[tuple[int, list[np.ndarray]]]:
+    """[(epoch, weights)] of ``classifier``, oldest first: its own checkpoints, the shipped ones of a
+    pretrained classifier, else its final weights alone; LookupError for a pretrained one without."""
+    if classifier.checkpoints:
+        return list(enumerate(classifier.checkpoints, start=1))
+    if classifier.origin == "pretrained":
+        shipped = pretrained_checkpoints.load(classifier)
+        if shipped:
+            return shipped
+        base = dataset.partition("@")[0].partition("~")[0]
+        raise LookupError(
+            "The checkpoints of the pretrained model are missing from model/pretrained/; run "
+            f"`python -m model.prepare --dataset {base} --retrain` to train it here and keep them."
+        )
+    return [(classifier.config.epochs, classifier.weights)]
+
+
 def checkpoint_trajectories(
     dataset: str, text: str, method: str, n_sequences: int | None = None
 ) -> list[CheckpointTrajectory]:
     """The trajectory of ``text`` under every saved epoch of a built-in classifier."""
     classifier = loaded.classifier(dataset)
-    if not classifier.checkpoints and classifier.origin == "pretrained":
-        base = dataset.partition("@")[0]
-        raise LookupError(
-            "Checkpoints are not kept for the pretrained model; run "
-            f"`python -m model.prepare --dataset {base} --retrain` to train it here and keep them."
-        )
+    epochs = saved_epochs(classifier, dataset)
     projector = loaded.projector(dataset, method, n_sequences)
-    checkpoints = classifier.checkpoints or [classifier.weights]
     accuracies = classifier.history.get("test_accuracy", [])
     result = []
-    for epoch, weights in enumerate(checkpoints, start=1):
+    for epoch, weights in epochs:
         words, hidden, ep = whatif.classifier_states(replace(classifier, weights=weights), text)
         result.append(
             CheckpointTrajectory(

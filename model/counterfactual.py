@@ -256,8 +256,10 @@ def _scorer(dataset: str) -> tuple[Predict, tuple[str, ...]]:
 
 
 def _build_scorer(dataset: str) -> tuple[Predict, tuple[str, ...]]:
-    from model import byo
+    from model import byo, byo_models
 
+    if byo_models.is_onnx_upload(dataset):
+        return byo_models.onnx_scorer(dataset)  # onnxruntime forward passes
     if byo.is_upload(dataset):
         spec, model = byo.upload_model(dataset)  # the what-if's loaded model
         vocabulary = byo.read_vocabulary(spec.vocab_path) if spec.vocab_path else None

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import arrays, byo, cache, config, neighbors_ivf, projection, storage, textmodels
+from model import arrays, byo, byo_models, cache, config, neighbors_ivf, projection, storage, textmodels
 from model.artifacts import Analysis
 from model.prepare_run import PrepareError, Run
 from model.progress import parse_line
@@ -297,14 +297,15 @@ def prepare_upload(
     on_progress: Callable[[float, str], None] | None = None,
     bars: bool = False,
 ) -> dict:
-    """The whole pipeline for a user's Keras model and CSV; the summary's ``dataset`` is the upload id."""
+    """The whole pipeline for a user's Keras or ONNX model and CSV; the summary's ``dataset`` is the upload id."""
     # Everything the files themselves can tell is checked before TensorFlow starts.
     model_path = byo.check_file(model_path, "model file")
     csv_path = byo.check_file(csv_path, "CSV file")
     vocab_path = byo.check_file(vocab_path, "vocabulary file") if vocab_path else None
     byo.check_size(csv_path.stat().st_size, "CSV file")
-    vocabulary = byo.read_vocabulary(vocab_path) if vocab_path else None
-    byo.check_model_file(model_path, layer_name, vocabulary)  # archive, layer name, inputs, vocabulary ids
+    allow_external = session == "cli"  # ONNX weights in files beside the model: never from the page
+    # safety, layer name, inputs, vocabulary ids (a Keras archive or an ONNX graph: model.byo_models)
+    byo_models.check_model_file(model_path, layer_name, vocab_path, allow_external)
     with Run(on_progress, bars, STAGE_WEIGHTS) as run:
         csv_bytes = csv_path.read_bytes()
         data = run.timed(
@@ -318,14 +319,21 @@ def prepare_upload(
         upload_id = byo.upload_id_for(*parts)
         keys = _keys(upload_id, None, projection_method)
         run.plan(keys, projection_method)
-        model = run.timed("train", "Loading the model", 1, lambda update: byo.load_model(model_path))
-        if byo.n_outputs(model) != len(data.class_names):
+        model = run.timed(
+            "train",
+            "Loading the model",
+            1,
+            lambda update: byo_models.load(model_path, layer_name, vocab_path, allow_external),
+        )
+        if model.n_outputs != len(data.class_names):
             raise byo.InputError(
                 f"The CSV's labels have {len(data.class_names)} classes ({', '.join(data.class_names[:8])}) "
-                f"but the model has {byo.n_outputs(model)} outputs."
+                f"but the model has {model.n_outputs} outputs."
             )
-        kept_model, kept_vocab = byo.store_files(upload_id, model_path, vocab_path, session)
-        max_len = byo.model_max_len(model)
+        kept_model, kept_vocab = byo.store_files(
+            upload_id, model.file_to_keep(model_path), vocab_path, session
+        )
+        max_len = model.max_len
         spec = byo.UploadSpec(
             upload_id, str(kept_model), kept_vocab and str(kept_vocab), layer_name, data.class_names, max_len
         )
@@ -333,19 +341,14 @@ def prepare_upload(
         run.hits.append(True)
 
         def extract(update, scratch) -> None:
-            from model import extraction
-
-            inputs, ids, words = byo.encode_for_model(model, data.texts, vocabulary, max_len)
-            extractor = extraction.StateExtractor(model, layer_name)
+            inputs, ids, words = model.encode(data.texts)
+            extractor = model  # runs its texts as model.extraction.StateExtractor does
 
             def describe(predicted: np.ndarray) -> dict:
                 return {
                     "dataset": upload_id,
                     "label": f"{model_path.name} on {csv_path.name}",
-                    "cell_type": extraction.cell_type_of(extractor.layer),
-                    "units": extractor.units,
-                    "layer": extractor.layer.name,
-                    "recurrent_layers": [lay.name for lay in extraction.recurrent_layers(model)],
+                    **model.describe(),  # cell_type, units, layer, recurrent_layers (and the format)
                     "test_accuracy": float(np.mean(predicted == data.labels)) if len(predicted) else 0.0,
                     "rows_without_label": data.rows_without_label,
                     "profile": profile(),

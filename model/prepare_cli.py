@@ -50,15 +50,18 @@ def _session(value: str) -> str:
     return value
 
 
-def _parser() -> _Parser:
-    parser = _Parser(prog="python -m model.prepare", description=prepare.__doc__.split("\n")[0])
+def _parser(prog: str = "python -m model.prepare") -> _Parser:
+    parser = _Parser(prog=prog, description=prepare.__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=sorted(prepare.DATASETS))
-    parser.add_argument("--model", help="your Keras .keras text classifier (with --csv)")
+    parser.add_argument(
+        "--model", help="your text classifier, a Keras .keras or an ONNX .onnx file (with --csv)"
+    )
     parser.add_argument("--csv", help="CSV of texts and labels for --model")
     parser.add_argument("--text-column", help="CSV column with the texts (guessed if omitted)")
     parser.add_argument("--label-column", help="CSV column with the labels (guessed if omitted)")
     parser.add_argument(
-        "--vocab", help="vocabulary for a model that takes token ids (JSON or one token per line)"
+        "--vocab",
+        help="vocabulary for a model that takes token ids (JSON, one token per line, or a tokenizer.json)",
     )
     parser.add_argument("--classes", help="comma-separated class names, in the model's output order")
     parser.add_argument("--layer", help="name of the recurrent layer to analyse (default: the last one)")
@@ -185,7 +188,7 @@ def _debug() -> bool:
     return config.env_flag("RNNX_DEBUG")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m model.prepare") -> int:
     """The command line; every failure is one ``error: ...`` line on stderr, never a traceback.
 
     Exit codes: 0 done, 2 a problem with the input or the cache (the message says what to do),
@@ -194,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     from model.extraction import NotRecurrentError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser()
+    parser = _parser(prog)
     parser.progress_lines = "--progress-lines" in argv
     args = parser.parse_args(argv)
     if bool(args.model) != bool(args.csv) or bool(args.dataset) == bool(args.model):

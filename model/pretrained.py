@@ -6,7 +6,8 @@ vocabulary, one word per line, word ``i`` has token id ``i + 2``) and
 ``<dataset>.json`` (the manifest: the exact :class:`~model.textmodels.ModelConfig`,
 class names, test accuracy of the shipped weights, the sha256 of the dataset
 archive they were trained on, ``TRAINER_VERSION``, the Keras/TensorFlow versions,
-and the sha256 of the two other files).
+and the sha256 of the two other files). Beside them, ``<dataset>.checkpoints.npz``: the
+weights after some of the training epochs (:mod:`model.pretrained_checkpoints`).
 
 :func:`load` gives a :class:`~model.textmodels.TrainedClassifier` only when the
 requested classifier is exactly theirs (dataset, config, trainer version, and
@@ -279,7 +280,23 @@ def export(
         "files": {paths[k].name: sha256(paths[k]) for k in ("weights", "vocabulary")},
     }
     paths["manifest"].write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    from model import pretrained_checkpoints  # its epochs, for the page's checkpoint comparison
+
+    pretrained_checkpoints.path(dataset, directory).unlink(missing_ok=True)  # another run's
+    if len(classifier.checkpoints) == classifier.config.epochs:
+        info["checkpoints"] = pretrained_checkpoints.write(
+            dataset, classifier.checkpoints, "the exported run itself", directory, classifier.history
+        )
     return info
+
+
+def _checkpoints_problem(dataset: str, info: dict) -> str | None:
+    """What is wrong with the training checkpoints the manifest lists (None: nothing, or none listed)."""
+    from model import pretrained_checkpoints
+
+    if not info.get("checkpoints"):
+        return None
+    return pretrained_checkpoints.verify(dataset, info)
 
 
 def main() -> int:
@@ -291,9 +308,10 @@ def main() -> int:
             print(f"{dataset}: FAILED: no pretrained files in {DIRECTORY}")
             failed += 1
             continue
-        problem = verify(dataset, info)
+        problem = verify(dataset, info) or _checkpoints_problem(dataset, info)
         failed += problem is not None
-        size = sum(path.stat().st_size for path in files(dataset).values() if path.is_file())
+        shipped = [*files(dataset).values(), DIRECTORY / f"{dataset}.checkpoints.npz"]
+        size = sum(path.stat().st_size for path in shipped if path.is_file())
         print(
             f"{dataset}: {'FAILED: ' + problem if problem else 'ok'} · test accuracy {info.get('test_accuracy')}"
             f" · {info.get('embedding_dtype')} embedding · {size / 2**20:.2f} MB"

@@ -57,10 +57,10 @@ def analyse_text(
     dataset: str, text: str, method: str | None = None, n_sequences: int | None = None
 ) -> TextStates:
     """EP per word, jumps and (if ``method``) the trajectory of ``text`` in that projection."""
-    from model import byo
+    from model import byo, byo_models
 
     if byo.is_upload(dataset):
-        words, hidden, ep = byo.text_states(dataset, text)
+        words, hidden, ep = byo_models.text_states(dataset, text)  # a Keras or an ONNX upload
     else:
         words, hidden, ep = classifier_states(loaded.classifier(dataset), text)
     points = loaded.projector(dataset, method, n_sequences).place(hidden) if method else None

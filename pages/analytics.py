@@ -23,6 +23,7 @@ from components.cards import analytics_byo_card
 from components.cards import analytics_export_card  # noqa: F401
 from components.cards import analytics_whatif_card  # noqa: F401
 from components.cards import analytics_units_card, analytics_neighbors_card, analytics_slices_card
+from components.cards import analytics_selection  # noqa: F401  (the hub: draws every card's view of a selection)
 
 # isort: on
 from components.cards.analytics_attribution import counterfactual_controls, saliency_controls
@@ -181,6 +182,10 @@ def layout(**query: str) -> html.Div:
             # Handles of the files this session dropped (ids and names; the server maps ids to files).
             dcc.Store(id=ids.ANALYTICS_BYO_FILES, data={}),
             dcc.Store(id=ids.ANALYTICS_SELECTION, data=selection),
+            # What the selection's views last put into the jump slider and which word scores they drew
+            # with, and the sequence controls' real moves (assets/selection.js): components/cards/analytics_selection.py.
+            dcc.Store(id=ids.SEQUENCE_DRAWN),
+            dcc.Store(id=ids.SEQUENCE_CONTROLS),
             # Whether the big scatter is currently drawn faded: touching data[0] makes WebGL redo every point.
             dcc.Store(id=ids.ANALYTICS_FADED, data=selection is not None),
             dcc.Store(id=ids.ANALYTICS_FILTER, data={}),

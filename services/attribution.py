@@ -36,6 +36,7 @@ class Saliency:
     ep_change: np.ndarray
     attribution: np.ndarray | None = None
     gap: float | None = None  # IG completeness error
+    method: str = "integrated gradients"  # how the attribution was computed ("occlusion" for ONNX models)
     agreement: float | None = None  # rank correlation of EP change and attribution
 
 
@@ -186,6 +187,7 @@ def saliency(dataset: str, selection: dict | None, mode: str) -> Saliency:
             raise Unavailable("The model's prediction differs from the analysis: prepare it again.")
         result.attribution = np.asarray(found.scores, dtype=np.float64)
         result.gap = found.gap
+        result.method = found.method
         result.agreement = attribution_model.rank_agreement(change, result.attribution)
     return result
 

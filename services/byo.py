@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model import byo, cache
+from model import byo, byo_models, cache
 
 InputError = byo.InputError  # the user's file is unusable; str(error) says why and what to do
 CacheWriteError = cache.CacheWriteError  # the server could not store it; str(error) says why
@@ -33,13 +33,13 @@ def read_csv(data: bytes) -> LabelledTexts:
 
 
 def recurrent_layer_names(path: str | Path) -> list[str]:
-    """Names of the recurrent layers of a ``.keras`` file, read without TensorFlow; InputError if unsafe."""
-    return byo.recurrent_layer_names(path)
+    """Names of the recurrent layers of a ``.keras`` or ``.onnx`` file, read without running it; InputError if unsafe."""
+    return byo_models.recurrent_layer_names(path)
 
 
 def vocabulary_size(path: str | Path) -> int:
-    """How many tokens a vocabulary file holds (JSON ``{"word": id}`` or one per line); InputError if unusable."""
-    return len(byo.read_vocabulary(path))
+    """How many tokens a vocabulary (JSON ``{"word": id}``, one per line, or a tokenizer.json) holds; InputError if unusable."""
+    return byo_models.vocabulary_size(path)
 
 
 def describe(slot: str, path: Path) -> dict:

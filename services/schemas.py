@@ -64,10 +64,22 @@ TRAINER_TRIGGERS = (
     "cell-type",
     "trainer-units",
     "add-layer",
+    "trainer-layers-sent",
     "reset-button",
     "step-button",
     "trainer-request",
 )
+LAYER_COUNT = Number("Layers", 1, 7, integer=True)
+
+
+def _layer_count(value: object) -> int | None:
+    """The layer count the page sent (``{"layers": n, "n": sequence number}``), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "layers" not in value or set(value) - {"layers", "n"}:
+        raise InvalidInput("The layer count is malformed.")
+    CLICKS.clean(value.get("n"))  # the page's count of sends: a whole number, unused here
+    return LAYER_COUNT.clean(value["layers"])
 
 
 def _trigger(names: tuple[str, ...], patterns: tuple[str, ...]):
@@ -107,6 +119,7 @@ TRAINER_UPDATE = Schema(
         "reset": CLICKS,
         "inserts": LAYER_CLICKS,
         "removes": LAYER_CLICKS,
+        "layers": Custom("Layers", _layer_count),
         "value": CLICKS,
     },
 )
@@ -206,7 +219,6 @@ PROJECTION_FIGURE = Schema(
 SELECT_SEQUENCE = Schema(
     "select_sequence",
     {
-        "active_cell": EVENT,
         "click": EVENT,
         "dataset": DATASET_ID,
         "selection": SELECTION,
@@ -233,7 +245,6 @@ SHOW_SELECTION = Schema(
     },
 )
 CLASS_INDEX = Number("Class", 0, 1_000, integer=True)
-PAGE = Number("Table page", 0, 1_000_000, integer=True, default=0)
 FILTER_QUERY = Text("Column filter", max_len=2_000, default="")
 
 
@@ -241,6 +252,18 @@ def _table_sort(value: object) -> list[dict]:
     from services import table
 
     return table.check_sort(value)
+
+
+def _grid_filters(value: object) -> str:
+    from services import table_grid
+
+    return table_grid.check_filter_model(value)
+
+
+def _grid_request(value: object) -> dict | None:
+    from services import table_grid
+
+    return table_grid.check_rows_request(value)
 
 
 def _table_shape(value: object) -> dict | None:
@@ -271,16 +294,14 @@ def _table_filter(value: object) -> dict:
 
 
 TABLE_FILTER = Custom("Table filter", _table_filter)
-FILL_TABLE = Schema(
-    "fill_table",
+FILTER_TABLE = Schema(
+    "filter_table",
     {
         "dataset": DATASET_ID,
         "confusion_click": EVENT,
         "lasso": LASSO,
         "search": SEARCH,
-        "page_current": PAGE,
-        "sort_by": SORT_BY,
-        "filter_query": FILTER_QUERY,
+        "filter_model": Custom("Column filters", _grid_filters),  # the grid's filterModel, as a query
         "current": TABLE_FILTER,
         "method": METHOD,
         "final_only": FINAL_ONLY,
@@ -389,6 +410,9 @@ def _table_query(value: object) -> dict | None:
 
 TABLE_QUERY = Custom("Table query", _table_query)
 SLICE_METRICS = Schema("slice_metrics", {"query": TABLE_QUERY})
+# One block of the sequence grid's infinite row model: rows, sort and column filters of the request,
+# the other filters from the table query.
+TABLE_ROWS = Schema("get_rows", {"request": Custom("Rows request", _grid_request), "query": TABLE_QUERY})
 
 # ---------------------------------------------------------------- projection level of detail (services.cloud)
 

@@ -1,9 +1,10 @@
-"""The sequence table on the server: its filters, sort and pages over tens of thousands of sequences.
+"""The sequence table on the server: filters, sort and blocks of rows over tens of thousands of sequences.
 
 One function, :func:`select`, turns the table's whole filter state (a confusion-matrix cell,
 a lasso or box on the projection, the text search, the table's own ``filter_query``) into the
-indices of the sequences left; the table card pages them and the slice-metrics card scores
-them, so both see the same slice. Per analysis, the columns are laid out once as numpy arrays
+indices of the sequences left; the table card sends them a block of rows at a time (the grid's
+infinite row model, :mod:`services.table_grid`) and the slice-metrics card scores them, so both
+see the same slice. Per analysis, the columns are laid out once as numpy arrays
 (and the texts lowercased once) in the per-process cache (:mod:`model.memo`).
 """
 
@@ -32,8 +33,6 @@ COLUMNS = {
     "correct": "text",
     "text": "text",
 }
-PAGE_SIZE = 10
-MAX_PAGE = 1_000_000
 MAX_SORT = 8
 MAX_QUERY = 2_000
 MAX_VERTICES = 5_000
@@ -114,7 +113,8 @@ def _value(rest: str) -> tuple[str, str]:
 
 
 def parse_filter(query: str | None) -> tuple[Clause, ...]:
-    """The clauses of a DataTable filter query (``{col} op value`` parts joined by ``&&``).
+    """The clauses of a table filter query (``{col} op value`` parts joined by ``&&``; the grid's
+    column filters arrive in this form, :func:`services.table_grid.check_filter_model`).
 
     QueryError with a readable message on a part it does not understand.
     """
@@ -339,7 +339,7 @@ def select(
     return Selection(np.flatnonzero(keep), parts, notice)
 
 
-# ---------------------------------------------------------------- sort and page
+# ---------------------------------------------------------------- sort and blocks of rows
 
 
 def sort(data: Frame, indices: np.ndarray, sort_by: list[dict] | None) -> np.ndarray:
@@ -353,14 +353,12 @@ def sort(data: Frame, indices: np.ndarray, sort_by: list[dict] | None) -> np.nda
     return indices[np.lexsort(keys)]
 
 
-def page(
-    data: Frame, indices: np.ndarray, sort_by: list[dict] | None, page_current: int, size: int = PAGE_SIZE
-) -> tuple[np.ndarray, int, int]:
-    """(the sequences of one page, the number of pages, that page's number, kept in range)."""
-    count = max(1, math.ceil(len(indices) / size))
-    current = min(max(0, int(page_current or 0)), count - 1)
-    ordered = sort(data, indices, sort_by)
-    return ordered[current * size : (current + 1) * size], count, current
+def block(data: Frame, indices: np.ndarray, sort_by: list[dict] | None, start: int, end: int) -> np.ndarray:
+    """The sequences at rows ``start`` to ``end`` (exclusive) of ``indices`` ordered by ``sort_by``
+    (one block of the grid's infinite row model; empty past the end)."""
+    if not sort_by:
+        return indices[start:end]
+    return sort(data, indices, sort_by)[start:end]
 
 
 def label(selection: Selection, n_total: int) -> str:
@@ -374,7 +372,7 @@ def label(selection: Selection, n_total: int) -> str:
 
 
 def check_sort(value: object) -> list[dict]:
-    """DataTable's ``sort_by``: at most 8 entries of a known column and asc/desc."""
+    """A stored ``sort_by`` (the table query's): at most 8 entries of a known column and asc/desc."""
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_SORT:

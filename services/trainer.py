@@ -49,7 +49,8 @@ FAST_BUDGET_S = 0.35  # fast mode: train epochs for about this long per request
 FAST_MAX_EPOCHS = 8
 MAX_CATCH_UP = 10  # most Step clicks one request trains (the rest of a larger backlog is dropped)
 INSERT, REMOVE = "trainer-insert-layer", "trainer-remove-layer"
-CHANGES = ("trainer-input-select", "cell-type", "trainer-units", "add-layer", "reset-button")
+LAYERS = "trainer-layers-sent"  # the page sends the layer count it shows (its +/- presses, coalesced)
+CHANGES = ("trainer-input-select", "cell-type", "trainer-units", "add-layer", LAYERS, "reset-button")
 DEMO_NOTICE = (
     "This is a read-only demo: load a pretrained example from the list to see a trained model "
     "(training is switched off here)."
@@ -203,6 +204,7 @@ class TrainerService:
         units: int | None = None,
         clicks: int | None = None,
         view: str | None = None,
+        layers: int | None = None,
     ) -> Outcome:
         """Apply one user action to the session ``key`` (values already validated); an :class:`Outcome`.
 
@@ -212,7 +214,8 @@ class TrainerService:
         session's width. ``clicks`` is the Step button's ``n_clicks`` in page view
         ``view``: the clicks not trained yet are trained first (when the trigger is
         a control, they were made before it); without ``clicks`` a Step trigger
-        counts as one click.
+        counts as one click. ``layers`` is the layer count the page asks for with the trigger
+        ``"trainer-layers-sent"`` (absolute, so a late or repeated request never adds a layer twice).
         """
         view = view or "-"
         knobs = {
@@ -223,6 +226,8 @@ class TrainerService:
         network: dict[str, Any] = {"data": data, "cell": cell}
         if units is not None:
             network["units"] = int(units)
+        if trigger == LAYERS and layers is not None:
+            network["layers"] = min(max(int(layers), MIN_LAYERS), MAX_LAYERS)
         messages: list[str] = []
         halt = animate = False
         with trainer.session_lock(self.store, key):

@@ -21,6 +21,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from components import analytics_overview as overview
 from components import analytics_sequence as sequence
 from components.cards.analytics_common import refuse
+from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
 from services import attribution as attribution_service
 from services.validation import validated
@@ -146,7 +147,7 @@ def _note(text: str, color: str = "info") -> dbc.Alert:
     },
     inputs={
         "mode": Input(ids.SALIENCY_MODE, "value"),
-        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
     running=[(Output(ids.SALIENCY_BUSY, "style"), {"display": "inline-block"}, HIDDEN)],
@@ -180,6 +181,32 @@ def compute_saliency(mode, selection, dataset):
     return {"store": store, "figure": figure, "shown": {}, "note": _legend(found, names, mode)}
 
 
+SALIENCY_OUTPUTS = {
+    "store": Output(ids.SALIENCY_STORE, "data", allow_duplicate=True),
+    "figure": Output(ids.SALIENCY_GRAPH, "figure", allow_duplicate=True),
+    "shown": Output(ids.SALIENCY_GRAPH_WRAP, "style", allow_duplicate=True),
+    "note": Output(ids.SALIENCY_NOTE, "children", allow_duplicate=True),
+}
+
+
+def draw_saliency(common: Common, mode) -> dict:
+    """A new selection's word scores (EP change, attributions) when they are shown, in the hub's request;
+    the scores go on to the sequence view (``made["saliency"]``), which colours the words with them."""
+    if mode == "ep":
+        return dict.fromkeys(SALIENCY_OUTPUTS, no_update)
+    drawn = compute_saliency(mode, common.selection, common.dataset)
+    if not isinstance(drawn, dict):
+        return dict.fromkeys(SALIENCY_OUTPUTS, no_update)
+    if isinstance(drawn["store"], dict):
+        common.made["saliency"] = drawn["store"]
+    return drawn
+
+
+SALIENCY_VIEW = SelectionView(
+    "saliency", SALIENCY_OUTPUTS, {"mode": State(ids.SALIENCY_MODE, "value")}, draw_saliency
+)
+
+
 def _legend(found: attribution_service.Saliency, names: list[str], mode: str) -> html.Span:
     """What the colours mean, and how far the two scores agree."""
     shown, other = ("attribution", "EP change") if mode == "attribution" else ("EP change", "attribution")
@@ -188,7 +215,10 @@ def _legend(found: attribution_service.Saliency, names: list[str], mode: str) ->
         parts.append(f"bar under each word = {other}")
         if found.agreement is not None:
             parts.append(f"rank agreement {found.agreement:+.2f}")
-        parts.append(f"IG completeness gap {found.gap:+.1e}")
+        if found.method == "integrated gradients":
+            parts.append(f"IG completeness gap {found.gap:+.1e}")
+        else:  # a model without gradients here (ONNX): say which method the attribution is
+            parts.append(f"attribution by {found.method} (leave one word out; no gradients for this model)")
     elif mode == "epchange":
         parts.append("choose Attribution to compare")
     return html.Span(" · ".join(parts) + ".", id=ids.SALIENCY_LEGEND)

@@ -25,6 +25,7 @@ from dash import (
     no_update,
 )
 
+from components import analytics_overview as overview
 from components import progress
 from components.ids import analytics as ids
 from services import analysis as analysis_service
@@ -226,7 +227,7 @@ def prepare_args(text_column, label_column, class_names: str | None, layer) -> l
     """The CLI arguments that prepare this session's staged files (paths resolved on the server)."""
     staged = uploads.staged_files()
     if "model" not in staged or "csv" not in staged:
-        raise InvalidInput("Drop a .keras model and a CSV first.")
+        raise InvalidInput("Drop a model (.keras or .onnx) and a CSV first.")
     args = [
         "--model",
         str(uploads.path_of(staged["model"].id)),
@@ -303,12 +304,18 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
 
 
 def _done_message(summary: dict, seconds: float) -> str:
-    accuracy = summary.get("test_accuracy")
+    accuracy = summary.get("test_accuracy")  # on every labelled row of the CSV (see upload_accuracy_note)
     missing = summary.get("rows_without_label")
+    rows = int(summary.get("n_sequences", 0) or 0)
+    measured = (
+        f"; {overview.upload_accuracy_label(rows)} {accuracy:.1%}"
+        if isinstance(accuracy, int | float)
+        else ""
+    )
     text = (
-        f"{summary.get('n_sequences', 0):,} texts, {summary.get('n_hidden_states', 0):,} hidden states of "
-        f"your {str(summary.get('cell_type', '?')).upper()} analysed in {seconds:.0f} s"
-        + (f"; accuracy on your CSV {accuracy:.1%}." if isinstance(accuracy, int | float) else ".")
+        f"{rows:,} texts, {summary.get('n_hidden_states', 0):,} hidden states of "
+        f"your {str(summary.get('cell_type', '?')).upper()} analysed in {seconds:.0f} s{measured}"
+        + (" (not a held-out test unless these rows were held out of its training)." if measured else ".")
     )
     if isinstance(missing, int) and missing:
         text += f" {missing:,} rows without a label were left out."

@@ -25,6 +25,7 @@ from components import analytics_neighbors as view
 from components import analytics_projection as projection
 from components.cards.analytics_common import as_index, refuse
 from components.cards.analytics_layout import card
+from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import neighbors as service
@@ -72,21 +73,20 @@ def layout() -> dbc.Card:
         "figure": Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
     },
     inputs={
-        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
         "k": Input(ids.NEIGHBORS_K, "value"),
         "other_only": Input(ids.NEIGHBORS_OTHER, "value"),
-        # a preparation that just finished: the list shows what it made, without a reload
-        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
         "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
     },
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,
 )
 @validated(service.SHOW_NEIGHBORS, refuse)
-def show_neighbors(selection, k, other_only, dataset, method, _prepared=None):
-    """The neighbours of the selected state: listed, and ringed on the projection."""
+def show_neighbors(selection, k, other_only, dataset, method, patch=None):
+    """The neighbours of the selected state: listed, and ringed on the projection (``figure``, or added
+    to ``patch``). A new selection comes through the hub (``NEIGHBORS_VIEW``), a new k through here."""
     listing, found, analysis = view.answer(dataset, method, selection, k, other_only)
-    patch = Patch()
+    patch = Patch() if patch is None else patch
     _a, _d, xy, _shown = analysis_service.load_shown(dataset, method)
     if found is None or xy is None:
         patch["data"][projection.NEIGHBORS_SLOT] = view.ring_trace()
@@ -129,22 +129,9 @@ def _select(picked, clicks, dataset):
     return {"dataset": dataset, "seq": picked["seq"], "step": step}
 
 
-@callback(
-    Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
-    inputs={
-        "click": Input(ids.PROJECTION_GRAPH, "clickData"),
-        "dataset": State(ids.ANALYTICS_DATASET, "value"),
-    },
-    prevent_initial_call=True,
-)
-def pick_ring(click, dataset):
-    """A click on a neighbour's ring on the projection selects it (other clicks: the sequence card)."""
-    points = click.get("points") if isinstance(click, dict) else None
-    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
-        return no_update
-    point = points[0]
-    if point.get("curveNumber") != projection.NEIGHBORS_SLOT:
-        return no_update
+def selection_of_ring(point: dict, dataset: str) -> dict | object:
+    """The selection a click on a neighbour's ring on the projection asks for (the hub's click callback
+    calls it for the ring trace's points)."""
     custom = point.get("customdata")
     if not isinstance(custom, list) or len(custom) < 4:
         return no_update
@@ -152,6 +139,20 @@ def pick_ring(click, dataset):
     if seq is None or step is None:
         return refuse("The clicked neighbour is malformed.")
     return _select(picked={"type": view.ROW_TYPE, "seq": seq, "step": step}, clicks=[], dataset=dataset)
+
+
+def draw_neighbors(common: Common, k, other_only) -> dict:
+    """A new selection's neighbours, listed and ringed on the projection, in the hub's one request."""
+    drawn = show_neighbors(common.selection, k, other_only, common.dataset, common.method, patch=common.patch)
+    return {"listing": drawn["listing"]} if isinstance(drawn, dict) else {"listing": no_update}
+
+
+NEIGHBORS_VIEW = SelectionView(
+    "neighbors",
+    {"listing": Output(ids.NEIGHBORS_LIST, "children", allow_duplicate=True)},
+    {"k": State(ids.NEIGHBORS_K, "value"), "other_only": State(ids.NEIGHBORS_OTHER, "value")},
+    draw_neighbors,
+)
 
 
 # A click on a word of the selected sequence selects that step (assets/neighbors.js reports it).

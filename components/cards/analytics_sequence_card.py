@@ -1,12 +1,19 @@
-"""The selected-sequence card's callbacks: choosing a sequence and drawing every view of it."""
+"""The selected-sequence card: its views of the selection (text, EP heatmap, jumps, the projection's overlay)."""
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
-from dash import Input, Output, Patch, State, callback, ctx, html, no_update, set_props
-from dash.exceptions import MissingCallbackContextException
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    html,
+    no_update,
+)
 
 from components import analytics_density as density_view
 from components import analytics_overview as overview
@@ -15,14 +22,13 @@ from components import analytics_sequence as sequence
 from components import analytics_view as view
 from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
 from components.cards.analytics_common import (
-    as_index,
-    clicked_row,
     cloud_marker,
     cloud_opacity,
     drawn_count,
     refuse,
     selected,
 )
+from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
 from model.artifacts import Analysis
 from services import analysis as analysis_service
@@ -30,83 +36,49 @@ from services import attribution as attribution_service
 from services import cloud, schemas
 from services.validation import validated
 
-
-@callback(
-    output=Output(ids.ANALYTICS_SELECTION, "data"),
-    inputs=dict(
-        active_cell=Input(ids.SEQUENCE_TABLE, "active_cell"),
-        click=Input(ids.PROJECTION_GRAPH, "clickData"),
-        dataset=Input(ids.ANALYTICS_DATASET, "value"),
-    ),
-    state=dict(
-        selection=State(ids.ANALYTICS_SELECTION, "data"),
-        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
-        final_only=State(ids.ANALYTICS_FINAL_ONLY, "value"),
-        color_mode=State(ids.ANALYTICS_COLOR_MODE, "value"),
-    ),
-    prevent_initial_call=True,
-)
-@validated(schemas.SELECT_SEQUENCE, refuse)
-def select_sequence(active_cell, click, dataset, selection, method, final_only, color_mode="ep"):
-    """Selection from a table row or a projection point; a new dataset clears it."""
-    trigger = ctx.triggered_id
-    if trigger == ids.ANALYTICS_DATASET:
-        return None if (selection or {}).get("dataset") != dataset else no_update
-    if trigger == ids.SEQUENCE_TABLE:
-        row = as_index((active_cell or {}).get("row_id")) if isinstance(active_cell, dict) else None
-        return no_update if row is None else {"dataset": dataset, "seq": row, "step": None}
-    points = click.get("points") if isinstance(click, dict) else None
-    if (
-        trigger == ids.PROJECTION_GRAPH
-        and isinstance(points, list)
-        and points
-        and isinstance(points[0], dict)
-    ):
-        point = points[0]
-        if point.get("curveNumber") == projection.POINTS_SLOT and selection:
-            step = as_index((point.get("customdata") or [None])[0])
-            return no_update if step is None else {**selection, "step": step}
-        analysis, _dmax, xy, _shown = analysis_service.load_shown(dataset, method)
-        if analysis is None:
-            return no_update
-        row = clicked_row(analysis, point, color_mode, bool(final_only), xy)
-        if row is None:
-            return no_update
-        k, step = view.state_of_point(analysis, row, bool(final_only))
-        return {"dataset": dataset, "seq": k, "step": step}
-    return no_update
+SEQUENCE_STATES = {
+    "rules": State(ids.ANALYTICS_LABEL_RULES, "value"),
+    "jump": State(ids.DISTANCE_THRESHOLD, "value"),
+    "epc": State(ids.ANALYTICS_EP_THRESHOLD, "value"),
+    "traj": State(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
+    "jump_auto": State(ids.ANALYTICS_JUMP_AUTO, "value"),
+    "saliency_mode": State(ids.SALIENCY_MODE, "value"),
+    "saliency": State(ids.SALIENCY_STORE, "data"),
+    "fade": State(ids.ANALYTICS_FADE, "value"),
+    "final_only": State(ids.ANALYTICS_FINAL_ONLY, "value"),
+    "faded": State(ids.ANALYTICS_FADED, "data"),
+    "color_mode": State(ids.ANALYTICS_COLOR_MODE, "value"),
+}
+SEQUENCE_OUTPUTS = {
+    "text": Output(ids.SEQUENCE_TEXT, "children", allow_duplicate=True),
+    "heatmap": Output(ids.EP_HEATMAP, "figure", allow_duplicate=True),
+    "distance": Output(ids.DISTANCE_GRAPH, "figure", allow_duplicate=True),
+    "summary": Output(ids.ANALYTICS_SEQUENCE_SUMMARY, "children", allow_duplicate=True),
+    "faded": Output(ids.ANALYTICS_FADED, "data", allow_duplicate=True),
+    # The jump slider shows where the automatic rule cuts (the line of the jump bars): one number. The
+    # value the server put there is kept in ``drawn``; assets/selection.js tells it from a user's move.
+    "jump_shown": Output(ids.DISTANCE_THRESHOLD, "value", allow_duplicate=True),
+    "drawn": Output(ids.SEQUENCE_DRAWN, "data", allow_duplicate=True),
+}
 
 
-@callback(
-    output=dict(
-        figure=Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
-        text=Output(ids.SEQUENCE_TEXT, "children"),
-        heatmap=Output(ids.EP_HEATMAP, "figure"),
-        distance=Output(ids.DISTANCE_GRAPH, "figure"),
-        summary=Output(ids.ANALYTICS_SEQUENCE_SUMMARY, "children"),
-        table_styles=Output(ids.SEQUENCE_TABLE, "style_data_conditional"),
-        faded=Output(ids.ANALYTICS_FADED, "data"),
-    ),
-    inputs=dict(
-        selection=Input(ids.ANALYTICS_SELECTION, "data"),
-        rules=Input(ids.ANALYTICS_LABEL_RULES, "value"),
-        jump=Input(ids.DISTANCE_THRESHOLD, "value"),
-        epc=Input(ids.ANALYTICS_EP_THRESHOLD, "value"),
-        traj=Input(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
-        jump_auto=Input(ids.ANALYTICS_JUMP_AUTO, "value"),
-        saliency_mode=Input(ids.SALIENCY_MODE, "value"),
-        saliency=Input(ids.SALIENCY_STORE, "data"),
-    ),
-    state=dict(
-        dataset=State(ids.ANALYTICS_DATASET, "value"),
-        method=State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
-        fade=State(ids.ANALYTICS_FADE, "value"),
-        final_only=State(ids.ANALYTICS_FINAL_ONLY, "value"),
-        faded=State(ids.ANALYTICS_FADED, "data"),
-        color_mode=State(ids.ANALYTICS_COLOR_MODE, "value"),
-    ),
-    prevent_initial_call="initial_duplicate",
-)
+def draw_sequence(common: Common, **controls) -> dict:
+    """The selected sequence's views (text, heatmap, jumps, summary, its overlay on the projection);
+    word scores the attribution view computed in the same request (``made["saliency"]``) win."""
+    if isinstance(common.made.get("saliency"), dict):
+        controls = {**controls, "saliency": common.made["saliency"]}
+    drawn = show_selection(
+        selection=common.selection,
+        dataset=common.dataset,
+        method=common.method,
+        patch=common.patch,
+        **controls,
+    )
+    return (
+        {key: value for key, value in drawn.items() if key != "figure"} if isinstance(drawn, dict) else drawn
+    )
+
+
 @validated(schemas.SHOW_SELECTION, refuse)
 @validated(attribution_service.SALIENCY_TEXT, refuse)
 def show_selection(
@@ -124,14 +96,15 @@ def show_selection(
     jump_auto=False,
     saliency_mode="ep",
     saliency=None,
+    patch=None,
 ) -> dict:
-    """Every view of the selected sequence; the projection gets a Patch of its overlay only.
+    """Every view of the selected sequence; the projection gets a Patch of its overlay only (``figure``,
+    or added to ``patch``).
 
     ``saliency_mode`` colours the words by EP (default), EP change or attribution (the scores in
-    ``saliency``, the store the attribution card fills, when they are this sequence's).
-    """
+    ``saliency``, the store the attribution card fills, when they are this sequence's)."""
+    patch = Patch() if patch is None else patch
     analysis, dmax, xy, _shown = analysis_service.load_shown(dataset, method)
-    patch = Patch()
     k = selected(selection, dataset, analysis) if analysis is not None else None
     lod = analysis is not None and cloud.is_lod(drawn_count(analysis, bool(final_only)))
     if k is None or xy is None:
@@ -147,16 +120,15 @@ def show_selection(
                     opacity if np.isscalar(opacity) else opacity[members]
                 )
         hint = "Click a row of the table or a point of the projection to select a sequence."
-        blank_h = overview.empty_figure("No sequence selected", 140)
-        blank_d = overview.empty_figure("No sequence selected", 170)
         return {
             "figure": patch,
             "text": None,
-            "heatmap": blank_h,
-            "distance": blank_d,
+            "heatmap": overview.empty_figure("No sequence selected", 140),
+            "distance": overview.empty_figure("No sequence selected", 170),
             "summary": hint,
-            "table_styles": overview.table_styles(None),
             "faded": False,
+            "jump_shown": no_update,
+            "drawn": no_update,
         }
     # A threshold sent as null (a slider never does; a crafted post might): its default, and a note.
     notes = []
@@ -170,8 +142,7 @@ def show_selection(
         analysis, xy, k, rules or [], jump, epc, traj, selection.get("step"), dmax, bool(jump_auto)
     )
     summary = [sel.summary, *(html.Div(note, className="small text-warning") for note in notes)]
-    if sel.jump_line is not None and sel.jump_line != jump:
-        _show_jump(sel.jump_line)
+    moved = sel.jump_line is not None and sel.jump_line != jump
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
     if not faded and lod:
@@ -188,19 +159,56 @@ def show_selection(
         "heatmap": sel.heatmap,
         "distance": sel.distance,
         "summary": summary if notes else sel.summary,
-        "table_styles": overview.table_styles(k),
         "faded": True,
+        "jump_shown": sel.jump_line if moved else no_update,
+        "drawn": {"jump": sel.jump_line if moved else jump, "saliency": _saliency_key(saliency)},
     }
 
 
-def _show_jump(value: float) -> None:
-    """The jump slider shows where the automatic rule cuts (the line of the jump bars): one number.
+def _saliency_key(saliency: object) -> list | None:
+    """Which sequence's scores the words were drawn with (assets/selection.js compares it)."""
+    if not isinstance(saliency, dict):
+        return None
+    return [saliency.get("dataset"), saliency.get("seq"), saliency.get("target")]
 
-    Sent with ``set_props``, not as an output: moving the slider switches the rule to manual
-    (``manual_jump_threshold``, which leaves this value alone), and a declared output would close
-    that loop into a dependency cycle."""
-    with contextlib.suppress(MissingCallbackContextException):  # outside a request (tests): no page
-        set_props(ids.DISTANCE_THRESHOLD, {"value": value})
+
+SEQUENCE_VIEW = SelectionView("sequence", SEQUENCE_OUTPUTS, SEQUENCE_STATES, draw_sequence)
+
+
+@callback(
+    output={"figure": Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True), **SEQUENCE_OUTPUTS},
+    inputs={
+        "_controls": Input(ids.SEQUENCE_CONTROLS, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+        **SEQUENCE_STATES,
+    },
+    prevent_initial_call=True,
+)
+def redraw_sequence(_controls, selection, dataset, method, **controls) -> dict:
+    """The sequence's views again after one of its controls moved (labels, thresholds, colouring,
+    word scores); a new selection is drawn by the hub (``analytics_selection``) instead."""
+    return show_selection(selection=selection, dataset=dataset, method=method, **controls)
+
+
+# A move of the sequence's controls redraws it, unless it is only the hub's own echo (the jump slider
+# set to the automatic cut, the scores it just computed): assets/selection.js. Moving the jump slider
+# by hand also takes manual control of the jump rule.
+clientside_callback(
+    ClientsideFunction("rnnx", "sequenceControls"),
+    Output(ids.SEQUENCE_CONTROLS, "data"),
+    Output(ids.ANALYTICS_JUMP_AUTO, "value"),
+    Input(ids.ANALYTICS_LABEL_RULES, "value"),
+    Input(ids.DISTANCE_THRESHOLD, "value"),
+    Input(ids.ANALYTICS_EP_THRESHOLD, "value"),
+    Input(ids.ANALYTICS_TRAJECTORY_COLOR, "value"),
+    Input(ids.ANALYTICS_JUMP_AUTO, "value"),
+    Input(ids.SALIENCY_MODE, "value"),
+    Input(ids.SALIENCY_STORE, "data"),
+    State(ids.SEQUENCE_DRAWN, "data"),
+    prevent_initial_call=True,
+)
 
 
 def _fade_lod(patch: Patch, analysis: Analysis, faded: bool) -> None:

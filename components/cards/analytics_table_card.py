@@ -1,5 +1,6 @@
-"""The sequence table card's callbacks: one page of rows after the filters (server-side), the lasso's outline,
-clearing the search; URL and hover sync."""
+"""The sequence table card's callbacks: the grid's rows a block at a time (server-side, the infinite
+row model), the filters outside it (confusion cell, lasso, search) as one query, choosing a row;
+URL and hover sync."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from services import analysis as analysis_service
 from services import schemas, table
 from services.validation import InvalidInput, validated
 
+NO_ROWS = {"rowData": [], "rowCount": 0}
+
 
 def _cell(confusion_click: object, names: list[str]) -> dict:
     """``{"actual", "predicted"}`` of a clicked confusion-matrix cell, or nothing.
@@ -29,26 +32,16 @@ def _cell(confusion_click: object, names: list[str]) -> dict:
 
 
 def _empty(message: str = "") -> dict:
-    return {
-        "data": [],
-        "page_count": 1,
-        "page": 0,
-        "label": message,
-        "filter": {},
-        "query": None,
-        "clear": no_update,
-    }
+    return {"label": message, "filter": {}, "query": None, "clear": no_update, "refresh": None}
 
 
 @callback(
     output={
-        "data": Output(ids.SEQUENCE_TABLE, "data"),
-        "page_count": Output(ids.SEQUENCE_TABLE, "page_count"),
-        "page": Output(ids.SEQUENCE_TABLE, "page_current"),
         "label": Output(ids.ANALYTICS_FILTER_LABEL, "children"),
         "filter": Output(ids.ANALYTICS_FILTER, "data"),
         "query": Output(ids.ANALYTICS_TABLE_QUERY, "data"),
-        "clear": Output(ids.SEQUENCE_TABLE, "filter_query"),
+        "clear": Output(ids.SEQUENCE_TABLE, "filterModel"),
+        "refresh": Output(ids.ANALYTICS_TABLE_REFRESH, "data"),
     },
     inputs={
         "dataset": Input(ids.ANALYTICS_DATASET, "value"),
@@ -57,9 +50,7 @@ def _empty(message: str = "") -> dict:
         "lasso": Input(ids.ANALYTICS_LASSO, "data"),
         "search": Input(ids.ANALYTICS_SEARCH, "value"),
         "_clear": Input(ids.ANALYTICS_CLEAR_FILTER, "n_clicks"),
-        "page_current": Input(ids.SEQUENCE_TABLE, "page_current"),
-        "sort_by": Input(ids.SEQUENCE_TABLE, "sort_by"),
-        "filter_query": Input(ids.SEQUENCE_TABLE, "filter_query"),
+        "filter_model": Input(ids.SEQUENCE_TABLE, "filterModel"),
     },
     state={
         "current": State(ids.ANALYTICS_FILTER, "data"),
@@ -67,25 +58,26 @@ def _empty(message: str = "") -> dict:
         "final_only": State(ids.ANALYTICS_FINAL_ONLY, "value"),
     },
 )
-@validated(schemas.FILL_TABLE, refuse)
-def fill_table(
+@validated(schemas.FILTER_TABLE, refuse)
+def filter_table(
     dataset: str,
     _prepared: object = None,
     confusion_click: object = None,
     lasso: dict | None = None,
     search: str | None = None,
     _clear: object = None,
-    page_current: int = 0,
-    sort_by: list[dict] | None = None,
-    filter_query: str = "",
+    filter_model: str = "",
     current: dict | None = None,
     method: str | None = None,
     final_only: bool = False,
 ) -> dict:
-    """One page of the table after the confusion-cell, lasso, search and column filters, sorted.
+    """The table's whole filter state as one query, and how many sequences it keeps (the label).
 
-    Also publishes the whole filter state to ``analytics-table-query`` (the slice-metrics card
-    recomputes the same rows from it). A new filter or sort goes back to the first page.
+    ``filter_model`` arrives as a filter query (the grid's column filters, checked by
+    ``services.table_grid``). The query goes to ``analytics-table-query``: the grid's blocks
+    (:func:`get_rows`) and the slice-metrics card select the same rows from it. A change outside
+    the grid also sets ``analytics-table-refresh``, which makes the grid drop its blocks and ask
+    again (its own filters and sort already make it ask).
     """
     analysis, _dmax, xy, shown_method = analysis_service.load_shown(dataset, method)
     if analysis is None:
@@ -109,8 +101,7 @@ def fill_table(
         "predicted": flt.get("predicted"),
         "shape": flt.get("shape"),
         "search": None if cleared else search,
-        "filter_query": "" if cleared else filter_query,
-        "sort_by": sort_by,
+        "filter_query": "" if cleared else filter_model,
     }
     if query["shape"] and query["method"] != shown_method:
         _a, _d, xy = analysis_service.load(dataset, query["method"])
@@ -118,26 +109,63 @@ def fill_table(
         selection = table.select(analysis, xy, query, view.analysed_texts)
     except InvalidInput as error:
         return _empty(str(error))
-    data = table.frame(analysis, view.analysed_texts)
-    keep_page = triggered == {f"{ids.SEQUENCE_TABLE}.page_current"}
-    rows, count, current_page = table.page(data, selection.indices, sort_by, page_current if keep_page else 0)
+    grid_only = triggered == {f"{ids.SEQUENCE_TABLE}.filterModel"}
     return {
-        "data": overview.table_rows(
-            view.analysed_texts(analysis),
-            np.diff(analysis.offsets),
-            analysis.labels,
-            analysis.predicted,
-            analysis.confidence,
-            names,
-            rows,
-        ),
-        "page_count": count,
-        "page": current_page,
         "label": table.label(selection, analysis.n_sequences),
-        # a page turn changes no filter: the slice-metrics card is not asked to recompute
-        "filter": no_update if keep_page else flt,
-        "query": no_update if keep_page else query,
-        "clear": "" if cleared else no_update,
+        "filter": flt,
+        "query": query,
+        "clear": {} if cleared else no_update,
+        # the grid asks again by itself after its own filter changed
+        "refresh": no_update if grid_only else query,
+    }
+
+
+def _no_rows(message: str) -> dict:
+    """An unreadable request for rows: the message in the page's alert, and an empty block."""
+    refuse(message)
+    return {"response": NO_ROWS}
+
+
+@callback(
+    output={"response": Output(ids.SEQUENCE_TABLE, "getRowsResponse")},
+    inputs={"request": Input(ids.SEQUENCE_TABLE, "getRowsRequest")},
+    state={"query": State(ids.ANALYTICS_TABLE_QUERY, "data")},
+    prevent_initial_call=True,
+)
+@validated(schemas.TABLE_ROWS, _no_rows)
+def get_rows(request: dict | None, query: dict | None) -> dict:
+    """One block of rows for the grid (``startRow`` to ``endRow`` of the sorted, filtered sequences).
+
+    The grid's own sort and column filters come with the request; the other filters from the table
+    query."""
+    if request is None:
+        return {"response": no_update}
+    analysis, _dmax, xy = (
+        (None, None, None) if query is None else analysis_service.load(query["dataset"], query["method"])
+    )
+    if analysis is None:  # no dataset prepared (yet): the query that follows refreshes the grid
+        return {"response": NO_ROWS}
+    try:
+        selection = table.select(
+            analysis, xy, {**query, "filter_query": request["filter_query"]}, view.analysed_texts
+        )
+    except InvalidInput as error:
+        return _no_rows(str(error))
+    data = table.frame(analysis, view.analysed_texts)
+    rows = table.block(data, selection.indices, request["sort_by"], request["start"], request["end"])
+    return {
+        "response": {
+            "rowData": overview.table_rows(
+                view.analysed_texts(analysis),
+                np.diff(analysis.offsets),
+                analysis.labels,
+                analysis.predicted,
+                analysis.confidence,
+                list(analysis.class_names),
+                rows,
+            ),
+            "rowCount": int(len(selection.indices)),
+        }
     }
 
 
@@ -149,6 +177,30 @@ def fill_table(
 def clear_search(_clicks: int) -> str:
     return ""
 
+
+# Choosing a row, marking the selected one and refreshing the grid run in the browser (assets/table.js).
+clientside_callback(
+    ClientsideFunction("rnnx", "tableSelect"),
+    Output(ids.ANALYTICS_SELECTION, "data", allow_duplicate=True),
+    Input(ids.SEQUENCE_TABLE, "cellClicked"),
+    State(ids.ANALYTICS_DATASET, "value"),
+    State(ids.ANALYTICS_SELECTION, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("rnnx", "tableSelectedRow"),
+    Output(ids.SEQUENCE_TABLE, "rowClassRules"),
+    Input(ids.ANALYTICS_SELECTION, "data"),
+    State(ids.ANALYTICS_DATASET, "value"),
+)
+
+clientside_callback(
+    ClientsideFunction("rnnx", "tableRefresh"),
+    Output(ids.SEQUENCE_TABLE, "scrollTo"),
+    Input(ids.ANALYTICS_TABLE_REFRESH, "data"),
+    prevent_initial_call=True,
+)
 
 # The view in the URL, hover linking and the lasso's outline run in the browser (assets/analytics.js).
 clientside_callback(
@@ -178,6 +230,7 @@ clientside_callback(
     ClientsideFunction("rnnx", "analyticsLasso"),
     Output(ids.ANALYTICS_LASSO, "data"),
     Input(ids.PROJECTION_GRAPH, "selectedData"),
+    State(ids.ANALYTICS_LASSO, "data"),
     prevent_initial_call=True,
 )
 

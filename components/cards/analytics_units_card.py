@@ -12,7 +12,6 @@ import time
 
 import dash_bootstrap_components as dbc
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -30,6 +29,7 @@ from components import analytics_overview as overview
 from components import analytics_units as view
 from components.cards.analytics_common import refuse, selected
 from components.cards.analytics_layout import card, graph
+from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
 from services import units as service
 from services.validation import InvalidInput, validated
@@ -115,6 +115,11 @@ def layout() -> dbc.Card:
         dcc.Store(id=ids.UNIT_DRAWN),
         # The span a clicked match asks its sequence to show once selected.
         dcc.Store(id=ids.UNIT_PENDING),
+        # The span, threshold, kind and order the selection hub last drew with, and the user's own
+        # moves of them (assets/selection.js passes on only those): a new selection costs no extra request.
+        dcc.Store(id=ids.UNIT_HUB_DRAWN),
+        dcc.Store(id=ids.UNIT_QUERY),
+        dcc.Store(id=ids.UNIT_MATCH_CLICK),
     ]
     return card("Hidden units", "units", body)
 
@@ -172,22 +177,23 @@ def set_unit_scale(dataset, kind, _prepared=None):
         "threshold": Output(ids.UNIT_THRESHOLD, "value"),
     },
     inputs={
-        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
         "click": Input(ids.UNIT_HEATMAP, "clickData"),
         "kind": Input(ids.UNIT_STATE, "value"),
-        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
         "span": State(ids.UNIT_SPAN, "value"),
         "pending": State(ids.UNIT_PENDING, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
+    prevent_initial_call=True,
 )
 @validated(service.SET_SPAN, refuse)
-def set_unit_span(selection, click, span, pending, dataset, kind="hidden", _prepared=None):
+def set_unit_span(selection, click, span, pending, dataset, kind="hidden"):
     """The span slider over the selected sequence's steps, and the threshold that goes with it.
 
     A new selection gets a first span and threshold under which some unit is on, so there is something
     to search for (``service.default_view``); a click on the heatmap moves the span only; a picked
-    match keeps the threshold it was found with; another state kind gets its own threshold."""
+    match keeps the threshold it was found with; another state kind gets its own threshold. A new
+    selection comes through the hub (``UNITS_VIEW``); a heatmap click or a new kind through here."""
     found = service.data(dataset)
     k = selected(selection, dataset, found[0]) if found else None
     if k is None:
@@ -258,18 +264,19 @@ def _view(dataset, selection, span, threshold, kind):
         "drawn": Output(ids.UNIT_DRAWN, "data"),
     },
     inputs={
-        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
-        "span": Input(ids.UNIT_SPAN, "value"),
-        "threshold": Input(ids.UNIT_THRESHOLD, "value"),
-        "kind": Input(ids.UNIT_STATE, "value"),
-        "sort": Input(ids.UNIT_SORT, "value"),
-        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
+        "_query": Input(ids.UNIT_QUERY, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
+        "span": State(ids.UNIT_SPAN, "value"),
+        "threshold": State(ids.UNIT_THRESHOLD, "value"),
+        "kind": State(ids.UNIT_STATE, "value"),
+        "sort": State(ids.UNIT_SORT, "value"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
         "drawn": State(ids.UNIT_DRAWN, "data"),
     },
+    prevent_initial_call=True,
 )
 @validated(service.SHOW_UNITS, refuse)
-def show_units(selection, span, threshold, kind, sort, dataset, drawn, _prepared=None):
+def show_units(selection, span, threshold, kind, sort, dataset, drawn, _query=None):
     """The heatmap of the selected sequence; a new span or threshold patches only its highlights."""
     got = _view(dataset, selection, span, threshold, kind)
     if isinstance(got, str):
@@ -304,16 +311,17 @@ def show_units(selection, span, threshold, kind, sort, dataset, drawn, _prepared
 @callback(
     Output(ids.UNIT_MATCHES, "children"),
     inputs={
-        "selection": Input(ids.ANALYTICS_SELECTION, "data"),
-        "span": Input(ids.UNIT_SPAN, "value"),
-        "threshold": Input(ids.UNIT_THRESHOLD, "value"),
-        "kind": Input(ids.UNIT_STATE, "value"),
-        "_prepared": Input(ids.ANALYTICS_PREPARED, "data"),
+        "_query": Input(ids.UNIT_QUERY, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
+        "span": State(ids.UNIT_SPAN, "value"),
+        "threshold": State(ids.UNIT_THRESHOLD, "value"),
+        "kind": State(ids.UNIT_STATE, "value"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
+    prevent_initial_call=True,
 )
 @validated(service.FIND_MATCHES, refuse)
-def find_unit_matches(selection, span, threshold, kind, dataset, _prepared=None):
+def find_unit_matches(selection, span, threshold, kind, dataset, _query=None):
     """Other spans of the dataset where the span's on-units are all on, ranked by match."""
     got = _view(dataset, selection, span, threshold, kind)
     if isinstance(got, str):
@@ -335,16 +343,20 @@ def find_unit_matches(selection, span, threshold, kind, dataset, _prepared=None)
         "pending": Output(ids.UNIT_PENDING, "data"),
     },
     inputs={
-        "clicks": Input({"type": view.MATCH_TYPE, "seq": ALL, "start": ALL, "end": ALL}, "n_clicks"),
+        "click": Input(ids.UNIT_MATCH_CLICK, "data"),
         "dataset": State(ids.ANALYTICS_DATASET, "value"),
     },
     prevent_initial_call=True,
 )
-def pick_unit_match(clicks, dataset):
-    """A click on a match selects its sequence at the match's first step, with the match as span."""
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return {"selection": no_update, "pending": no_update}  # the list was just drawn
-    return _pick(picked=ctx.triggered_id, dataset=dataset)
+def pick_unit_match(click, dataset):
+    """A click on a match selects its sequence at the match's first step, with the match as span.
+
+    assets/selection.js reports the clicked match (its id, and when): a callback on the buttons' own
+    ``n_clicks`` would also be called each time a new list is drawn, one request for nothing."""
+    if not isinstance(click, dict):
+        return {"selection": no_update, "pending": no_update}
+    picked = {key: click.get(key) for key in ("type", "seq", "start", "end")}
+    return _pick(picked=picked, dataset=dataset)
 
 
 @validated(service.PICK_MATCH, refuse)
@@ -369,3 +381,65 @@ clientside_callback(
     Input(ids.UNIT_HEATMAP, "hoverData"),
     prevent_initial_call=True,
 )
+
+# A move of the span, threshold, kind or order asks for the heatmap and matches again, unless it is the
+# hub's own echo of what it just drew (assets/selection.js).
+clientside_callback(
+    ClientsideFunction("rnnx", "unitsQuery"),
+    Output(ids.UNIT_QUERY, "data"),
+    Input(ids.UNIT_SPAN, "value"),
+    Input(ids.UNIT_THRESHOLD, "value"),
+    Input(ids.UNIT_STATE, "value"),
+    Input(ids.UNIT_SORT, "value"),
+    State(ids.UNIT_HUB_DRAWN, "data"),
+    prevent_initial_call=True,
+)
+
+
+# ---------------------------------------------------------------- the hub's part
+
+
+UNITS_OUTPUTS = {
+    "max": Output(ids.UNIT_SPAN, "max", allow_duplicate=True),
+    "marks": Output(ids.UNIT_SPAN, "marks", allow_duplicate=True),
+    "span": Output(ids.UNIT_SPAN, "value", allow_duplicate=True),
+    "threshold": Output(ids.UNIT_THRESHOLD, "value", allow_duplicate=True),
+    "figure": Output(ids.UNIT_HEATMAP, "figure", allow_duplicate=True),
+    "summary": Output(ids.UNIT_SUMMARY, "children", allow_duplicate=True),
+    "drawn": Output(ids.UNIT_DRAWN, "data", allow_duplicate=True),
+    "matches": Output(ids.UNIT_MATCHES, "children", allow_duplicate=True),
+    "hub_drawn": Output(ids.UNIT_HUB_DRAWN, "data", allow_duplicate=True),
+}
+UNITS_STATES = {
+    "span": State(ids.UNIT_SPAN, "value"),
+    "threshold": State(ids.UNIT_THRESHOLD, "value"),
+    "pending": State(ids.UNIT_PENDING, "data"),
+    "kind": State(ids.UNIT_STATE, "value"),
+    "sort": State(ids.UNIT_SORT, "value"),
+    "drawn": State(ids.UNIT_DRAWN, "data"),
+}
+
+
+def draw_units(common: Common, span, threshold, pending, kind, sort, drawn) -> dict:
+    """A new selection's span and threshold, heatmap and matches, in the hub's one request."""
+    skip = dict.fromkeys(UNITS_OUTPUTS, no_update)
+    found = set_unit_span(common.selection, None, span, pending, common.dataset, kind)
+    if not isinstance(found, dict):
+        return skip
+    span = span if found["value"] is no_update else found["value"]
+    threshold = threshold if found["threshold"] is no_update else found["threshold"]
+    heat = show_units(common.selection, span, threshold, kind, sort, common.dataset, drawn)
+    heat = heat if isinstance(heat, dict) else dict.fromkeys(("figure", "summary", "drawn"), no_update)
+    matches = find_unit_matches(common.selection, span, threshold, kind, common.dataset)
+    return {
+        "max": found["max"],
+        "marks": found["marks"],
+        "span": found["value"],
+        "threshold": found["threshold"],
+        **heat,
+        "matches": matches,
+        "hub_drawn": {"span": span, "threshold": threshold, "kind": kind, "sort": sort},
+    }
+
+
+UNITS_VIEW = SelectionView("units", UNITS_OUTPUTS, UNITS_STATES, draw_units)

@@ -15,6 +15,7 @@ from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import progress
 from components.cards.analytics_common import DEMO_REFUSED, refuse, selected, whatif_traces
+from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
 from services import analysis as analysis_service
 from services import datasets, schemas
@@ -53,19 +54,21 @@ def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
     inputs=dict(
         text=Input(ids.ANALYTICS_WHATIF_TEXT, "value"),
         pinned=Input(ids.ANALYTICS_WHATIF_PIN_STORE, "data"),
-        jump=Input(ids.DISTANCE_THRESHOLD, "value"),
+        # the jump threshold's real moves (assets/selection.js), not the selection's echo of its cut
+        _controls=Input(ids.SEQUENCE_CONTROLS, "data"),
         dataset=Input(ids.ANALYTICS_DATASET, "value"),
         method=Input(ids.ANALYTICS_PROJECTION_METHOD, "value"),
         _prepared=Input(ids.ANALYTICS_PREPARED, "data"),
     ),
     state=dict(
+        jump=State(ids.DISTANCE_THRESHOLD, "value"),
         rules=State(ids.ANALYTICS_LABEL_RULES, "value"),
         epc=State(ids.ANALYTICS_EP_THRESHOLD, "value"),
     ),
     prevent_initial_call=True,
 )
 @validated(schemas.WHATIF, refuse)
-def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc) -> dict:
+def show_whatif(text, pinned, jump, dataset, method, _prepared, rules, epc, _controls=None) -> dict:
     """The typed text's views; its path and the pinned one are patched into the projection (slots only)."""
     analysis, dmax, xy = analysis_service.load(dataset, method)
     patch_figure = (
@@ -178,7 +181,7 @@ def _checkpoints(figure: object, note: object = None) -> dict:
     ),
     inputs=dict(
         source=Input(ids.ANALYTICS_COMPARE_SOURCE, "value"),
-        selection=Input(ids.ANALYTICS_SELECTION, "data"),
+        selection=State(ids.ANALYTICS_SELECTION, "data"),
         typed=Input(ids.ANALYTICS_WHATIF_TEXT, "value"),
         tab=Input(ids.ANALYTICS_COMPARE_TABS, "active_tab"),
         dataset=Input(ids.ANALYTICS_DATASET, "value"),
@@ -229,8 +232,32 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True) 
             )
         )
     backdrop = xy[compare_fig.subsample(len(xy), BACKDROP_POINTS)]
-    note = f"Path of {what} under the weights after each epoch ({len(panels)} of {len(runs)} shown), placed with the final model's projection."
+    shown = [str(runs[i].epoch) for i in _epochs(len(runs))]
+    epochs = f"epoch{'s' if len(shown) > 1 else ''} {', '.join(shown)} of {runs[-1].epoch}"
+    note = f"Path of {what} under the weights after {epochs}, placed with the final model's projection."
     return _checkpoints(compare_fig.checkpoint_figure(backdrop, panels), note)
+
+
+def draw_checkpoints(common: Common, source, typed, tab, seen) -> dict:
+    """A new selection's path through the epochs, when the checkpoints tab shows it (the hub's request)."""
+    drawn = show_checkpoints(source, common.selection, typed, tab, common.dataset, common.method, seen)
+    return drawn if isinstance(drawn, dict) else _checkpoints(no_update, no_update)
+
+
+CHECKPOINTS_VIEW = SelectionView(
+    "checkpoints",
+    {
+        "figure": Output(ids.ANALYTICS_CHECKPOINTS_GRAPH, "figure", allow_duplicate=True),
+        "note": Output(ids.ANALYTICS_CHECKPOINTS_NOTE, "children", allow_duplicate=True),
+    },
+    {
+        "source": State(ids.ANALYTICS_COMPARE_SOURCE, "value"),
+        "typed": State(ids.ANALYTICS_WHATIF_TEXT, "value"),
+        "tab": State(ids.ANALYTICS_COMPARE_TABS, "active_tab"),
+        "seen": State(ids.ANALYTICS_COMPARE_SEEN, "data"),
+    },
+    draw_checkpoints,
+)
 
 
 # ---------------------------------------------------------------- cell types

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, callback, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import trainer_figures as figs
 from components.cards.trainer_common import card, notice, notice_outputs, reply, triggered
@@ -87,6 +87,8 @@ def layout(settings: service.Settings) -> dbc.Card:
                     title="Add a layer (+); remove the last one with −",
                 ),
                 html.Span(id=ids.TRAINER_LAYER_COUNT, className="text-muted small ms-2"),
+                # a layer clicked before the network is ready: said here, opened once it is
+                html.Span(id=ids.CELL_WAITING, className="trainer-cell-waiting small ms-auto", role="status"),
             ],
             className="d-flex align-items-center mt-2",
         ),
@@ -113,3 +115,47 @@ def select_layer(clicks: Any) -> dict[str, Any]:
     if not isinstance(v["trigger"], dict) or not v["value"]:
         return reply(SELECT_OUT)  # a freshly drawn diagram, not a click
     return reply(SELECT_OUT, selected=v["trigger"]["index"])
+
+
+# ---------------------------------------------------------------- the layer count, in the browser
+# A press of +, of a "+" between layers or of a layer's × changes the count shown at once; the server
+# gets the resulting count (trainer-layers-sent), one request at a time: presses made while one is on
+# its way go with the next (rnnx.trainerLayerPress, rnnx.trainerLayersBuilt in assets/trainer.js).
+# Both answer arrays in the order of these dicts.
+
+PRESS_OUT = {
+    "wanted": Output(ids.TRAINER_LAYERS_WANTED, "data", allow_duplicate=True),
+    "sent": Output(ids.TRAINER_LAYERS_SENT, "data", allow_duplicate=True),
+    "label": Output(ids.TRAINER_LAYER_COUNT, "children", allow_duplicate=True),
+    "pending": Output(ids.NETWORK_DIAGRAM, "className", allow_duplicate=True),
+    **notice_outputs(),
+}
+BUILT_OUT = {name: PRESS_OUT[name] for name in ("wanted", "sent", "label", "pending")}
+
+clientside_callback(
+    ClientsideFunction("rnnx", "trainerLayerPress"),
+    output=list(PRESS_OUT.values()),
+    inputs=[
+        Input(ids.ADD_LAYER, "n_clicks"),
+        Input({"type": ids.TRAINER_INSERT_LAYER, "index": ALL}, "n_clicks"),
+        Input({"type": ids.TRAINER_REMOVE_LAYER, "index": ALL}, "n_clicks"),
+    ],
+    state=[
+        State(ids.TRAINER_LAYERS_WANTED, "data"),
+        State(ids.TRAINER_LAYERS_SENT, "data"),
+        State(ids.TRAINER_LAYERS_BUILT, "data"),
+        State(ids.TRAINER_LAYER_COUNT, "children"),
+    ],
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("rnnx", "trainerLayersBuilt"),
+    output=list(BUILT_OUT.values()),
+    inputs=[Input(ids.TRAINER_LAYERS_BUILT, "data")],
+    state=[
+        State(ids.TRAINER_LAYERS_WANTED, "data"),
+        State(ids.TRAINER_LAYERS_SENT, "data"),
+        State(ids.TRAINER_LAYER_COUNT, "children"),
+    ],
+    prevent_initial_call=True,
+)

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, dcc
+from dash import Input, Output, State, callback, dcc
 
 from components import trainer_figures as figs
 from components.cards.trainer_common import EXPIRED, notice, notice_outputs, reply, service, triggered
@@ -37,14 +37,26 @@ def layout(view: str) -> list[Any]:
         dcc.Store(id=ids.TRAINER_ANIM, data={"done": True}),
         dcc.Store(id=ids.TRAINER_PLAYING, data=False),
         dcc.Store(id=ids.TRAINER_SELECTED_LAYER, data=None),
+        # the layer count: asked for by the buttons, sent to the server, built by it (assets/trainer.js)
+        dcc.Store(id=ids.TRAINER_LAYERS_WANTED, data=None),
+        dcc.Store(id=ids.TRAINER_LAYERS_SENT, data=None),
+        dcc.Store(id=ids.TRAINER_LAYERS_BUILT, data=None),
         dcc.Store(id=ids.CELL_REFRESH),  # the epoch to show again in an open cell view
         dcc.Interval(id=ids.TRAINER_CLOCK, interval=80, disabled=True),
     ]
 
 
 def notice_alert() -> dbc.Alert:
-    """The page's one alert for notices and refused values."""
-    return dbc.Alert(id=ids.TRAINER_NOTICE, is_open=False, color="info", dismissable=True, duration=6000)
+    """The page's one alert for notices and refused values: a toast over the page (``trainer.css``),
+    so showing or hiding it never moves the cards."""
+    return dbc.Alert(
+        id=ids.TRAINER_NOTICE,
+        is_open=False,
+        color="info",
+        dismissable=True,
+        duration=6000,
+        className="trainer-notice shadow",
+    )
 
 
 def paused() -> dict[str, Any]:
@@ -105,6 +117,7 @@ def views(
         "loss": figs.loss_figure(state.train_loss, state.val_loss, text=state.is_text),
         "epoch": str(state.epoch),
         "layers": trainer_service.units_label(s.layers, s.units, s.cell),
+        "built": {"layers": s.layers, "at": time.time()},
         **notice(message, color),
     }
 
@@ -121,6 +134,7 @@ VIEW_OUT = {
     "loss": Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
     "epoch": Output(ids.EPOCH_COUNTER, "children", allow_duplicate=True),
     "layers": Output(ids.TRAINER_LAYER_COUNT, "children", allow_duplicate=True),
+    "built": Output(ids.TRAINER_LAYERS_BUILT, "data", allow_duplicate=True),
     "selected": Output(ids.TRAINER_SELECTED_LAYER, "data", allow_duplicate=True),
 }
 UPDATE_OUT = {**VIEW_OUT, **notice_outputs(), **PAUSE_OUT}
@@ -144,9 +158,9 @@ EXAMPLE_OUT = {
         "data": Input(ids.TRAINER_INPUT_SELECT, "value"),
         "cell": Input(ids.CELL_TYPE, "value"),
         "units": Input(ids.TRAINER_UNITS, "value"),
-        "add": Input(ids.ADD_LAYER, "n_clicks"),
-        "inserts": Input({"type": ids.TRAINER_INSERT_LAYER, "index": ALL}, "n_clicks"),
-        "removes": Input({"type": ids.TRAINER_REMOVE_LAYER, "index": ALL}, "n_clicks"),
+        # the layer count the page shows: the Network card's buttons set it at once in the browser
+        # and send it here one request at a time (trainer_network_card, assets/trainer.js)
+        "layers": Input(ids.TRAINER_LAYERS_SENT, "data"),
         "reset": Input(ids.RESET_BUTTON, "n_clicks"),
         "step": Input(ids.STEP_BUTTON, "n_clicks"),
         "request": Input(ids.TRAINER_REQUEST, "data"),
@@ -161,7 +175,11 @@ EXAMPLE_OUT = {
     prevent_initial_call=True,
 )
 def update_trainer(**values: Any) -> dict[str, Any]:
-    """Every server-side action of the page: load, settings, layers, units, reset, step, play tick."""
+    """Every server-side action of the page: load, settings, layers, units, reset, step, play tick.
+
+    The layer count arrives whole (``trainer-layers-sent``), never as a click to add to it, so a
+    late or repeated request builds what the page shows and never one layer too many.
+    """
     trigger, value = triggered()
     playing = trigger == ids.TRAINER_REQUEST
     stop = paused() if playing else {}
@@ -188,6 +206,7 @@ def update_trainer(**values: Any) -> dict[str, Any]:
             units=v["units"],
             clicks=v["step"],
             view=v["view"],
+            layers=v["layers"],
         )
     except trainer_service.USER_ERRORS as error:
         return reply(UPDATE_OUT, **notice(str(error)), **stop)

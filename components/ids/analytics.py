@@ -7,6 +7,12 @@ ANALYTICS_SELECTION = "analytics-selection"
 ANALYTICS_HOVER = "analytics-hover"
 ANALYTICS_URL_SYNC = "analytics-url-sync"
 ANALYTICS_FADED = "analytics-faded"
+# What the selection hub last put into controls the user also moves (the jump slider, the units span and
+# threshold): assets/selection.js tells those echoes from the user's own moves, so an echo costs no request.
+SEQUENCE_DRAWN = "sequence-drawn"
+SEQUENCE_CONTROLS = "sequence-controls"
+UNIT_HUB_DRAWN = "unit-hub-drawn"
+UNIT_QUERY = "unit-query"
 ANALYTICS_FILTER = "analytics-filter"
 ANALYTICS_TABLE_QUERY = "analytics-table-query"
 ANALYTICS_LASSO = "analytics-lasso"
@@ -98,6 +104,8 @@ SEQUENCE_TABLE = "sequence-table"
 ANALYTICS_SEARCH = "analytics-search"
 ANALYTICS_FILTER_LABEL = "analytics-filter-label"
 ANALYTICS_CLEAR_FILTER = "analytics-clear-filter"
+# Set when a filter outside the grid changes (search, confusion cell, lasso): the grid drops its blocks.
+ANALYTICS_TABLE_REFRESH = "analytics-table-refresh"
 
 # ---------------------------------------------------------------- classification overview card
 CLASS_BARS = "class-bars"
@@ -122,6 +130,9 @@ UNIT_HEATMAP = "unit-heatmap"
 UNIT_MATCHES = "unit-matches"
 UNIT_DRAWN = "unit-drawn"
 UNIT_PENDING = "unit-pending"
+UNIT_MATCH_CLICK = (
+    "unit-match-click"  # {"type", "seq", "start", "end", "t"} of a clicked match (assets/selection.js)
+)
 UNIT_MATCH = "unit-match"  # pattern-matching id type of a listed match: {"type", "seq", "start", "end"}
 
 # ---------------------------------------------------------------- nearest neighbours card

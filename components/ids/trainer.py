@@ -11,6 +11,11 @@ TRAINER_SELECTED_LAYER = "trainer-selected-layer"
 CELL_REFRESH = "cell-refresh"
 TRAINER_CLOCK = "trainer-clock"
 TRAINER_NOTICE = "trainer-notice"
+# The layer count: what the buttons asked for (shown at once, assets/trainer.js), what was sent to the
+# server (one request at a time, the latest count) and what the server built.
+TRAINER_LAYERS_WANTED = "trainer-layers-wanted"
+TRAINER_LAYERS_SENT = "trainer-layers-sent"
+TRAINER_LAYERS_BUILT = "trainer-layers-built"
 
 # ---------------------------------------------------------------- Input card
 TRAINER_INPUT_SELECT = "trainer-input-select"
@@ -70,6 +75,7 @@ TRAINER_INFO_NOISE = "trainer-info-noise"
 # ---------------------------------------------------------------- cell view (trainer_cell_card, cell_view)
 CELL_VIEW_CONTAINER = "cell-view-container"
 CELL_VIEW = "cell-view"
+CELL_WAITING = "cell-waiting"  # "opening layer n once the network is ready" (Network card)
 CELL_BACKDROP = "cell-backdrop"
 CELL_BACK = "cell-back"
 CELL_HEADING = "cell-heading"

@@ -1,10 +1,11 @@
-"""The trainer page in real headless Chromium: step, loss chart, add a layer, keyboard shortcuts, play."""
+"""The trainer page in real headless Chromium: step, loss chart, add a layer, keyboard shortcuts, play;
+a layer clicked before the network is ready, the notice as a toast, +/- presses on a busy server."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import console_errors
+from tests.support.browser import console_errors, held, hold, install_hold, posts, release
 
 pytestmark = pytest.mark.browser
 
@@ -121,4 +122,87 @@ def test_text_mode_rows_and_node_captions_fit(app_server: str, browser) -> None:
     assert sorted(name for name, _ in rows["ticks"]) == ["predicted", "text"]
     assert all(left >= 0 for _, left in rows["ticks"]), rows  # not cut at the figure's edge
     assert rows["size"] >= 24
+    assert console_errors(browser) == []
+
+
+UPDATE = "trainer-play-label.children"  # the output string of update_trainer (the one server action)
+LAYER = '#network-diagram [id*="trainer-layer"][id*="\\"index\\":{}"]'
+TRAINED_JS = """
+const gd = document.querySelector('#prediction-graph .js-plotly-plot');
+return !!(gd && gd.data && gd.data.some(t => t.y && t.y.length > 0));
+"""
+TOP_JS = "return document.getElementById('network-diagram').getBoundingClientRect().top;"
+
+
+def _open_untoured(browser, url: str) -> None:
+    browser.get(url + "/healthz")
+    browser.execute_script("localStorage.setItem('rnnx-tour-done-trainer', '1')")
+    install_hold(browser)
+    browser.get(url + "/trainer")
+
+
+def _click(browser, element) -> None:
+    """A real mouse click (the pointer moves there first)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(browser).move_to_element(element).pause(0.05).click().perform()
+
+
+def _layers(browser) -> int:
+    from selenium.webdriver.common.by import By
+
+    return len(browser.find_elements(By.CSS_SELECTOR, "#network-diagram .trainer-layer"))
+
+
+def test_a_layer_clicked_while_preparing_opens_once_ready_and_the_notice_moves_nothing(
+    app_server: str, browser
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open_untoured(browser, app_server)
+    hold(browser, UPDATE)  # the server is busy: the network's first request waits
+    _wait(browser, lambda b: held(b) >= 1)
+    assert "Preparing the network" in _text(browser, "prediction-graph")
+    _click(browser, browser.find_element(By.CSS_SELECTOR, LAYER.format(1)))
+    # the click is remembered and said: the view opens once the network is there
+    _wait(browser, lambda b: "once the network is ready" in _text(b, "cell-waiting"))
+    assert not browser.find_element(By.ID, "cell-view").is_displayed()
+    release(browser)
+    _wait(browser, lambda b: b.find_element(By.ID, "cell-view").is_displayed())
+    _wait(browser, lambda b: "layer 2 of 3" in b.find_element(By.ID, "cell-diagram").text)
+    assert _text(browser, "cell-waiting") == ""
+
+    # the reset notice floats over the page: nothing below it moves
+    _click(browser, browser.find_element(By.ID, "cell-back"))
+    _wait(browser, lambda b: not b.find_element(By.ID, "cell-view").is_displayed())
+    _wait(browser, lambda b: not b.find_element(By.ID, "trainer-notice").is_displayed() if b.find_elements(By.ID, "trainer-notice") else True)
+    top = browser.execute_script(TOP_JS)
+    _click(browser, browser.find_element(By.ID, "reset-button"))
+    _wait(browser, lambda b: "reset" in _text(b, "trainer-notice"))
+    assert browser.find_element(By.ID, "trainer-notice").is_displayed()
+    assert browser.execute_script(TOP_JS) == top
+    assert console_errors(browser) == []
+
+
+def test_layer_presses_show_at_once_and_reach_a_busy_server_whole(app_server: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open_untoured(browser, app_server)
+    _wait(browser, lambda b: b.execute_script(TRAINED_JS))
+    _wait(browser, lambda b: _text(b, "trainer-layer-count").startswith("3 layers"))
+    hold(browser, UPDATE)  # a busy server: nothing it is sent comes back until released
+    before = posts(browser, UPDATE)
+    add = browser.find_element(By.ID, "add-layer")
+    for shown in (4, 5, 6):
+        _click(browser, add)
+        _wait(browser, lambda b, n=shown: _text(b, "trainer-layer-count").startswith(f"{n} layers"))
+    browser.find_element(By.TAG_NAME, "body").send_keys("-")  # the keyboard's − counts too
+    _wait(browser, lambda b: _text(b, "trainer-layer-count").startswith("5 layers"))
+    assert _layers(browser) == 3  # shown in the page, not built yet
+    assert posts(browser, UPDATE) - before == 1  # one request on its way; the other presses wait for it
+    release(browser)
+    _wait(browser, lambda b: _layers(b) == 5)
+    _wait(browser, lambda b: "pending" not in (b.find_element(By.ID, "network-diagram").get_attribute("class") or ""))
+    assert _text(browser, "trainer-layer-count").startswith("5 layers")
+    assert posts(browser, UPDATE) - before == 2  # the presses made meanwhile went as one
     assert console_errors(browser) == []

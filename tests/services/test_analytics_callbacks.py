@@ -73,16 +73,12 @@ def test_no_selection_clears_the_overlay_and_views(page):
     assert text is None and "select" in hint.lower()
 
 
-def test_table_row_and_projection_click_select_the_right_sequence(page, monkeypatch):
+def test_a_projection_click_selects_the_right_sequence(page, monkeypatch):
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
     def trigger(prop_id: str) -> None:
         context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
-
-    trigger("sequence-table.active_cell")
-    got = page.select_sequence({"row": 0, "column": 0, "row_id": 9}, None, "imdb", None, "pca", False)
-    assert got == {"dataset": "imdb", "seq": 9, "step": None}
 
     # a click on the state cloud names a trace (colour bin) and a point in it: find state 12/2's
     a = synthetic_analysis("imdb", 60)
@@ -101,11 +97,11 @@ def test_table_row_and_projection_click_select_the_right_sequence(page, monkeypa
         assert len(fig.data[curve].x) == len(rows[slots.index(curve)])
         trigger("projection-graph.clickData")
         click = {"points": [{"curveNumber": curve, "pointIndex": index}]}
-        got = page.select_sequence(None, click, "imdb", None, "pca", False, mode)
+        got = page.select_sequence(click, "imdb", None, "pca", False, mode)
         assert got == {"dataset": "imdb", "seq": 12, "step": 2}
     # a click on the trajectory overlay's segments selects nothing new
     click = {"points": [{"curveNumber": 1, "pointIndex": 0}]}
-    assert page.select_sequence(None, click, "imdb", None, "pca", False) is no_update
+    assert page.select_sequence(click, "imdb", None, "pca", False) is no_update
 
 
 def test_unprepared_projection_shows_a_prepare_message_not_a_traceback(page):
@@ -143,7 +139,7 @@ def test_layout_restores_state_from_the_url(page):
 
 
 def _fill(page, trigger: str | None = None, **values):
-    """Call the table callback as Dash would after ``trigger`` changed (None: the first call)."""
+    """Call the table's filter callback as Dash would after ``trigger`` changed (None: the first call)."""
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
@@ -156,33 +152,39 @@ def _fill(page, trigger: str | None = None, **values):
         "lasso": None,
         "search": None,
         "_clear": None,
-        "page_current": 0,
-        "sort_by": [],
-        "filter_query": "",
+        "filter_model": None,
         "current": {},
         "method": "pca",
         "final_only": False,
     }
-    return page.fill_table(**{**args, **values})
+    return page.filter_table(**{**args, **values})
 
 
-def test_the_table_sends_one_sorted_page_and_publishes_its_query(page):
+def _rows(page, query: dict, start: int = 0, end: int = 100, **request) -> tuple[list[int], int]:
+    """(the sequence ids of one block, the row count) as the grid's infinite model asks for them."""
+    reply = page.get_rows(request={"startRow": start, "endRow": end, **request}, query=query)["response"]
+    return [r["id"] for r in reply["rowData"]], reply["rowCount"]
+
+
+def test_the_table_sends_sorted_blocks_and_publishes_its_query(page):
     a = synthetic_analysis("imdb", 60)
     got = _fill(page)
-    assert [r["id"] for r in got["data"]] == list(range(10))
-    assert got["page_count"] == 6 and got["page"] == 0
     assert got["label"] == "60 of 60 sequences"
-    sort_by = [{"column_id": "confidence", "direction": "desc"}]
-    got = _fill(page, "sequence-table.page_current", page_current=2, sort_by=sort_by)
+    assert got["query"]["dataset"] == "imdb" and got["query"]["filter_query"] == ""
+    assert got["refresh"] == got["query"]  # a filter outside the grid: the grid asks again
+    assert _rows(page, got["query"], 0, 10) == (list(range(10)), 60)
+    sort = [{"colId": "confidence", "sort": "desc"}]
     by_confidence = sorted(range(60), key=lambda k: (-a.confidence[k], k))
-    assert [r["id"] for r in got["data"]] == by_confidence[20:30] and got["page"] == 2
-    assert got["query"] is no_update and got["filter"] is no_update  # a page turn filters nothing new
-    # a new sort (or any filter) goes back to the first page and publishes the query
-    got = _fill(page, "sequence-table.sort_by", page_current=2, sort_by=sort_by)
-    assert [r["id"] for r in got["data"]] == by_confidence[:10] and got["page"] == 0
-    assert got["query"]["sort_by"] == sort_by and got["query"]["dataset"] == "imdb"
-    got = _fill(page, "sequence-table.page_current", page_current=99)
-    assert got["page"] == 5 and [r["id"] for r in got["data"]] == list(range(50, 60))
+    assert _rows(page, got["query"], 20, 30, sortModel=sort) == (by_confidence[20:30], 60)
+    assert _rows(page, got["query"], 50, 150)[0] == list(range(50, 60))  # the last block is short
+    assert _rows(page, got["query"], 100, 200) == ([], 60)
+    # the grid's own column filter: the query (for the slice metrics) follows, the grid asks by itself
+    filters = {"length": {"filterType": "number", "type": "greaterThan", "filter": 20}}
+    got = _fill(page, "sequence-table.filterModel", filter_model=filters)
+    assert got["query"]["filter_query"] == "{length} > 20.0" and got["refresh"] is no_update
+    long = [k for k in range(60) if len(a.words[k]) > 20]
+    assert got["label"] == f"{len(long)} of 60 sequences · column filters"
+    assert _rows(page, got["query"], filterModel=filters) == (long, len(long))
 
 
 def test_the_table_filters_by_confusion_cell_search_and_column_filter(page):
@@ -190,29 +192,30 @@ def test_the_table_filters_by_confusion_cell_search_and_column_filter(page):
     click = {"points": [{"x": "positive", "y": "negative"}]}
     got = _fill(page, "confusion-matrix.clickData", confusion_click=click)
     wrong = [k for k in range(60) if a.labels[k] == 0 and a.predicted[k] == 1]
-    assert [r["id"] for r in got["data"]] == wrong[:10]
+    assert _rows(page, got["query"]) == (wrong, len(wrong))
     assert got["filter"] == {"actual": 0, "predicted": 1}
     assert got["label"].startswith(f"{len(wrong)} of 60 sequences · actual negative → predicted positive")
     # the cell stays while the search narrows it; the query names both
     got = _fill(page, "analytics-search.value", search="Great", current=got["filter"])
     both = [k for k in wrong if "great" in a.texts[k]]
-    assert [r["id"] for r in got["data"]] == both[:10]
+    assert _rows(page, got["query"])[0] == both
     assert got["query"]["actual"] == 0 and got["query"]["search"] == "Great"
-    got = _fill(page, "sequence-table.filter_query", filter_query="{length} > 20 && {correct} contains yes")
-    assert [r["id"] for r in got["data"]] == [
-        k for k in range(60) if len(a.words[k]) > 20 and a.labels[k] == a.predicted[k]
-    ][:10]
-    got = _fill(page, "sequence-table.filter_query", filter_query="{length} > twenty")
-    assert "60 of 60 sequences · column filter left out" in got["label"] and "numbers" in got["label"]
-    # clearing drops the cell, the search and the column filter
+    filters = {
+        "length": {"filterType": "number", "type": "greaterThan", "filter": 20},
+        "correct": {"filterType": "text", "type": "contains", "filter": "yes"},
+    }
+    expected = [k for k in range(60) if len(a.words[k]) > 20 and a.labels[k] == a.predicted[k]]
+    assert _rows(page, {"dataset": "imdb", "method": "pca"}, filterModel=filters)[0] == expected
+    # clearing drops the cell, the search and the grid's column filters
     got = _fill(
         page,
         "analytics-clear-filter.n_clicks",
         search="great",
-        filter_query="{id} = 3",
+        filter_model={"id": {"filterType": "number", "type": "equals", "filter": 3}},
         current={"actual": 0, "predicted": 1},
     )
-    assert got["label"] == "60 of 60 sequences" and got["filter"] == {} and got["clear"] == ""
+    assert got["label"] == "60 of 60 sequences" and got["filter"] == {} and got["clear"] == {}
+    assert got["query"]["filter_query"] == "" and got["query"]["search"] is None
 
 
 def test_a_lasso_outline_filters_the_table_to_the_sequences_inside(page):
@@ -224,12 +227,13 @@ def test_a_lasso_outline_filters_the_table_to_the_sequences_inside(page):
     owners = sorted(set(a.sequence_of_state()[inside].tolist()))
     got = _fill(page, "analytics-lasso.data", lasso=lasso)
     assert got["label"] == f"{len(owners)} of 60 sequences · lasso selection"
-    assert [r["id"] for r in got["data"]] == owners[:10]
+    assert _rows(page, got["query"]) == (owners, len(owners))
     assert got["filter"]["shape"]["lasso"]["x"] == [float(v) for v in lasso["lasso"]["x"]]
     assert got["query"]["shape"] == got["filter"]["shape"] and got["query"]["method"] == "pca"
-    # the lasso stays while paging; a cleared selection (null outline) drops it
-    again = _fill(page, "sequence-table.page_current", page_current=1, current=got["filter"])
-    assert [r["id"] for r in again["data"]] == owners[10:20]
+    # the lasso stays while the grid filters; a cleared selection (null outline) drops it
+    grid_filter = {"id": {"filterType": "number", "type": "greaterThanOrEqual", "filter": 0}}
+    again = _fill(page, "sequence-table.filterModel", filter_model=grid_filter, current=got["filter"])
+    assert again["query"]["shape"] == got["query"]["shape"]
     cleared = _fill(page, "analytics-lasso.data", lasso=None, current=got["filter"])
     assert cleared["label"] == "60 of 60 sequences"
     box = {"box": {"x": [hi[0], lo[0]], "y": [lo[1], hi[1]]}}
@@ -241,13 +245,16 @@ def test_bad_table_values_are_refused_with_a_message(page):
     from dash._utils import AttributeDict
 
     for bad in (
-        {"page_current": -1},
-        {"page_current": 10**7},
-        {"sort_by": [{"column_id": "secret", "direction": "asc"}]},
-        {"filter_query": "x" * 2_001},
+        {"filter_model": {"secret": {"filterType": "text", "type": "contains", "filter": "x"}}},
+        {"filter_model": {"text": {"filterType": "text", "type": "contains", "filter": "x" * 81}}},
         {"lasso": {"lasso": {"x": [0.0] * 5_001, "y": [0.0] * 5_001}}},
         {"current": {"ids": [1, 2]}},
     ):
         context_value.set(AttributeDict(triggered_inputs=[], updated_props={}))
-        assert page.fill_table(**{"dataset": "imdb", **bad}) is no_update
+        assert page.filter_table(**{"dataset": "imdb", **bad}) is no_update
         assert "analytics-alert" in context_value.get().updated_props, bad
+    query = {"dataset": "imdb", "method": "pca"}
+    for request in ({"startRow": -1, "endRow": 10}, {"startRow": 0, "endRow": 10_000}):
+        context_value.set(AttributeDict(triggered_inputs=[], updated_props={}))
+        assert page.get_rows(request=request, query=query) == {"response": {"rowData": [], "rowCount": 0}}
+        assert "analytics-alert" in context_value.get().updated_props, request

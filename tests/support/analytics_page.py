@@ -16,6 +16,7 @@ def page(monkeypatch):
     from components.cards import (
         analytics_overview_card,
         analytics_projection_card,
+        analytics_selection,
         analytics_sequence_card,
         analytics_table_card,
     )
@@ -28,9 +29,9 @@ def page(monkeypatch):
         layout=analytics.layout,
         show_overview=analytics_overview_card.show_overview,
         draw_projection=analytics_projection_card.draw_projection,
-        manual_jump_threshold=analytics_projection_card.manual_jump_threshold,
-        select_sequence=analytics_sequence_card.select_sequence,
+        select_sequence=analytics_selection.select_sequence,
         show_selection=analytics_sequence_card.show_selection,
-        fill_table=analytics_table_card.fill_table,
+        filter_table=analytics_table_card.filter_table,
+        get_rows=analytics_table_card.get_rows,
     )
     analysis.clear_caches()

@@ -85,12 +85,18 @@ def trajectory(driver) -> list:
         """var gd = document.querySelector('#projection-graph .js-plotly-plot');
         if (!gd || !gd.data) { return null; }
         var t = gd.data.find(function (t) { return t.uid === 'traj-points'; });
-        return t ? {x: t.x, text: t.text} : null;"""
+        if (!t) { return null; }
+        var steps = t.meta && t.meta.labelled;
+        var words = (t.customdata || []).map(function (c) { return c[1]; });
+        return {x: t.x, text: t.text, labelled: steps ? steps.map(function (s) { return words[s]; }) : null};"""
     )
 
 
 def labelled(driver) -> list[str]:
+    """The words the label rules picked (``meta.labelled``; a few may not fit on the projection)."""
     traj = trajectory(driver) or {"text": []}
+    if traj.get("labelled") is not None:
+        return list(traj["labelled"])
     return [w for w in (traj.get("text") or []) if w]
 
 
@@ -99,3 +105,64 @@ def skip_tour(driver, url: str) -> None:
     origin = "/".join(url.split("/")[:3])
     driver.get(f"{origin}/healthz")
     driver.execute_script("localStorage.setItem('rnnx-tour-done-analytics', '1');")
+
+
+# A stand-in for a busy server: callback requests whose output names a given id wait in the page
+# until released (installed before the page loads; window.fetch is what the Dash renderer posts with).
+HOLD_SCRIPT = """
+(function () {
+  var original = window.fetch, hold = {match: null, held: [], posts: []};
+  window.rnnxTestHold = hold;
+  hold.release = function () {
+    hold.match = null;
+    var waiting = hold.held;
+    hold.held = [];
+    waiting.forEach(function (go) { go(); });
+  };
+  window.fetch = function (url, options) {
+    var body = options && typeof options.body === "string" ? options.body : "";
+    if (String(url).indexOf("_dash-update-component") < 0 || !body) { return original.apply(this, arguments); }
+    var output = "";
+    try { output = JSON.parse(body).output || ""; } catch (e) { /* not JSON */ }
+    hold.posts.push({output: output, changed: (JSON.parse(body).changedPropIds || []).join(" ")});
+    if (hold.match && output.indexOf(hold.match) >= 0) {
+      var self = this, args = arguments;
+      return new Promise(function (resolve, reject) {
+        hold.held.push(function () { original.apply(self, args).then(resolve, reject); });
+      });
+    }
+    return original.apply(this, arguments);
+  };
+})();
+"""
+
+
+def install_hold(driver) -> None:
+    """Let a test hold callback requests in the page (for every page loaded after this call)."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD_SCRIPT})
+
+
+def hold(driver, output: str) -> None:
+    """From now on, requests of callbacks whose output names ``output`` wait until :func:`release`."""
+    driver.execute_script("window.rnnxTestHold.match = arguments[0];", output)
+
+
+def release(driver) -> None:
+    """Send the held requests and hold no more."""
+    driver.execute_script("window.rnnxTestHold.release();")
+
+
+def held(driver) -> int:
+    """How many requests wait."""
+    return driver.execute_script("return window.rnnxTestHold ? window.rnnxTestHold.held.length : 0;")
+
+
+def posts(driver, output: str, changed: str = "") -> int:
+    """How many callback requests the page made whose output names ``output`` (and whose changed
+    inputs name ``changed``), held or not."""
+    return driver.execute_script(
+        "return window.rnnxTestHold.posts.filter(p => p.output.indexOf(arguments[0]) >= 0"
+        " && p.changed.indexOf(arguments[1]) >= 0).length;",
+        output,
+        changed,
+    )

@@ -156,10 +156,10 @@ def test_above_the_budget_the_figure_is_a_density_image_and_clicks_resolve_by_po
     )
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "projection-graph.clickData", "value": 1}]))
     click = {"points": [{"curveNumber": curve, "pointIndex": 0, "x": round(cx), "y": round(cy)}]}
-    got = page.select_sequence(None, click, "imdb", None, "pca", False)
+    got = page.select_sequence(click, "imdb", None, "pca", False)
     assert got == {"dataset": "imdb", "seq": 12, "step": 2}
     malformed = {"points": [{"curveNumber": curve, "pointIndex": 0, "x": "left", "y": None}]}
-    assert page.select_sequence(None, malformed, "imdb", None, "pca", False) is no_update
+    assert page.select_sequence(malformed, "imdb", None, "pca", False) is no_update
 
     # behind a selection the traces fade as a whole (their lengths vary with the view), and the image
     patch = page.show_selection(

@@ -262,13 +262,11 @@ def test_a_click_on_a_ring_selects_that_neighbour_and_other_clicks_are_left_alon
     from dash import no_update
 
     from components import analytics_projection as projection
-    from components.cards import analytics_neighbors_card as card
+    from components.cards import analytics_selection as hub
 
     _context("projection-graph.clickData")
     ring = {"points": [{"curveNumber": projection.NEIGHBORS_SLOT, "customdata": [1, "film", 9, 2, 0.5]}]}
-    assert card.pick_ring(ring, "imdb") == {"dataset": "imdb", "seq": 9, "step": 2}
-    state = {"points": [{"curveNumber": 0, "pointIndex": 3}]}
-    assert card.pick_ring(state, "imdb") is no_update
+    assert hub.select_sequence(ring, "imdb", None, "pca", False) == {"dataset": "imdb", "seq": 9, "step": 2}
     bad = {"points": [{"curveNumber": projection.NEIGHBORS_SLOT, "customdata": [1, "x", "nine", 2, 0.5]}]}
     updated = _context("projection-graph.clickData")
-    assert card.pick_ring(bad, "imdb") is no_update and "analytics-alert" in updated
+    assert hub.select_sequence(bad, "imdb", None, "pca", False) is no_update and "analytics-alert" in updated

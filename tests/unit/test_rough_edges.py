@@ -124,11 +124,11 @@ def test_the_switch_is_automatic_unless_the_url_names_a_threshold(page):
     found = _ids(page.layout(dataset="imdb", jump="0.7"))
     assert found["analytics-jump-auto"].value is False
     assert found["distance-threshold"].value == 0.7
-    assert page.manual_jump_threshold(0.5) is False  # moving the slider takes manual control
 
 
 def test_the_slider_showing_the_automatic_cut_stays_automatic(page):
-    """Issue 20: the slider shows the automatic rule's cut; that value is no manual move, any other is."""
+    """Issue 20: the slider shows the automatic rule's cut, and the view says it put that value there
+    (``drawn``), which assets/selection.js tells from a user's move of the slider."""
     from dash import no_update
 
     from services import analysis as analysis_service
@@ -136,9 +136,11 @@ def test_the_slider_showing_the_automatic_cut_stays_automatic(page):
     analysis, dmax, _xy = analysis_service.load("imdb", "pca")
     cut = view.auto_jump_value(np.asarray(analysis.distance[analysis.rows(3)], dtype=float) / dmax)
     sel = {"dataset": "imdb", "seq": 3, "step": None}
-    assert page.manual_jump_threshold(cut, True, sel, "imdb", "pca") is no_update
-    assert page.manual_jump_threshold(round(cut + 0.05, 2), True, sel, "imdb", "pca") is False
-    assert page.manual_jump_threshold(cut, True, None, "imdb", "pca") is False  # no sequence, no cut
+    args = (sel, ["jump"], 0.4, 0.3, "ep", "imdb", "pca", "none", False, False, "ep")
+    auto = page.show_selection(*args, True)
+    assert auto["jump_shown"] == pytest.approx(cut) and auto["drawn"]["jump"] == auto["jump_shown"]
+    manual = page.show_selection(*args, False)
+    assert manual["jump_shown"] is no_update and manual["drawn"]["jump"] == 0.4
 
 
 def test_a_link_to_an_upload_of_another_session_says_so_and_selects_nothing(page):
@@ -297,17 +299,15 @@ def test_table_text_is_the_analysed_part_marked_where_the_text_starts_earlier():
     rows = overview.table_rows(parts, np.diff(a.offsets), a.labels, a.predicted, a.confidence, a.class_names)
     assert rows[0]["text"].startswith("… " + a.words[0][0])
     assert "never read" not in rows[0]["text"]
-    table = overview.sequence_table("t")
-    assert next(c["name"] for c in table.columns if c["id"] == "text") == "analysed text"
-    assert "analysed part" in table.tooltip_header["text"]
+    grid = overview.sequence_table("t").children[0]
+    text = next(c for c in grid.columnDefs if c["field"] == "text")
+    assert text["headerName"] == "analysed text" and "analysed part" in text["headerTooltip"]
 
 
-def test_fill_table_sends_the_analysed_words(page):
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
-    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "analytics-dataset.value", "value": 1}]))
-    rows = page.fill_table(dataset="imdb", method="pca")["data"]
+def test_the_table_sends_the_analysed_words(page):
+    query = {"dataset": "imdb", "method": "pca"}
+    request = {"startRow": 0, "endRow": 10}
+    rows = page.get_rows(request=request, query=query)["response"]["rowData"]
     a = synthetic_analysis("imdb", 60)
     assert rows[4]["text"].removesuffix("…") == " ".join(a.words[4])[:90]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import geometry, memo
-from services import table
+from services import table, table_grid
 from services.validation import InvalidInput
 from tests.support.synthetic import synthetic_analysis, synthetic_projection
 
@@ -165,21 +165,89 @@ def test_sort_by_several_columns_then_by_index(analysis):
     assert all(analysis.labels[k] != analysis.predicted[k] for k in correct[:wrong])
 
 
-def test_pages_cover_the_rows_once_and_a_page_past_the_end_is_the_last(analysis):
+def test_blocks_cover_the_rows_once_and_a_block_past_the_end_is_empty(analysis):
     data = table.frame(analysis, _shown)
     idx = _select(analysis, filter_query="{length} > 12")
     sort_by = [{"column_id": "confidence", "direction": "asc"}]
-    pages = []
-    count = None
-    for p in range(20):
-        rows, count, current = table.page(data, idx, sort_by, p)
-        if current != p:
-            assert current == count - 1 and p >= count
-            break
-        pages.extend(rows.tolist())
-    assert count == -(-len(idx) // table.PAGE_SIZE)
-    assert pages == table.sort(data, idx, sort_by).tolist()
-    assert table.page(data, idx[:0], None, 5)[1:] == (1, 0)
+    blocks = [
+        table.block(data, idx, sort_by, start, start + 7).tolist() for start in range(0, len(idx) + 7, 7)
+    ]
+    assert sum(blocks, []) == table.sort(data, idx, sort_by).tolist() and blocks[-1] == []
+    assert table.block(data, idx, None, 2, 5).tolist() == idx[2:5].tolist()
+    assert table.block(data, idx[:0], sort_by, 0, 100).size == 0
+
+
+def test_the_grids_filters_become_the_tables_filter_query(analysis):
+    model = {
+        "length": {"filterType": "number", "type": "inRange", "filter": 10, "filterTo": 30},
+        "confidence": {"filterType": "number", "type": "greaterThanOrEqual", "filter": 80},
+        "text": {"filterType": "text", "type": "contains", "filter": 'say "hi" \\ bye'},
+        "actual": {
+            "filterType": "text",
+            "operator": "AND",
+            "conditions": [
+                {"filterType": "text", "type": "notEqual", "filter": "Positive"},
+                {"filterType": "text", "type": "contains", "filter": "neg"},
+            ],
+        },
+    }
+    query = table_grid.check_filter_model(model)
+    clauses = [(c.column, c.op, c.value) for c in table.parse_filter(query)]
+    assert clauses == [
+        ("length", ">=", 10.0),
+        ("length", "<=", 30.0),
+        ("confidence", ">=", 0.8),  # the grid filters the percentage it shows
+        ("text", "contains", 'say "hi" \\ bye'),
+        ("actual", "!=", "positive"),
+        ("actual", "contains", "neg"),
+    ]
+    assert table_grid.check_filter_model(None) == table_grid.check_filter_model({}) == ""
+    sort = [{"colId": "confidence", "sort": "desc"}, {"colId": "id", "sort": "asc"}]
+    assert table_grid.check_sort_model(sort) == [
+        {"column_id": "confidence", "direction": "desc"},
+        {"column_id": "id", "direction": "asc"},
+    ]
+    request = {"startRow": 100, "endRow": 200, "sortModel": sort, "filterModel": {}}
+    assert table_grid.check_rows_request(request) == {
+        "start": 100,
+        "end": 200,
+        "sort_by": table_grid.check_sort_model(sort),
+        "filter_query": "",
+    }
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"startRow": -1, "endRow": 10},
+        {"startRow": 0.5, "endRow": 10},
+        {"startRow": True, "endRow": 10},
+        {"startRow": "0", "endRow": 10},
+        {"startRow": 10, "endRow": 10},
+        {"startRow": 0, "endRow": 501},
+        {"startRow": 10**8, "endRow": 10**8 + 1},
+        {"startRow": 0, "endRow": float("inf")},
+        {"startRow": 0, "endRow": 10, "extra": 1},
+        {"startRow": 0, "endRow": 10, "context": {"x": 1}},
+        {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "__class__", "sort": "asc"}]},
+        {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "id", "sort": "up"}]},
+        {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "id", "sort": "asc"}] * 9},
+        {"startRow": 0, "endRow": 10, "filterModel": {"secret": {"type": "contains", "filter": "x"}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"text": {"type": "startsWith", "filter": "x"}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"text": {"type": "contains", "filter": "x" * 81}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"text": {"type": "contains", "filter": 5}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"id": {"filterType": "text", "type": "contains"}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"id": {"type": "equals", "filter": float("nan")}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"id": {"type": "inRange", "filter": 1}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"id": {"type": "blank"}}},
+        {"startRow": 0, "endRow": 10, "filterModel": {"id": {"operator": "OR", "conditions": []}}},
+        {"startRow": 0, "endRow": 10, "filterModel": "{id} > 3"},
+        [0, 10],
+    ],
+)
+def test_malformed_grid_requests_are_refused(bad):
+    with pytest.raises(InvalidInput):
+        table_grid.check_rows_request(bad)
 
 
 def test_the_frame_is_built_once_per_analysis(analysis):
