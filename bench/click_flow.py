@@ -154,7 +154,7 @@ def main() -> int:
             "outputs_first_click": runs[0]["outputs"] if runs else [],
             "click_to_drawn_s": {
                 "p50": round(statistics.median(drawn), 3) if drawn else None,
-                "p95": round(percentile(drawn, 95), 3) if drawn else None,
+                "p95": round(percentile(drawn, 0.95), 3) if drawn else None,
                 "max": round(max(drawn), 3) if drawn else None,
             },
         }

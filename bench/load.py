@@ -2,7 +2,7 @@
 
 Each user loops over a mix of page loads (index HTML, layout and the
 pages-router callback), trainer steps (``update_trainer`` with its own
-session id) and analytics selections (``show_selection`` on a random sequence
+session id) and analytics selections (``draw_selection``, every linked view, on a random sequence
 of IMDB or Reuters) through ``/_dash-update-component``, exactly as the
 browser sends them.  For each worker count it starts ``gunicorn -w N
 app:server`` on a free port, warms the workers up (untimed: TF import, model
@@ -234,12 +234,25 @@ def analytics_values(dataset: str, seq: int | None) -> dict[str, Any]:
         "analytics-projection-method.value": "pca",
         "analytics-fade.value": "none",
         "analytics-final-only.value": False,
+        "analytics-jump-auto.value": True,
+        "saliency-mode.value": "ep",
+        "analytics-color-mode.value": "ep",
+        "neighbors-k.value": 10,
+        "neighbors-other.value": [],
+        "unit-span.value": [0, 0],
+        "unit-threshold.value": 0.3,
+        "unit-state.value": "hidden",
+        "unit-sort.value": "selected",
+        "analytics-compare-source.value": "selected",
+        "analytics-compare-tabs.active_tab": "checkpoints",
+        "analytics-compare-seen.data": False,
     }
 
 
 def analytics_select(client: DashClient, dataset: str, seq: int) -> tuple[int, dict | None]:
-    """Select sequence ``seq`` of ``dataset`` (the table row or projection click)."""
-    return client.call("sequence-text.children", analytics_values(dataset, seq), ["analytics-selection.data"])
+    """Select sequence ``seq`` of ``dataset``: the one request that draws every view of a selection
+    (``components/cards/analytics_selection.draw_selection``: sequence, neighbours, units, scores)."""
+    return client.call("unit-hub-drawn.data", analytics_values(dataset, seq), ["analytics-selection.data"])
 
 
 @dataclass

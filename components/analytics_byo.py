@@ -100,9 +100,9 @@ def upload_panel(allowed: bool, limit_mb: float, open_: bool = False) -> dbc.Col
             dbc.Col(
                 _drop_zone(
                     ids.ANALYTICS_UPLOAD_CSV,
-                    "Texts and labels (.csv)",
-                    ".csv,text/csv",
-                    "UTF-8, with a header row",
+                    "Texts and labels (.csv, .jsonl, .parquet)",
+                    ".csv,text/csv,.jsonl,.ndjson,.json,.parquet",
+                    "CSV (UTF-8, a header row), JSON Lines or Parquet",
                     not allowed,
                     limit_mb,
                 ),

@@ -353,25 +353,33 @@ def sequence_table(table_id: str) -> html.Div:
     card), sorted and filtered there over every sequence; the grid only holds the blocks in view.
     The store beside it tells the grid to drop its blocks when a filter outside it changes."""
     columns = [
-        {"field": "id", "headerName": "id", "width": 80, **_number_filter("equals")},
-        {"field": "length", "headerName": "words", "width": 95, **_number_filter("greaterThanOrEqual")},
-        {"field": "actual", "width": 115, **_TEXT_FILTER},
-        {"field": "predicted", "width": 115, **_TEXT_FILTER},
+        {"field": "id", "headerName": "id", "width": 70, **_number_filter("equals")},
+        {"field": "length", "headerName": "words", "width": 90, **_number_filter("greaterThanOrEqual")},
+        {"field": "actual", "headerName": "actual", "width": 100, **_TEXT_FILTER},
+        {"field": "predicted", "headerName": "predicted", "width": 105, **_TEXT_FILTER},
         {
             "field": "confidence",
-            "width": 120,
+            "headerName": "confidence",
+            "width": 115,
             "valueFormatter": _PERCENT,
             "headerTooltip": "Filter in percent: ≥ 90 keeps the sequences predicted with 90% or more.",
             **_number_filter("greaterThanOrEqual"),
         },
-        {"field": "correct", "width": 95, "cellClassRules": _CORRECT, **_TEXT_FILTER},
+        {
+            "field": "correct",
+            "headerName": "correct",
+            "width": 85,
+            "cellClassRules": _CORRECT,
+            **_TEXT_FILTER,
+        },
         {
             "field": "text",
             "headerName": "analysed text",
             "flex": 1,
-            "minWidth": 260,
+            "minWidth": 140,
             "headerTooltip": "The analysed part: the words the model read, the last tokens of each text. "
             "“…” marks a text that starts earlier.",
+            "tooltipField": "text",
             **_TEXT_FILTER,
         },
     ]

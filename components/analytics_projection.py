@@ -4,8 +4,8 @@ Trace order is fixed so a selection can be sent as a ``Patch`` of the overlay on
 0 = the states of the first colour bin, 1..N_SEGMENT_SLOTS = trajectory segments grouped by
 colour, then the trajectory points (with word labels), the start/end rings, the hover marker,
 the two what-if slots (the typed text and the pinned one, out-of-sample), the nearest-neighbour
-rings (``components.analytics_neighbors``), the states of the other colour bins (``state_slots``)
-and last an empty trace that carries the colour bar. A set above the point budget (level of detail,
+rings (``components.analytics_neighbors``), the states of the other colour bins (``state_slots``),
+the states the table's filters leave (``filter_slot``) and last an empty trace that carries the colour bar. A set above the point budget (level of detail,
 ``components.analytics_density``) adds an invisible frame trace after it, a density image and a note.
 
 The cloud is split into single-colour traces because Plotly colours a numeric marker array
@@ -34,6 +34,8 @@ N_TRACES = N_SEGMENT_SLOTS + 4
 WHATIF_SLOT = N_TRACES  # the typed text's trajectory (out of sample)
 PINNED_SLOT = N_TRACES + 1  # a pinned typed text
 NEIGHBORS_SLOT = N_TRACES + 2  # rings around the selected state's nearest neighbours
+FILTER_POINTS = 20_000  # filtered states drawn at most (evenly thinned beyond)
+FILTER_COLOR = "#212529"
 WHATIF_COLOR = "#e8590c"
 PINNED_COLOR = "#495057"
 FADED = 0.12  # faded sequences (fade correct / misclassified)
@@ -97,6 +99,12 @@ def state_trace_count(n_classes: int) -> int:
 def state_slots(n_traces: int) -> list[int]:
     """Trace indices of the state bins: 0, then after the what-if and neighbour slots."""
     return [0, *range(NEIGHBORS_SLOT + 1, NEIGHBORS_SLOT + n_traces)]
+
+
+def filter_slot(n_traces: int) -> int:
+    """Trace index of the filtered states: right after the state bins (WebGL draws in trace order, so
+    they lie on top of the cloud), before the colour bar's trace."""
+    return NEIGHBORS_SLOT + n_traces
 
 
 def cloud_rows(marker: dict) -> list[np.ndarray]:
@@ -174,6 +182,22 @@ def _hover_trace(xs: list, ys: list) -> dict:
         "marker": {"size": 18, "color": "rgba(255,193,7,0.35)", "line": {"color": "#ff9800", "width": 2.5}},
         "hoverinfo": "skip",
         "uid": "hover-mark",
+        "showlegend": False,
+    }
+
+
+def filter_trace(xy: np.ndarray, n_sequences: int = 0, n_states: int = 0) -> dict:
+    """The states of the table's filtered sequences, drawn over the faded cloud (``xy``: at most
+    ``FILTER_POINTS`` of them); the legend-less hover says how many sequences and states it holds."""
+    return {
+        "type": "scattergl",
+        "x": np.round(xy[:, 0], 4).tolist() if len(xy) else [],
+        "y": np.round(xy[:, 1], 4).tolist() if len(xy) else [],
+        "mode": "markers",
+        "uid": "filter-states",
+        "name": f"{n_sequences:,} filtered sequences" if n_sequences else "filter",
+        "marker": {"size": 4, "color": FILTER_COLOR, "opacity": 0.55},
+        "hoverinfo": "name" if len(xy) else "skip",
         "showlegend": False,
     }
 
@@ -270,6 +294,7 @@ def projection_figure(
     hover: Callable[[np.ndarray, int], dict] | None = None,
     neighbors: dict | None = None,
     lod: dict | None = None,
+    filtered: dict | None = None,
 ) -> go.Figure:
     """The state cloud (``xy`` in view coordinates, colours from ``base_colors``), the overlay
     slots, the what-if slots and the neighbour rings (an empty trace when ``neighbors`` is None).
@@ -277,7 +302,8 @@ def projection_figure(
     ``hover(rows, bin)``: the hover fields of a colour bin's trace (``analytics_view.cloud_hover``).
     ``lod`` (a set above the point budget, ``components.analytics_density``): ``rows``, the drawn
     states sent as points, ``image`` and ``note`` (layout image and annotation), ``frame`` (a trace
-    appended last) and ``trace_opacity`` (the state traces' own opacity, or None)."""
+    appended last) and ``trace_opacity`` (the state traces' own opacity, or None). ``filtered``: the
+    states the table's filters leave (``filter_trace``; an empty one when None)."""
     bins, palette = state_bins(marker)
     if lod is None:
         rows = _rows_by_bin(bins, palette)
@@ -295,7 +321,14 @@ def projection_figure(
         for b, r in enumerate(rows)
     ]
     rings = neighbors or {"type": "scatter", "x": [], "y": [], "uid": "neighbor-rings", "showlegend": False}
-    traces = [cloud[0], *(overlay or empty_overlay()), *(whatif or empty_whatif()), rings, *cloud[1:]]
+    traces = [
+        cloud[0],
+        *(overlay or empty_overlay()),
+        *(whatif or empty_whatif()),
+        rings,
+        *cloud[1:],
+        filtered or filter_trace(np.zeros((0, 2))),
+    ]
     fig = go.Figure(data=[*traces, _colorbar_trace(marker)])
     fig.update_layout(
         template=go.layout.Template(),

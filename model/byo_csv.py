@@ -132,6 +132,16 @@ def read_csv(
     """
     check_size(len(data), "CSV file")
     frame = _frame(decode_text(data, "CSV file"))
+    return from_frame(frame, text_column, label_column, class_names)
+
+
+def from_frame(
+    frame,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    class_names: list[str] | None = None,
+) -> LabelledTexts:
+    """:func:`read_csv` on a parsed table (CSV, JSON Lines or Parquet: :mod:`model.byo_table`)."""
     if frame.empty:
         raise InputError("The CSV file has a header but no rows.")
     text_column = text_column or _guess_text_column(frame, label_column)

@@ -33,7 +33,18 @@ from pathlib import Path
 
 import numpy as np
 
-from model import arrays, byo, byo_models, cache, config, neighbors_ivf, projection, storage, textmodels
+from model import (
+    arrays,
+    byo,
+    byo_models,
+    byo_table,
+    cache,
+    config,
+    neighbors_ivf,
+    projection,
+    storage,
+    textmodels,
+)
 from model.artifacts import Analysis
 from model.prepare_run import PrepareError, Run
 from model.progress import parse_line
@@ -312,7 +323,9 @@ def prepare_upload(
             "dataset",
             "Reading the CSV",
             1,
-            lambda update: byo.read_csv(csv_bytes, text_column, label_column, class_names),
+            lambda update: byo_table.read_table(
+                csv_bytes, csv_path.name, text_column, label_column, class_names
+            ),
         )
         options = json.dumps([data.text_column, data.label_column, data.class_names, layer_name]).encode()
         parts = [model_path.read_bytes(), csv_bytes, vocab_path.read_bytes() if vocab_path else b"", options]

@@ -56,7 +56,7 @@ def _parser(prog: str = "python -m model.prepare") -> _Parser:
     parser.add_argument(
         "--model", help="your text classifier, a Keras .keras or an ONNX .onnx file (with --csv)"
     )
-    parser.add_argument("--csv", help="CSV of texts and labels for --model")
+    parser.add_argument("--csv", help="texts and labels for --model: a CSV, JSON Lines or Parquet file")
     parser.add_argument("--text-column", help="CSV column with the texts (guessed if omitted)")
     parser.add_argument("--label-column", help="CSV column with the labels (guessed if omitted)")
     parser.add_argument(

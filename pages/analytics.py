@@ -46,7 +46,9 @@ dash.register_page(__name__, path="/analytics", title="RNN Explorer · Analytics
 
 
 def layout(**query: str) -> html.Div:
-    """The page; ``dataset``, ``method``, ``seq``, ``jump`` and ``epchange`` come from the URL."""
+    """The page; ``dataset``, ``method``, ``seq``, ``jump`` and ``epchange`` come from the URL.
+
+    Without ``seq`` a representative sequence is selected; ``seq=none`` opens with none."""
     listed = [choice["value"] for choice in analysis_service.dataset_choices()]
     dataset = query.get("dataset") if query.get("dataset") in listed else listed[0]
     requested = query.get("dataset") or ""
@@ -59,6 +61,9 @@ def layout(**query: str) -> html.Div:
     # A link to another session's upload (or one that expired): said at the top, and its sequence
     # number is not applied to the dataset shown instead.
     notice = analytics_byo_card.link_notice(requested_upload, analysis_service.dataset_label(dataset))
+    if seq is None and notice is None and query.get("seq") != "none":
+        # No sequence named: open with a representative one (the URL then names it), so no view is empty.
+        seq = analysis_service.representative(dataset)
     selection = {"dataset": dataset, "seq": seq, "step": None} if seq is not None and notice is None else None
     empty_projection = projection.projection_figure(
         np.zeros((0, 2)), {"color": []}, 0.6, "empty", whatif=projection.empty_whatif()

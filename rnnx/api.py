@@ -95,14 +95,41 @@ def runner_for(model: Any, layer: str | None = None, vocabulary=None):
     )
 
 
+def table(
+    data,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    class_names: list[str] | None = None,
+) -> tuple[list[str], list[str], list[str]]:
+    """(texts, labels, class names) of a CSV, JSON Lines or Parquet file (a path) or a pandas DataFrame,
+    the text and label columns guessed unless named."""
+    from model import byo_csv, byo_table
+
+    if isinstance(data, str | Path):
+        path = byo.check_file(data, "data file")
+        parsed = byo_table.read_table(path.read_bytes(), path.name, text_column, label_column, class_names)
+    elif hasattr(data, "columns") and hasattr(data, "iloc"):
+        frame = data.rename(columns=str)
+        if len(frame) > MAX_TEXTS:
+            raise byo.InputError(f"{len(frame):,} rows is more than the limit of {MAX_TEXTS:,}.")
+        parsed = byo_csv.from_frame(frame, text_column, label_column, class_names)
+    else:
+        raise byo.InputError(
+            "Give texts and labels, or a path to a CSV, JSON Lines or Parquet file, or a DataFrame."
+        )
+    return parsed.texts, [parsed.class_names[i] for i in parsed.labels], parsed.class_names
+
+
 def analyse(
     model: Any,
     texts,
-    labels,
+    labels=None,
     *,
     class_names: list[str] | None = None,
     layer: str | None = None,
     vocabulary: str | Path | dict | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
     projection_method: str = "pca",
     seed: int = 0,
 ) -> Result:
@@ -110,8 +137,12 @@ def analyse(
 
     ``labels``: class names or integer ids (``class_names`` gives their order); ``layer``: the
     recurrent layer to read (default the last); ``vocabulary``: for a model that takes token ids
-    (a path to a vocabulary file or a ``tokenizer.json``, or a dict word→id).
+    (a path to a vocabulary file or a ``tokenizer.json``, or a dict word→id). With ``labels`` left
+    out, ``texts`` is a table (a path to a CSV, JSON Lines or Parquet file, or a DataFrame) whose
+    ``text_column`` and ``label_column`` are guessed unless named.
     """
+    if labels is None:
+        texts, labels, class_names = table(texts, text_column, label_column, class_names)
     texts, labels = _texts(texts, labels)
     projection.params_for(projection_method)
     label_ids, names = byo.encode_labels(labels, list(class_names) if class_names else None)

@@ -133,6 +133,20 @@ def projection_transform(dataset: str, method: str) -> tuple[np.ndarray, float]:
     return found
 
 
+def representative(dataset: str | None) -> int | None:
+    """The sequence the page opens ``dataset`` with (``model.representative``), None while it is not
+    prepared; chosen once per process."""
+    analysis, _dmax, _xy = load(dataset, None)
+    if analysis is None:
+        return None
+    from model.representative import representative_sequence
+
+    found = memo.remember(
+        "representative", _pipeline_key(dataset), lambda: (representative_sequence(analysis),)
+    )
+    return found[0] if found else None
+
+
 def clear_caches() -> None:
     """Forget this process's cached artefacts (tests swap the pipeline)."""
     memo.forget()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model import byo, byo_models, cache
+from model import byo, byo_models, byo_table, cache
 
 InputError = byo.InputError  # the user's file is unusable; str(error) says why and what to do
 CacheWriteError = cache.CacheWriteError  # the server could not store it; str(error) says why
@@ -23,13 +23,13 @@ def check_size(n_bytes: int, what: str) -> None:
 
 
 def csv_columns(data: bytes) -> list[str]:
-    """The CSV's column names (its header only); InputError for a bad size, encoding or header."""
-    return byo.csv_columns(data)
+    """The column names of a CSV (its header only), JSON Lines or Parquet file; InputError if unreadable."""
+    return byo_table.columns(data)
 
 
 def read_csv(data: bytes) -> LabelledTexts:
-    """Texts and integer labels of CSV bytes, the columns guessed; InputError when they cannot be."""
-    return byo.read_csv(data)
+    """Texts and integer labels of CSV, JSON Lines or Parquet bytes, the columns guessed; InputError if not."""
+    return byo_table.read_table(data)
 
 
 def recurrent_layer_names(path: str | Path) -> list[str]:

@@ -35,7 +35,8 @@ NUMBER_TYPES = {
     "inRange": ">=",  # and <= filterTo (the grid's range filter is inclusive: inRangeInclusive)
 }
 PERCENT_COLUMNS = frozenset({"confidence"})  # shown as a percentage, filtered in percent
-_REQUEST_KEYS = frozenset({"startRow", "endRow", "sortModel", "filterModel", "context"})
+# The grid also sends its ``context`` (none here) and its ``api`` (an object JSON writes as ``{}``).
+_REQUEST_KEYS = frozenset({"startRow", "endRow", "sortModel", "filterModel", "context", "api"})
 _CONDITION_KEYS = frozenset({"filterType", "type", "filter", "filterTo"})
 
 
@@ -132,7 +133,12 @@ def check_rows_request(value: object) -> dict | None:
     """The grid's ``getRowsRequest`` as ``{"start", "end", "sort_by", "filter_query"}`` (None: none yet)."""
     if value is None:
         return None
-    if not isinstance(value, dict) or not set(value) <= _REQUEST_KEYS or value.get("context") is not None:
+    if (
+        not isinstance(value, dict)
+        or not set(value) <= _REQUEST_KEYS
+        or value.get("context") is not None
+        or value.get("api") not in (None, {})
+    ):
         raise InvalidInput("The table's request for rows is malformed.")
     start, end = _row(value.get("startRow"), "first row"), _row(value.get("endRow"), "last row")
     if not start < end <= start + MAX_BLOCK:

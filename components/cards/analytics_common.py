@@ -6,8 +6,9 @@ import math
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import no_update, set_props
+from dash import Patch, no_update, set_props
 
+from components import analytics_density as density_view
 from components import analytics_projection as projection
 from components import analytics_view as view
 from components.ids import analytics as ids
@@ -131,3 +132,25 @@ def whatif_traces(
                 pts, states.ep, states.words, list(analysis.class_names), i == 1
             )
     return traces
+
+
+def fade_cloud(patch: Patch, analysis: Analysis, faded: bool, fade, final_only: bool, color_mode) -> None:
+    """Fade the state cloud behind what is drawn over it (a trajectory, the filtered states), or give it
+    back its own opacities (``fade``: the correct or misclassified ones faded).
+
+    Above the point budget the state traces' own opacity and the density image's change; their marker
+    opacities stay (only the view's patch knows the per-point opacities of the states in view)."""
+    slots = projection.state_slots(projection.state_trace_count(len(analysis.class_names)))
+    if cloud.is_lod(drawn_count(analysis, final_only)):
+        for slot in slots:
+            patch["data"][slot]["opacity"] = density_view.TRACE_FADE if faded else 1
+        patch["layout"]["images"][0]["opacity"] = density_view.IMAGE_FADE if faded else 1
+        return
+    if faded:
+        for slot in slots:
+            patch["data"][slot]["marker"]["opacity"] = projection.SELECTION_FADE
+        return
+    opacity = cloud_opacity(analysis, fade, False, final_only)
+    rows = projection.cloud_rows(cloud_marker(analysis, color_mode, final_only))
+    for slot, members in zip(projection.state_slots(len(rows)), rows, strict=True):
+        patch["data"][slot]["marker"]["opacity"] = opacity if np.isscalar(opacity) else opacity[members]

@@ -1,10 +1,10 @@
 """The hidden-state projection card's callbacks: the full figure, its level of detail while zooming (sets
-above the point budget, ``components.analytics_density``) and the jump threshold's manual mode."""
+above the point budget, ``components.analytics_density``) and the table's filters drawn on it."""
 
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, State, callback, no_update
+from dash import Input, Output, Patch, State, callback, no_update
 
 from components import analytics_density as density_view
 from components import analytics_neighbors as neighbors_view
@@ -14,15 +14,16 @@ from components.cards.analytics_common import (
     METHOD_LABELS,
     cloud_marker,
     cloud_opacity,
+    fade_cloud,
     refuse,
     selected,
     whatif_traces,
 )
 from components.ids import analytics as ids
 from services import analysis as analysis_service
-from services import cloud, schemas
+from services import cloud, schemas, slices
 from services import neighbors as neighbors_service
-from services.validation import Schema, validated
+from services.validation import Flag, InvalidInput, Schema, validated
 
 # The figure also carries the neighbour rings of the selected state (the neighbours card's settings).
 PROJECTION_FIGURE = Schema(
@@ -32,6 +33,18 @@ PROJECTION_FIGURE = Schema(
         "nb_k": neighbors_service.NEIGHBOR_COUNT,
         "nb_other": neighbors_service.OTHER_ONLY,
         "zoom": schemas.PROJECTION_VIEW_STORE,
+        "query": schemas.TABLE_QUERY,
+    },
+)
+FILTER_HIGHLIGHT = Schema(
+    "highlight_filter",
+    {
+        "query": schemas.TABLE_QUERY,
+        "selection": schemas.SELECTION,
+        "faded": Flag("Faded"),
+        "fade": schemas.FADE,
+        "final_only": schemas.FINAL_ONLY,
+        "color_mode": schemas.COLOR_MODE,
     },
 )
 
@@ -58,6 +71,7 @@ PROJECTION_FIGURE = Schema(
         nb_k=State(ids.NEIGHBORS_K, "value"),
         nb_other=State(ids.NEIGHBORS_OTHER, "value"),
         zoom=State(ids.PROJECTION_VIEW, "data"),
+        query=State(ids.ANALYTICS_TABLE_QUERY, "data"),
     ),
 )
 @validated(PROJECTION_FIGURE, refuse)
@@ -79,6 +93,7 @@ def draw_projection(
     nb_k=None,
     nb_other=False,
     zoom=None,
+    query=None,
 ):
     """The full projection figure (sent when dataset, method or colouring change, not on selection).
 
@@ -130,6 +145,7 @@ def draw_projection(
         hover=view.cloud_hover(analysis, bool(final_only), marker, color_mode or "ep"),
         neighbors=neighbors_view.rings(dataset, method, selection, nb_k, nb_other),
         lod=lod,
+        filtered=filtered_states(analysis, xy, query, bool(final_only))[0],
     )
 
 
@@ -186,3 +202,64 @@ def update_view(relayout, stored, dataset, method, color_mode, fade, final_only)
     patch = density_view.zoom_patch(points, marker, opacity, content, hover)
     zoom = None if current is None else {"key": key, "x": list(current[:2]), "y": list(current[2:])}
     return {"figure": patch, "view": zoom}
+
+
+# ---------------------------------------------------------------- the table's filters, on the projection
+
+
+def filtered_states(analysis, xy, query: dict | None, final_only: bool) -> tuple[dict, int]:
+    """(the filter trace, how many sequences) of the table's filters: the states of every sequence the
+    search, lasso, confusion cell and column filters leave (their last states with ``final_only``),
+    evenly thinned to ``projection.FILTER_POINTS``; an empty trace when nothing is filtered."""
+    empty = projection.filter_trace(np.zeros((0, 2)))
+    if analysis is None or xy is None or not isinstance(query, dict):
+        return empty, 0
+    try:
+        rows = slices.slice_rows(analysis, xy, query, view.analysed_texts)
+    except InvalidInput:
+        return empty, 0
+    if len(rows) in (0, analysis.n_sequences):
+        return empty, len(rows) if len(rows) < analysis.n_sequences else 0
+    offsets = np.asarray(analysis.offsets, dtype=np.int64)
+    if final_only:
+        states = offsets[np.asarray(rows) + 1] - 1
+    else:
+        starts, ends = offsets[rows], offsets[np.asarray(rows) + 1]
+        lengths = ends - starts
+        states = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
+    if len(states) > projection.FILTER_POINTS:
+        states = states[np.linspace(0, len(states) - 1, projection.FILTER_POINTS).round().astype(np.int64)]
+    return projection.filter_trace(np.asarray(xy[np.sort(states)], dtype=np.float64), len(rows)), len(rows)
+
+
+@callback(
+    output={
+        "figure": Output(ids.PROJECTION_GRAPH, "figure", allow_duplicate=True),
+        "faded": Output(ids.ANALYTICS_FADED, "data", allow_duplicate=True),
+    },
+    inputs={
+        "query": Input(ids.ANALYTICS_TABLE_QUERY, "data"),
+        "selection": State(ids.ANALYTICS_SELECTION, "data"),
+        "faded": State(ids.ANALYTICS_FADED, "data"),
+        "fade": State(ids.ANALYTICS_FADE, "value"),
+        "final_only": State(ids.ANALYTICS_FINAL_ONLY, "value"),
+        "color_mode": State(ids.ANALYTICS_COLOR_MODE, "value"),
+    },
+    prevent_initial_call=True,
+)
+@validated(FILTER_HIGHLIGHT, refuse)
+def highlight_filter(query, selection, faded, fade, final_only, color_mode) -> dict:
+    """The table's filters on the projection: a search, lasso or confusion cell shows its states there,
+    over the faded cloud (given back when the filter is cleared and nothing is selected)."""
+    if query is None:
+        return {"figure": no_update, "faded": no_update}
+    analysis, _dmax, xy, _shown = analysis_service.load_shown(query["dataset"], query["method"])
+    if analysis is None or xy is None:
+        return {"figure": no_update, "faded": no_update}
+    trace, n_rows = filtered_states(analysis, xy, query, bool(final_only))
+    patch = Patch()
+    patch["data"][projection.filter_slot(projection.state_trace_count(len(analysis.class_names)))] = trace
+    want = bool(n_rows) or selected(selection, query["dataset"], analysis) is not None
+    if want != bool(faded):
+        fade_cloud(patch, analysis, want, fade, bool(final_only), color_mode)
+    return {"figure": patch, "faded": want}

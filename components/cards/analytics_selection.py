@@ -51,9 +51,12 @@ VIEWS: tuple[SelectionView, ...] = (
 @validated(schemas.SELECT_SEQUENCE, refuse)
 def select_sequence(click, dataset, selection, method, final_only, color_mode="ep"):
     """Selection from a projection point (a state, a step of the trajectory, a neighbour's ring); a new
-    dataset clears it."""
+    dataset selects its representative sequence (none while it is not prepared)."""
     if ctx.triggered_id == ids.ANALYTICS_DATASET:
-        return None if (selection or {}).get("dataset") != dataset else no_update
+        if (selection or {}).get("dataset") == dataset:
+            return no_update
+        seq = analysis_service.representative(dataset)  # a new dataset opens on its representative one
+        return None if seq is None else {"dataset": dataset, "seq": seq, "step": None}
     points = click.get("points") if isinstance(click, dict) else None
     if not isinstance(points, list) or not points or not isinstance(points[0], dict):
         return no_update

@@ -15,25 +15,17 @@ from dash import (
     no_update,
 )
 
-from components import analytics_density as density_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import analytics_view as view
 from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
-from components.cards.analytics_common import (
-    cloud_marker,
-    cloud_opacity,
-    drawn_count,
-    refuse,
-    selected,
-)
+from components.cards.analytics_common import fade_cloud, refuse, selected
 from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
-from model.artifacts import Analysis
 from services import analysis as analysis_service
 from services import attribution as attribution_service
-from services import cloud, schemas
+from services import schemas
 from services.validation import validated
 
 SEQUENCE_STATES = {
@@ -106,19 +98,11 @@ def show_selection(
     patch = Patch() if patch is None else patch
     analysis, dmax, xy, _shown = analysis_service.load_shown(dataset, method)
     k = selected(selection, dataset, analysis) if analysis is not None else None
-    lod = analysis is not None and cloud.is_lod(drawn_count(analysis, bool(final_only)))
     if k is None or xy is None:
         for i, trace in enumerate(projection.empty_overlay(), start=1):
             patch["data"][i] = trace
-        if analysis is not None and xy is not None and faded and lod:
-            _fade_lod(patch, analysis, False)
-        elif analysis is not None and xy is not None and faded:
-            opacity = cloud_opacity(analysis, fade, False, bool(final_only))
-            rows = projection.cloud_rows(cloud_marker(analysis, color_mode, bool(final_only)))
-            for slot, members in zip(projection.state_slots(len(rows)), rows, strict=True):
-                patch["data"][slot]["marker"]["opacity"] = (
-                    opacity if np.isscalar(opacity) else opacity[members]
-                )
+        if analysis is not None and xy is not None and faded:
+            fade_cloud(patch, analysis, False, fade, bool(final_only), color_mode)
         hint = "Click a row of the table or a point of the projection to select a sequence."
         return {
             "figure": patch,
@@ -145,11 +129,8 @@ def show_selection(
     moved = sel.jump_line is not None and sel.jump_line != jump
     for i, trace in enumerate(sel.overlay, start=1):
         patch["data"][i] = trace
-    if not faded and lod:
-        _fade_lod(patch, analysis, True)
-    elif not faded:
-        for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
-            patch["data"][slot]["marker"]["opacity"] = projection.SELECTION_FADE
+    if not faded:
+        fade_cloud(patch, analysis, True, fade, bool(final_only), color_mode)
     text = sel.text
     if saliency_mode in ("epchange", "attribution"):
         text = _saliency_text(analysis, dataset, k, sel.labelled, saliency_mode, saliency)
@@ -209,16 +190,6 @@ clientside_callback(
     State(ids.SEQUENCE_DRAWN, "data"),
     prevent_initial_call=True,
 )
-
-
-def _fade_lod(patch: Patch, analysis: Analysis, faded: bool) -> None:
-    """Fade (or restore) a cloud above the point budget: the state traces' own opacity and the image's.
-
-    Their marker opacities stay: the traces hold the states of the current view, whose per-point
-    opacities (fade by correctness) only the view's patch knows."""
-    for slot in projection.state_slots(projection.state_trace_count(len(analysis.class_names))):
-        patch["data"][slot]["opacity"] = density_view.TRACE_FADE if faded else 1
-    patch["layout"]["images"][0]["opacity"] = density_view.IMAGE_FADE if faded else 1
 
 
 def _saliency_text(analysis, dataset: str, k: int, labelled, mode: str, stored: dict | None) -> list:

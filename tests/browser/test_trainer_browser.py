@@ -148,6 +148,12 @@ def _click(browser, element) -> None:
     ActionChains(browser).move_to_element(element).pause(0.05).click().perform()
 
 
+def _notice_shown(browser) -> bool:
+    from selenium.webdriver.common.by import By
+
+    return any(e.is_displayed() for e in browser.find_elements(By.ID, "trainer-notice"))
+
+
 def _layers(browser) -> int:
     from selenium.webdriver.common.by import By
 
@@ -175,7 +181,7 @@ def test_a_layer_clicked_while_preparing_opens_once_ready_and_the_notice_moves_n
     # the reset notice floats over the page: nothing below it moves
     _click(browser, browser.find_element(By.ID, "cell-back"))
     _wait(browser, lambda b: not b.find_element(By.ID, "cell-view").is_displayed())
-    _wait(browser, lambda b: not b.find_element(By.ID, "trainer-notice").is_displayed() if b.find_elements(By.ID, "trainer-notice") else True)
+    _wait(browser, lambda b: not _notice_shown(b))  # measured without a notice
     top = browser.execute_script(TOP_JS)
     _click(browser, browser.find_element(By.ID, "reset-button"))
     _wait(browser, lambda b: "reset" in _text(b, "trainer-notice"))
@@ -202,7 +208,8 @@ def test_layer_presses_show_at_once_and_reach_a_busy_server_whole(app_server: st
     assert posts(browser, UPDATE) - before == 1  # one request on its way; the other presses wait for it
     release(browser)
     _wait(browser, lambda b: _layers(b) == 5)
-    _wait(browser, lambda b: "pending" not in (b.find_element(By.ID, "network-diagram").get_attribute("class") or ""))
+    diagram = browser.find_element(By.ID, "network-diagram")
+    _wait(browser, lambda b: "pending" not in (diagram.get_attribute("class") or ""))
     assert _text(browser, "trainer-layer-count").startswith("5 layers")
     assert posts(browser, UPDATE) - before == 2  # the presses made meanwhile went as one
     assert console_errors(browser) == []

@@ -237,3 +237,34 @@ def test_an_upload_in_the_url_is_restored_only_for_the_session_that_owns_it(page
         out = pages[1].list_datasets(0, "upload-0123456789ab")
     assert out["value"] is no_update
     assert all(not o["value"].startswith("upload-") for o in out["options"])
+
+
+def _texts(node) -> list[str]:
+    """Every string in a component tree, and every title (tooltip), in order."""
+    found = [node] if isinstance(node, str) else []
+    if getattr(node, "title", None):
+        found.append(node.title)
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None:
+            found += _texts(child)
+    return found
+
+
+@pytest.mark.heavy
+def test_an_uploads_accuracy_says_it_is_measured_on_the_uploaded_rows(pages, upload):
+    """The uploaded rows may be the model's training data: its accuracy on them is never a "test accuracy"."""
+    from components.cards import analytics_overview_card
+    from model import prepare
+
+    _analytics, byo_page, _whatif = pages
+    analysis = prepare.load_analysis(upload)
+    _trigger("analytics-dataset.value")
+    bar = " | ".join(_texts(analytics_overview_card.show_overview(upload, "pca", 0)["bar"]))
+    assert "accuracy on the uploaded rows (200)" in bar
+    assert "not a held-out test accuracy unless these rows were held out" in bar  # its tooltip
+    assert "test accuracy |" not in bar and "accuracy (analysed)" not in bar
+    summary = {**analysis.summary, "n_sequences": analysis.n_sequences, "n_hidden_states": analysis.n_states}
+    done = byo_page._done_message(summary, 3.0)
+    assert f"accuracy on the uploaded rows (200) {analysis.summary['test_accuracy']:.1%}" in done
+    assert "not a held-out test unless these rows were held out" in done

@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model import cache, datasets, pretrained, textmodels
@@ -170,15 +171,79 @@ def test_cache_then_shipped_files_then_training_and_retrain_replaces(
     assert textmodels.obtain_classifier("reuters", config)[1] == "cache"
 
 
-def test_the_checkpoint_view_explains_that_the_pretrained_model_keeps_none(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from model import compare, loaded
+CHECKPOINT_TEXTS = {
+    "imdb": ["a fine film with a wonderful cast", "the plot was dull and the acting awful", "not bad at all"],
+    "reuters": [
+        "oil prices rose as opec cut crude output",
+        "the company reported net profit up",
+        "wheat exports",
+    ],
+}
 
-    shipped = pretrained.load("imdb", textmodels.DEFAULT_CONFIGS["imdb"])
+
+@pytest.mark.parametrize("dataset", pretrained.DATASETS)
+def test_the_checkpoint_view_draws_the_shipped_classifiers_training(
+    dataset: str, fresh_cache: Path, page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped classifier (from the files, no TensorFlow) brings its epochs; the compare card draws them."""
+    from components.cards import analytics_whatif_card
+    from model import loaded, memo, pretrained_checkpoints, projection, whatif
+    from services import analysis as analysis_service
+
+    memo.forget()
+    config = textmodels.DEFAULT_CONFIGS[dataset]
+    shipped, source = textmodels.obtain_classifier(dataset, config)  # into the cache, as a preparation does
+    assert source == "pretrained" and shipped.checkpoints == []
+    epochs = pretrained_checkpoints.load(shipped)
+    assert [epoch for epoch, _ in epochs] == pretrained_checkpoints.kept_epochs(config.epochs)
+    assert epochs[-1][1] is shipped.weights  # the last epoch is the shipped model itself
+    # a real PCA of the shipped model's states stands in for the prepared projection (minutes to prepare)
+    hidden = np.concatenate([whatif.classifier_states(shipped, t)[1] for t in CHECKPOINT_TEXTS[dataset]])
+    _points, projector = projection.fit(hidden, "pca", seed=0)
+    monkeypatch.setattr(loaded, "projector", lambda *_args: projector)
+
+    text = CHECKPOINT_TEXTS[dataset][0]
+    drawn = analytics_whatif_card.show_checkpoints("typed", None, text, "checkpoints", dataset, "pca", True)
+    titles = [a["text"] for a in drawn["figure"]["layout"]["annotations"]]
+    kept = pretrained_checkpoints.kept_epochs(config.epochs)
+    assert [t.split(" · ")[0] for t in titles] == [f"epoch {e}" for e in kept]
+    recorded = shipped.history["test_accuracy"]
+    assert [t.split(" · ")[1] for t in titles] == [f"acc {recorded[e - 1]:.0%}" for e in kept]
+    assert f"epochs {', '.join(map(str, kept))} of {config.epochs}" in drawn["note"]
+    paths = [trace for trace in drawn["figure"]["data"] if trace.get("mode") == "lines+markers"]
+    assert len(paths) == len(kept) and all(len(trace["x"]) == len(text.split()) for trace in paths)
+    # training moved the path: the first epoch's is not the final model's, which is the analysed one
+    runs = analysis_service.checkpoint_trajectories(dataset, text, "pca")
+    final = whatif.classifier_states(shipped, text)[2]
+    np.testing.assert_allclose(runs[-1].ep, final, atol=1e-6)
+    assert np.abs(runs[0].ep - final).max() > 0.01
+
+
+def test_checkpoints_that_belong_to_other_weights_are_refused_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from model import compare, loaded, memo, pretrained_checkpoints
+
+    folder = tmp_path / "pretrained"
+    shutil.copytree(pretrained.DIRECTORY, folder)
+    shipped = pretrained.load("imdb", textmodels.DEFAULT_CONFIGS["imdb"], folder)
+    assert pretrained_checkpoints.load(shipped, folder)
+    assert (
+        pretrained_checkpoints.load(replace(shipped, weights=[w + 1 for w in shipped.weights]), folder)
+        is None
+    )
+    stored = pretrained_checkpoints.path("imdb", folder)
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    memo.forget("shipped-checkpoints")  # the files are read once per process: a new process
+    with caplog.at_level(logging.WARNING, logger="rnnx.pretrained"):
+        assert pretrained_checkpoints.load(shipped, folder) is None
+    assert "imdb.checkpoints.npz fails its checksum" in caplog.text
+    monkeypatch.setattr(pretrained, "DIRECTORY", folder)
     monkeypatch.setattr(loaded, "classifier", lambda dataset: shipped)
     with pytest.raises(LookupError, match=r"python -m model.prepare --dataset imdb --retrain"):
-        compare.checkpoint_trajectories("imdb", "a fine film", "pca")
+        compare.checkpoint_trajectories("imdb~all", "a fine film", "pca")
 
 
 @pytest.mark.heavy
