@@ -126,15 +126,7 @@ def _health(background: str):
     """
 
     def healthz():
-        return jsonify(
-            {
-                "status": "ok",
-                "pid": os.getpid(),
-                "background": background,
-                "demo_mode": settings.demo_mode(),
-                "base_path": settings.base_path(),
-            }
-        )
+        return jsonify(readiness.liveness(background))
 
     return healthz
 

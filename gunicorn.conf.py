@@ -37,7 +37,9 @@ def when_ready(server) -> None:
     Off unless ``RNNX_WARMUP=1`` (the Docker image sets it); it stops with the master.
     """
     from serving import settings, warmup
+    from serving.logs import route_app_logs
 
+    route_app_logs(loglevel).info("RNN Explorer %s: gunicorn ready", _version())
     if settings.warmup_enabled():
         server.log.info("warm-up: preparing %s in the background", ", ".join(settings.warmup_datasets()))
         warmup.start(settings.warmup_datasets())
@@ -49,6 +51,9 @@ def post_worker_init(worker) -> None:
     import threading
 
     from serving import settings
+    from serving.logs import route_app_logs
+
+    route_app_logs(loglevel)
 
     if not settings.worker_warm_enabled():
         return
@@ -63,3 +68,9 @@ def post_worker_init(worker) -> None:
             worker.log.exception("worker warm-up failed")
 
     threading.Thread(target=warm, name="rnnx-worker-warm", daemon=True).start()
+
+
+def _version() -> str:
+    from serving.version import version
+
+    return version()

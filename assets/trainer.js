@@ -119,16 +119,27 @@
     return playControls(false);
   }
 
-  /* A new epoch while a cell view is open (one in flight when training paused) refreshes it; a layer
-     clicked before the network was ready (the Network card says it waits) opens with the first result.
-     With no layer selected nothing is sent to the server. */
-  function trainerRefreshCell(epoch, result, layer, waiting) {
-    if (layer === null || layer === undefined) return NO();
+  /* A new epoch while a cell view is open (one in flight when training paused) refreshes it, and so
+     does the network's first result for a layer clicked before it was ready; with no layer selected
+     nothing is sent to the server. */
+  function trainerRefreshCell(epoch, layer) {
+    return layer === null || layer === undefined ? NO() : epoch;
+  }
+
+  /* A click on a layer selects it here, at once: a click is never lost to the diagram being drawn
+     again meanwhile (the server checks the index when it opens the view). Said until the view is open. */
+  function trainerSelectLayer(_clicks) {
     const ctx = window.dash_clientside.callback_context;
-    const byResult = ((ctx && ctx.triggered) || []).every((t) => t.prop_id.indexOf(".data") > 0);
-    const waits = Array.isArray(waiting) ? waiting.length > 0 : !!waiting;
-    if (byResult && !waits) return NO(); // an open view shows a new epoch only
-    return String(epoch) + "@" + String((result && result.stamp) || "");
+    const hits = (ctx && ctx.triggered) || [];
+    if (hits.length !== 1 || !hits[0].value) return [NO(), NO()];
+    let id = null;
+    try {
+      id = JSON.parse(hits[0].prop_id.slice(0, hits[0].prop_id.lastIndexOf(".")));
+    } catch (_error) {
+      return [NO(), NO()];
+    }
+    if (!id || !Number.isInteger(id.index)) return [NO(), NO()];
+    return [id.index, "Opening layer " + (id.index + 1) + "…"];
   }
 
   /* ---- the layer count: shown at once, sent whole, one request at a time ---- */
@@ -241,6 +252,7 @@
     trainerTogglePlay: trainerTogglePlay,
     trainerPauseForCell: trainerPauseForCell,
     trainerRefreshCell: trainerRefreshCell,
+    trainerSelectLayer: trainerSelectLayer,
     trainerLayerPress: trainerLayerPress,
     trainerLayersBuilt: trainerLayersBuilt,
     trainerOnResult: trainerOnResult,

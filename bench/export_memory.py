@@ -144,7 +144,7 @@ def one(fmt: str, source: str, folder: Path, out: Path) -> dict:
 
     before_import = PeakRss().process.memory_info().rss
     import pandas  # noqa: F401 - imported by every web worker at start (app.py)
-    import pyarrow.csv  # noqa: F401 - imported once, by a worker's first export
+    import pyarrow.csv
     import pyarrow.parquet  # noqa: F401
 
     before_load = PeakRss().process.memory_info().rss

@@ -155,7 +155,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     env = {**os.environ, "RNNX_WARMUP": "0", "RNNX_AUTO_PREPARE": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    from model import prepare  # noqa: E402 - after the environment is read
+    from model import prepare
 
     report: dict = {"cpus": os.cpu_count(), "workers": args.workers, "datasets": {}}
     proc, base = start_gunicorn(args.workers, env)

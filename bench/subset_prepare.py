@@ -40,13 +40,13 @@ def subset(analysis: Analysis, n: int) -> Analysis:
     )
 
 
-def load_analysis(dataset: str, *args, **kwargs) -> Analysis | None:  # noqa: F811
+def load_analysis(dataset: str, *args, **kwargs) -> Analysis | None:
     analysis = _load_analysis(dataset, *args, **kwargs)
     limit = _limit()
     return subset(analysis, limit) if analysis is not None and limit else analysis
 
 
-def load_projection(dataset: str, method: str, *args, **kwargs) -> np.ndarray | None:  # noqa: F811
+def load_projection(dataset: str, method: str, *args, **kwargs) -> np.ndarray | None:
     points = _load_projection(dataset, method, *args, **kwargs)
     limit = _limit()
     if points is None or not limit:

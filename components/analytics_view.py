@@ -17,7 +17,7 @@ from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import figure_text
 from model.artifacts import Analysis
-from services.analysis import max_distance  # noqa: F401 (re-exported)
+from services.analysis import max_distance
 
 
 @dataclass

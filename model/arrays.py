@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from model import arrays_check, cache
+from model.lifeline import process_alive
 
 DIRECTORY = "arrays"
 HEADER_BYTES = 128  # a fixed-size .npy header, rewritten with the final shape when a stream closes
@@ -384,22 +385,12 @@ def sweep(root: Path) -> None:
         elif folder.name.startswith(".tmp-"):
             parts = folder.name.split("-")
             try:
-                dead = parts[1] == host and not _alive(int(parts[2]))
+                dead = parts[1] == host and not process_alive(int(parts[2]))
                 stale = time.time() - folder.stat().st_mtime > STALE_TMP_SECONDS
             except (ValueError, IndexError, OSError):
                 continue
             if dead or stale:
                 shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def cull(root: Path, store, keep: str | None = None) -> list[str]:

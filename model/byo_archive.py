@@ -75,7 +75,7 @@ def _check_directory_record(path: Path) -> None:
         with open(path, "rb") as handle:
             record = zipfile._EndRecData(handle)
         entries, directory = int(record[zipfile._ECD_ENTRIES_TOTAL]), int(record[zipfile._ECD_SIZE])
-    except Exception:  # no end record (or another Python): ZipFile below says what is wrong
+    except Exception:  # noqa: BLE001 - no end record (or another Python): ZipFile below says what is wrong
         return
     if entries > ARCHIVE_MAX_ENTRIES or directory > ARCHIVE_MAX_DIRECTORY_BYTES:
         raise InputError(

@@ -57,7 +57,7 @@ def _end_family() -> None:
         for child in psutil.Process().children(recursive=True):
             with contextlib.suppress(psutil.Error):
                 child.kill()
-    except Exception:  # best effort: this process ends anyway
+    except Exception:  # noqa: BLE001 - best effort: this process ends anyway
         pass
     os._exit(1)
 
@@ -75,3 +75,16 @@ def follow_parent(poll_s: float = POLL_S) -> threading.Thread:
     thread = threading.Thread(target=watch, name="rnnx-lifeline", daemon=True)
     thread.start()
     return thread
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one owned by another user counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -126,7 +126,7 @@ def mismatch(
         return None
     try:
         same = bool(info.get("data_sha256")) and data_digest(dataset) == info["data_sha256"]
-    except Exception as error:  # an unreadable archive, a cache that cannot be written: train instead
+    except Exception as error:  # noqa: BLE001 - an unreadable archive, an unwritable cache: train instead
         return f"the dataset could not be compared ({type(error).__name__}: {str(error)[:200]})"
     return None if same else "the dataset differs from the one they were trained on"
 

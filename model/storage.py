@@ -31,7 +31,6 @@ from model.artifacts import Analysis
 STATE_DTYPE = np.float16
 CHUNK_SEQUENCES = 1000  # sequences extracted (and appended to the files) at a time
 SCRATCH = "hidden32"
-SMALL = ("offsets", "labels", "predicted", "confidence")
 
 
 @dataclass

@@ -164,9 +164,6 @@ def classifier_key(dataset: str, config: ModelConfig) -> str:
     )
 
 
-CLASSIFIER_SOURCES = ("cache", "pretrained", "trained")
-
-
 def classifier_plan(dataset_name: str, config: ModelConfig, retrain: bool = False) -> str:
     """Where :func:`obtain_classifier` will most likely take the classifier from (for stage labels)."""
     from model import pretrained

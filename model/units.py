@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SORTS = ("index", "activation", "selected")
-
 
 @dataclass(frozen=True)
 class Matches:

@@ -18,7 +18,7 @@ from components.ids import analytics as ids
 from components.cards import analytics_overview_card  # noqa: F401
 from components.cards import analytics_projection_card  # noqa: F401
 from components.cards import analytics_sequence_card  # noqa: F401
-from components.cards import analytics_table_card  # noqa: F401
+from components.cards import analytics_table_card
 from components.cards import analytics_byo_card
 from components.cards import analytics_export_card  # noqa: F401
 from components.cards import analytics_whatif_card  # noqa: F401

@@ -124,14 +124,6 @@ TRAINER_UPDATE = Schema(
     },
 )
 TRAINER_EXAMPLE = Schema("load_example", {"tab": TAB, "name": Choice("Example", _examples())})
-TRAINER_SELECT = Schema(
-    "select_layer",
-    {
-        "clicks": LAYER_CLICKS,
-        "trigger": Custom("Layer", _trigger((), ("trainer-layer",))),
-        "value": CLICKS,
-    },
-)
 TRAINER_SLIDERS = Schema(
     "slider_labels",
     {

@@ -13,11 +13,9 @@ import functools
 import inspect
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-MAX_TEXT = 10_000
 
 
 class InvalidInput(ValueError):
@@ -200,10 +198,3 @@ def validated(schema: Schema, on_invalid: Callable[[str], Any]) -> Callable[[Cal
         return checked
 
     return wrap
-
-
-def as_list(value: Any, max_items: int) -> Sequence:
-    """``value`` if it is a list of at most ``max_items`` entries, else InvalidInput."""
-    if not isinstance(value, list) or len(value) > max_items:
-        raise InvalidInput("A list input is malformed or too long.")
-    return value

@@ -48,7 +48,7 @@ def session_key(session_id: str, dash_key: str) -> str:
 class SessionJobs:
     """Mixin for a Dash background-callback manager: job keys, polls and results per session."""
 
-    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):  # noqa: D102 - Dash's hook
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
         dash_key = super().build_cache_key(fn, args, cache_args_to_ignore, triggered)
         return session_key(_requesting_session(), dash_key)
 

@@ -30,6 +30,7 @@ from flask import jsonify
 
 from model import cache, config
 from serving import settings
+from serving.version import version
 
 log = logging.getLogger("rnnx.health")
 
@@ -50,6 +51,7 @@ def liveness(background: str) -> dict[str, Any]:
     """The ``/healthz`` body: status and what this process serves; no I/O."""
     return {
         "status": "ok",
+        "version": version(),
         "pid": os.getpid(),
         "background": background,
         "demo_mode": settings.demo_mode(),

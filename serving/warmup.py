@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from model import config
+from model.lifeline import process_alive
 from model.progress import parse_line
 from serving import jobqueue
 
@@ -102,20 +103,8 @@ def status() -> dict | None:
         return None
     if not isinstance(data, dict):
         return None
-    data["running"] = bool(data.get("running")) and _alive(int(data.get("pid") or 0))
+    data["running"] = bool(data.get("running")) and process_alive(int(data.get("pid") or 0))
     return data
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Status:
@@ -243,7 +232,7 @@ def _summary(stdout) -> dict:
 
 def _follow(parent: int) -> None:
     """Stop the warm-up (and the prepare it runs) once ``parent`` is gone."""
-    while _alive(parent) and os.getppid() == parent:
+    while process_alive(parent) and os.getppid() == parent:
         time.sleep(1.0)
     for proc in list(_current):
         with contextlib.suppress(OSError):

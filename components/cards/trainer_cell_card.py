@@ -46,11 +46,20 @@ CELL_OUT = {
     "grads": Output(ids.CELL_GRAD_GRAPH, "figure"),
     "check": Output(ids.CELL_CHECK, "children"),
     "heading": Output(ids.CELL_HEADING, "children"),
+    "waiting": Output(ids.CELL_WAITING, "children"),
 }
 
 
 def _answer(**values: Any) -> dict[str, Any]:
-    return {name: values.get(name, no_update) for name in CELL_OUT}
+    return {name: values.get(name, "" if name == "waiting" else no_update) for name in CELL_OUT}
+
+
+def waiting(layer: int) -> list[Any]:
+    """Said below the network while a clicked layer waits for the network (it opens once it is there)."""
+    return [
+        html.Span(className="spinner-border spinner-border-sm me-1", **{"aria-hidden": "true"}),
+        f"Opening layer {layer + 1} once the network is ready…",
+    ]
 
 
 @callback(
@@ -61,11 +70,17 @@ def _answer(**values: Any) -> dict[str, Any]:
 )
 def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any]:
     """Open (or close) the cell view of the selected layer with its real values; ``cell-refresh``
-    (set in the browser only while it is open) shows a newer epoch."""
+    (set in the browser while a layer is selected) shows a newer epoch.
+
+    A layer clicked before the network is there (no tab id yet, or no model in the session) stays
+    selected and the Network card says so: the network's first result refreshes it and it opens.
+    """
     try:
         v = schemas.CELL_VIEW.check(tab=tab, layer=layer, refresh=refresh)
-        if v["layer"] is None or not v["tab"]:
+        if v["layer"] is None:
             return _answer(hidden=True)
+        if not v["tab"]:
+            return _answer(hidden=True, waiting=waiting(v["layer"]))
         trainer = service()
         traced = trainer.layer_trace(trainer.tab_key(v["tab"]))
     except (
@@ -73,7 +88,7 @@ def open_cell(layer: Any, refresh: Any = None, tab: Any = None) -> dict[str, Any
     ) as error:  # shown in the cell view's own heading (every output lives in the view)
         return _answer(hidden=False, heading="Cell view", check=str(error))
     if traced is None:
-        return _answer(hidden=True)
+        return _answer(hidden=True, waiting=waiting(v["layer"]))
     trace, state = traced
     layer = min(v["layer"], len(trace["layers"]) - 1)
     info = trace["layers"][layer]

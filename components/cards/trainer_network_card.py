@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from components import trainer_figures as figs
-from components.cards.trainer_common import card, notice, notice_outputs, reply, triggered
+from components.cards.trainer_common import card, notice_outputs
 from components.ids import trainer as ids
-from services import schemas
 from services import trainer as service
-from services.validation import InvalidInput
 
 INFO = (
     "A stack of recurrent layers (16 units each unless you choose another width). A recurrent layer "
@@ -97,25 +95,18 @@ def layout(settings: service.Settings) -> dbc.Card:
     return card("Network", ids.TRAINER_INFO_NETWORK, INFO, body, extra=cell)
 
 
-SELECT_OUT = {"selected": Output(ids.TRAINER_SELECTED_LAYER, "data"), **notice_outputs()}
-
-
-@callback(
-    output=SELECT_OUT,
-    inputs={"clicks": Input({"type": ids.TRAINER_LAYER, "index": ALL}, "n_clicks")},
+# A click on a layer selects it in the browser at once (rnnx.trainerSelectLayer): a server round trip
+# could be dropped when the diagram is drawn again meanwhile (the network's first result). The cell card
+# checks the index (services.schemas.CELL_VIEW) when it opens the view.
+clientside_callback(
+    ClientsideFunction("rnnx", "trainerSelectLayer"),
+    output=[
+        Output(ids.TRAINER_SELECTED_LAYER, "data"),
+        Output(ids.CELL_WAITING, "children", allow_duplicate=True),
+    ],
+    inputs=[Input({"type": ids.TRAINER_LAYER, "index": ALL}, "n_clicks")],
     prevent_initial_call=True,
 )
-def select_layer(clicks: Any) -> dict[str, Any]:
-    """Clicking a layer selects it (0-based index) for the cell view."""
-    trigger, value = triggered()
-    try:
-        v = schemas.TRAINER_SELECT.check(clicks=clicks, trigger=trigger, value=value)
-    except InvalidInput as error:
-        return reply(SELECT_OUT, **notice(str(error)))
-    if not isinstance(v["trigger"], dict) or not v["value"]:
-        return reply(SELECT_OUT)  # a freshly drawn diagram, not a click
-    return reply(SELECT_OUT, selected=v["trigger"]["index"])
-
 
 # ---------------------------------------------------------------- the layer count, in the browser
 # A press of +, of a "+" between layers or of a layer's × changes the count shown at once; the server

@@ -241,9 +241,9 @@ def test_an_upload_in_the_url_is_restored_only_for_the_session_that_owns_it(page
 
 def _texts(node) -> list[str]:
     """Every string in a component tree, and every title (tooltip), in order."""
-    found = [node] if isinstance(node, str) else []
-    if getattr(node, "title", None):
-        found.append(node.title)
+    if isinstance(node, str):
+        return [node]
+    found = [node.title] if isinstance(getattr(node, "title", None), str) else []
     children = getattr(node, "children", None)
     for child in children if isinstance(children, list | tuple) else [children]:
         if child is not None:

@@ -111,9 +111,14 @@ def test_page_uploads_refuse_external_data_and_a_missing_vocabulary(files: dict,
 
 
 @pytest.mark.heavy
-def test_cli_with_a_tokenizer_json_and_a_layer(files: dict, tmp_path: Path) -> None:
-    """``python -m model.prepare --model m.onnx --csv c.csv --vocab tokenizer.json --layer L --json``."""
+def test_cli_with_json_lines_a_tokenizer_json_and_a_layer(files: dict, tmp_path: Path) -> None:
+    """``python -m model.prepare --model m.onnx --csv d.jsonl --vocab tokenizer.json --layer L --json``."""
+    import pandas as pd
     from tokenizers import Tokenizer, models, pre_tokenizers
+
+    texts, labels = sentiment_texts(120)
+    data = tmp_path / "reviews.jsonl"  # as a Hugging Face dataset's to_json writes it
+    pd.DataFrame({"text": texts, "label": labels}).to_json(data, orient="records", lines=True)
 
     vocabulary = {"[PAD]": 0, "[UNK]": 1, **{w: i + 2 for i, w in enumerate(WORDS)}}
     tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="[UNK]"))
@@ -126,7 +131,7 @@ def test_cli_with_a_tokenizer_json_and_a_layer(files: dict, tmp_path: Path) -> N
         "--model",
         str(files["model"]),
         "--csv",
-        str(files["csv"]),
+        str(data),
     ]
     command += ["--vocab", str(tmp_path / "tokenizer.json"), "--layer", "/rnn/LSTM", "--json"]
     env = {**os.environ, "RNNX_CACHE_DIR": str(tmp_path / "cache")}

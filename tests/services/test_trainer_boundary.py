@@ -221,30 +221,29 @@ def test_a_bad_value_gets_a_message_and_the_server_keeps_answering(server: str, 
     assert status == 200 and epoch_of(reply) == "0"
 
 
-def test_pattern_ids_out_of_bounds_get_a_message(server: str) -> None:
+def test_layer_counts_and_indices_out_of_bounds_get_a_message(server: str) -> None:
+    """The layer count the page sends (its +/- presses, whole) and the layer it opens are checked."""
     tab = Tab(server)
+    for count in ({"layers": 99}, {"layers": 0}, {"layers": "3; drop"}, {"layers": 3, "evil": 1}, 3, [3]):
+        values = tab.values(**{"trainer-layers-sent.data": count})
+        status, reply = tab.post(UPDATE, "trainer-layers-sent.data", values)
+        assert status == 200, reply
+        assert "Layers" in notice_of(reply) or "layer count" in notice_of(reply), (count, notice_of(reply))
+        assert "trainer-result" not in reply["response"]  # nothing was built
+    status, reply = tab.post(
+        UPDATE, "trainer-layers-sent.data", tab.values(**{"trainer-layers-sent.data": {"layers": 5, "n": 1}})
+    )
+    assert status == 200 and "layers changed" in notice_of(reply)
+    assert reply["response"]["trainer-layers-built"]["data"]["layers"] == 5
+    assert reply["response"]["trainer-layer-count"]["children"].startswith("5 layers")
     for index in (99, -1, "0; drop", 10**12):
-        button = {"index": index, "type": "trainer-insert-layer"}
-        changed = json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks"
-        values = tab.values(**{'{"index":["ALL"],"type":"trainer-insert-layer"}.n_clicks': []})
-        values['{"index":["ALL"],"type":"trainer-insert-layer"}.n_clicks'] = [
-            {"id": button, "property": "n_clicks", "value": 1}
-        ]
         status, reply = tab.post(
-            UPDATE, '{"index":["ALL"],"type":"trainer-insert-layer"}.n_clicks', values, changed
+            "cell-view.hidden",
+            "trainer-selected-layer.data",
+            {"trainer-selected-layer.data": index, "trainer-session.data": tab.tab},
         )
         assert status == 200, reply
-        assert "Layer" in notice_of(reply) or "Unexpected control" in notice_of(reply)
-    too_many = [
-        {"id": {"index": i, "type": "trainer-layer"}, "property": "n_clicks", "value": 1} for i in range(50)
-    ]
-    status, reply = tab.post(
-        "trainer-selected-layer.data",
-        '{"index":["ALL"],"type":"trainer-layer"}.n_clicks',
-        {'{"index":["ALL"],"type":"trainer-layer"}.n_clicks': too_many},
-        '{"index":0,"type":"trainer-layer"}.n_clicks',
-    )
-    assert status == 200 and "Layer buttons" in notice_of(reply)
+        assert "Layer" in str(reply["response"]["cell-check"]["children"]), reply
     alive(server)
 
 

@@ -107,28 +107,32 @@ def skip_tour(driver, url: str) -> None:
     driver.execute_script("localStorage.setItem('rnnx-tour-done-analytics', '1');")
 
 
-# A stand-in for a busy server: callback requests whose output names a given id wait in the page
-# until released (installed before the page loads; window.fetch is what the Dash renderer posts with).
+# A stand-in for a busy server: callback requests whose output or changed inputs name a given id wait in
+# the page until released (installed before the page loads; the Dash renderer posts with window.fetch).
 HOLD_SCRIPT = """
 (function () {
-  var original = window.fetch, hold = {match: null, held: [], posts: []};
+  var original = window.fetch, hold = {match: [], held: [], posts: []};
   window.rnnxTestHold = hold;
-  hold.release = function () {
-    hold.match = null;
-    var waiting = hold.held;
-    hold.held = [];
-    waiting.forEach(function (go) { go(); });
+  function names(entry, text) { return entry.output.indexOf(text) >= 0 || entry.changed.indexOf(text) >= 0; }
+  hold.release = function (text) {
+    hold.match = text ? hold.match.filter(function (m) { return m !== text; }) : [];
+    var go = hold.held.filter(function (h) { return !text || names(h.entry, text); });
+    hold.held = hold.held.filter(function (h) { return go.indexOf(h) < 0; });
+    go.forEach(function (h) { h.send(); });
   };
   window.fetch = function (url, options) {
     var body = options && typeof options.body === "string" ? options.body : "";
     if (String(url).indexOf("_dash-update-component") < 0 || !body) { return original.apply(this, arguments); }
-    var output = "";
-    try { output = JSON.parse(body).output || ""; } catch (e) { /* not JSON */ }
-    hold.posts.push({output: output, changed: (JSON.parse(body).changedPropIds || []).join(" ")});
-    if (hold.match && output.indexOf(hold.match) >= 0) {
+    var entry = {output: "", changed: ""};
+    try {
+      var parsed = JSON.parse(body);
+      entry = {output: parsed.output || "", changed: (parsed.changedPropIds || []).join(" ")};
+    } catch (e) { /* not JSON */ }
+    hold.posts.push(entry);
+    if (hold.match.some(function (m) { return names(entry, m); })) {
       var self = this, args = arguments;
       return new Promise(function (resolve, reject) {
-        hold.held.push(function () { original.apply(self, args).then(resolve, reject); });
+        hold.held.push({entry: entry, send: function () { original.apply(self, args).then(resolve, reject); }});
       });
     }
     return original.apply(this, arguments);
@@ -142,19 +146,23 @@ def install_hold(driver) -> None:
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD_SCRIPT})
 
 
-def hold(driver, output: str) -> None:
-    """From now on, requests of callbacks whose output names ``output`` wait until :func:`release`."""
-    driver.execute_script("window.rnnxTestHold.match = arguments[0];", output)
+def hold(driver, name: str) -> None:
+    """From now on, requests whose output or changed inputs name ``name`` wait until released."""
+    driver.execute_script("window.rnnxTestHold.match.push(arguments[0]);", name)
 
 
-def release(driver) -> None:
-    """Send the held requests and hold no more."""
-    driver.execute_script("window.rnnxTestHold.release();")
+def release(driver, name: str = "") -> None:
+    """Send the held requests that name ``name`` (all without it) and hold those no more."""
+    driver.execute_script("window.rnnxTestHold.release(arguments[0]);", name)
 
 
-def held(driver) -> int:
-    """How many requests wait."""
-    return driver.execute_script("return window.rnnxTestHold ? window.rnnxTestHold.held.length : 0;")
+def held(driver, name: str = "") -> int:
+    """How many requests (naming ``name``) wait."""
+    return driver.execute_script(
+        "return window.rnnxTestHold ? window.rnnxTestHold.held.filter(h => !arguments[0]"
+        " || h.entry.output.indexOf(arguments[0]) >= 0 || h.entry.changed.indexOf(arguments[0]) >= 0).length : 0;",
+        name,
+    )
 
 
 def posts(driver, output: str, changed: str = "") -> int:
