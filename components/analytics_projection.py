@@ -38,7 +38,9 @@ FILTER_POINTS = 20_000  # filtered states drawn at most (evenly thinned beyond)
 FILTER_COLOR = "#212529"
 WHATIF_COLOR = "#e8590c"
 PINNED_COLOR = "#495057"
-FADED = 0.12  # faded sequences (fade correct / misclassified)
+# Faded sequences (fade correct / misclassified): low enough that a stack of ten faded states stays
+# faint (1 - 0.97**10 = 0.26) where 0.12 left them nearly as dark as the kept ones (0.72).
+FADED = 0.03
 SELECTION_FADE = 0.04  # the whole cloud behind a selected trajectory, so the path stands out
 DEFAULT_OPACITY = 0.65
 EP_BINS = 32  # binary EP levels of the state cloud (and the least number of state traces)

@@ -11,6 +11,9 @@ from components import analytics_colors as colors
 from services.slices import SliceReport
 
 _FONT = {"family": "Lato, system-ui, sans-serif", "size": 12}
+FEW_ITEMS = 10  # a reliability bin holding fewer sequences is marked: its accuracy says little
+BAR_COLOR = "#3194cc"
+FEW_COLOR = "#ced4da"
 
 
 def _pct(value: float) -> str:
@@ -60,22 +63,37 @@ def summary_line(report: SliceReport) -> str:
 
 
 def reliability_figure(report: SliceReport, height: int = 230) -> go.Figure:
-    """Accuracy against mean confidence per bin (bars), the diagonal of perfect calibration, and counts."""
+    """Accuracy against mean confidence per bin (bars), the diagonal of perfect calibration, and counts.
+
+    Each bar is labelled with how many sequences it holds; a bin with fewer than ``FEW_ITEMS`` is
+    drawn grey and hatched (its accuracy is a guess from a handful), and its hover says so."""
     cal = report.calibration
     centres = (cal.edges[:-1] + cal.edges[1:]) / 2
     width = float(cal.edges[1] - cal.edges[0])
     filled = cal.count > 0
+    few = filled & (cal.count < FEW_ITEMS)
     fig = go.Figure()
-    fig.add_bar(
-        x=centres[filled],
-        y=cal.accuracy[filled],
-        width=width * 0.92,
-        marker={"color": "#3194cc"},
-        name="accuracy",
-        customdata=np.stack([cal.confidence[filled], cal.count[filled]], axis=-1),
-        hovertemplate="confidence %{customdata[0]:.2f}<br>accuracy %{y:.0%}<br>%{customdata[1]} sequences"
-        "<extra></extra>",
-    )
+    for shown, name, color, pattern in (
+        (filled & ~few, "accuracy", BAR_COLOR, ""),
+        (few, f"fewer than {FEW_ITEMS} sequences", FEW_COLOR, "/"),
+    ):
+        caution = " · too few to trust" if pattern else ""
+        fig.add_bar(
+            x=centres[shown],
+            y=cal.accuracy[shown],
+            width=width * 0.92,
+            marker={"color": color, "pattern": {"shape": pattern, "fgcolor": "#6c757d", "size": 6}},
+            name=name,
+            showlegend=bool(shown.any()) or not pattern,
+            text=[f"{int(c):,}" for c in cal.count[shown]],
+            texttemplate="n=%{text}",
+            textposition="outside",
+            textfont={"size": 10, "color": "#495057"},
+            cliponaxis=False,
+            customdata=np.stack([cal.confidence[shown], cal.count[shown]], axis=-1),
+            hovertemplate="confidence %{customdata[0]:.2f}<br>accuracy %{y:.0%}<br>%{customdata[1]} sequences"
+            f"{caution}<extra></extra>",
+        )
     fig.add_scatter(
         x=[cal.edges[0], 1.0],
         y=[cal.edges[0], 1.0],
@@ -88,7 +106,7 @@ def reliability_figure(report: SliceReport, height: int = 230) -> go.Figure:
         x=cal.confidence[filled],
         y=cal.accuracy[filled],
         mode="markers",
-        marker={"color": "#0b3d61", "size": 6},
+        marker={"color": np.where(few[filled], "#868e96", "#0b3d61").tolist(), "size": 6},
         name="mean confidence",
         hoverinfo="skip",
     )
@@ -107,7 +125,14 @@ def reliability_figure(report: SliceReport, height: int = 230) -> go.Figure:
             "range": [cal.edges[0], 1.0],
             "gridcolor": "#eee",
         },
-        yaxis={"title": "accuracy", "range": [0, 1.02], "tickformat": ".0%", "gridcolor": "#eee"},
+        # headroom above 100% for the count labels
+        yaxis={
+            "title": "accuracy",
+            "range": [0, 1.14],
+            "tickvals": [0, 0.5, 1],
+            "tickformat": ".0%",
+            "gridcolor": "#eee",
+        },
         uirevision="slice",
     )
     return fig

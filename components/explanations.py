@@ -157,9 +157,10 @@ EXPLANATIONS: dict[str, Explanation] = {
     # --- six LSTM cell elements ----------------------------------------------------
     "layer_input": _E(
         "Layer input",
-        "Where $x^t$ and the previous output $a^{t-1}$ meet. Each gate gets both, through its own "
-        "weights: $W_{\\cdot x} x^t + W_{\\cdot a} a^{t-1} + b_\\cdot$. This is the recurrence: the "
-        "cell's own past output is part of its input.",
+        "Where $x^t$ and the previous output $a^{t-1}$ meet. Each gate $g$ (input $i$, forget $f$, "
+        "output $o$ and the candidate $\\tilde c$) gets both, through its own weights and bias:\n\n"
+        "$$W_{gx} x^t + W_{ga} a^{t-1} + b_g$$\n\nThis is the recurrence: the cell's own past output "
+        "is part of its input.",
         "element",
     ),
     "input_gate": _E(

@@ -1,4 +1,7 @@
-"""A progress bar for background jobs: hidden until its job runs, labelled "NN% · stage"."""
+"""A progress bar for background jobs: hidden until its job runs, with "NN% · stage" under the bar.
+
+The label is a line of its own under the bar (``<bar>-text``), as wide as the bar and wrapping: inside
+the bar it was clipped to the filled part ("... · ab")."""
 
 from __future__ import annotations
 
@@ -16,7 +19,12 @@ MIN_STAGE_S = 1.0  # a stage's rate is trusted after this long
 
 def shown(min_width: int) -> dict:
     """The wrapper's style while its job runs (a ``running=`` value of the background callback)."""
-    return {"display": "block", "minWidth": min_width}
+    return {"display": "block", "width": min_width, "maxWidth": "100%"}
+
+
+def text_id(bar_id: str) -> str:
+    """The id of the label under the bar ``bar_id``."""
+    return f"{bar_id}-text"
 
 
 def job(button_id: str, bar_id: str, min_width: int) -> dict:
@@ -28,16 +36,20 @@ def job(button_id: str, bar_id: str, min_width: int) -> dict:
             (Output(button_id, "disabled"), True, False),
             (Output(f"{bar_id}-wrap", "style"), shown(min_width), HIDDEN),
         ],
-        "progress": [Output(bar_id, "value"), Output(bar_id, "label")],
+        "progress": [Output(bar_id, "value"), Output(text_id(bar_id), "children")],
     }
 
 
 def progress_bar(bar_id: str, min_width: int) -> html.Div:
-    """The bar ``bar_id`` inside the wrapper ``<bar_id>-wrap``, hidden until shown."""
+    """The bar ``bar_id`` and its label ``<bar_id>-text`` (wrapping under it) inside the wrapper
+    ``<bar_id>-wrap``, ``min_width`` pixels wide, hidden until shown."""
     return html.Div(
-        dbc.Progress(id=bar_id, value=0, label="", striped=True, animated=True),
+        [
+            dbc.Progress(id=bar_id, value=0, striped=True, animated=True, className="rnnx-progress-bar"),
+            html.Div(id=text_id(bar_id), className="rnnx-progress-text", **{"aria-live": "polite"}),
+        ],
         id=f"{bar_id}-wrap",
-        style={**HIDDEN, "minWidth": min_width},
+        style={**HIDDEN, "width": min_width, "maxWidth": "100%"},
     )
 
 

@@ -3,8 +3,11 @@
 A cloud too large to send as points is drawn as one image: each pixel's states are counted with
 ``np.bincount`` over integer pixel indices (weighted where states are faded), coloured by the mean
 of a value through a colour table (binary EP) or by the count-weighted mix of class colours, and
-made more opaque the more states it holds (log count, so single states stay visible). The PNG is
-written with zlib and struct only.
+made more opaque the more states it holds (log count, so single states stay visible). The opacity
+is scaled to a high quantile of the counts, not the one densest pixel, and with class colours to that
+of the pixels where the same class leads, so a sparse class reads as clearly as a dense one. Faded
+states (weights below one) keep the shape of the cloud but scale its pixels' opacity by their mean
+weight. The PNG is written with zlib and struct only.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_SIZE = 600  # pixels along the longer side of the view
-MIN_ALPHA = 0.5  # the opacity of a pixel holding one state (the densest one is opaque)
+MIN_ALPHA = 0.8  # the opacity of a pixel holding one state (those at the reference count are opaque)
+# The reference count: this quantile of the filled pixels' counts (per leading class with class colours)
+# is opaque. The densest pixel holds hundreds of times the typical one; scaling to it left most pale.
+DENSE_QUANTILE = 0.95
 # zlib level of the PNG: level 1 writes a noisy 600 x 600 image about four times faster than level 6
 # for about 5 % more bytes (bench/density.py); every zoom beyond the budget draws a new one.
 PNG_LEVEL = 1
@@ -132,7 +138,9 @@ def render(
     n = grid.n_pixels
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     mix = codes is not None and palette is not None and not (values is not None and lut is not None)
+    raw = _framed_sums(framed, grid) if w is not None else None  # states per pixel, faded or not
     count = _framed_sums(framed, grid, w) if w is not None or not mix else None
+    per_class = None
     if mix:  # per pixel and class; an unweighted count is their sum (whole numbers: exact)
         k = len(palette)
         framed *= k
@@ -140,8 +148,9 @@ def render(
         size = (grid.width + 2) * (grid.height + 2) * k
         per_class = _inner(np.bincount(framed, weights=w, minlength=size), grid, k)
         count = per_class.sum(axis=1, dtype=np.float64) if count is None else count
-    filled = count > 0
-    safe = np.where(filled, count, 1.0)
+    raw = count if raw is None else raw
+    filled = raw > 0
+    safe = np.where(count > 0, count, 1.0)
     if values is not None and lut is not None:
         value = np.clip(np.asarray(values, dtype=np.float64), 0, 1)
         if w is not None:
@@ -152,20 +161,40 @@ def render(
         rgb = np.rint(per_class @ np.asarray(palette, dtype=np.float64) / safe[:, None]).astype(np.uint8)
     else:
         rgb = np.zeros((n, 3), dtype=np.uint8)
-    alpha = np.where(filled, opacity_of_counts(count), 0.0)
+    leader = None if per_class is None else per_class.argmax(axis=1)
+    alpha = opacity_of_counts(raw, reference_counts(raw, leader))
+    if w is not None:  # faded states: the pixel's mean weight scales its opacity
+        alpha = alpha * np.clip(count / np.where(filled, raw, 1.0), 0.0, 1.0)
+    alpha = np.where(filled, alpha, 0.0)
     rgba = np.zeros((n, 4), dtype=np.uint8)
     rgba[:, :3] = np.where(filled[:, None], rgb, 0)
     rgba[:, 3] = np.rint(np.clip(alpha, 0, 1) * 255).astype(np.uint8)
     return rgba.reshape(grid.height, grid.width, 4)
 
 
-def opacity_of_counts(count: np.ndarray) -> np.ndarray:
-    """Per pixel opacity from its (weighted) count: ``MIN_ALPHA`` for one state, 1 for the densest pixel,
-    log-scaled between; below one (faded states only) proportionally fainter."""
-    top = float(count.max(initial=0.0))
-    scale = math.log(top) if top > 1 else 1.0
-    grown = MIN_ALPHA + (1 - MIN_ALPHA) * np.log(np.maximum(count, 1.0)) / scale
-    return np.where(count >= 1, grown if top > 1 else 1.0, MIN_ALPHA * count)
+def reference_counts(count: np.ndarray, leader: np.ndarray | None = None) -> np.ndarray | float:
+    """The count at which a pixel becomes opaque: ``DENSE_QUANTILE`` of the filled pixels' counts, or
+    with ``leader`` (each pixel's leading class) that of the pixels the same class leads, per pixel."""
+    filled = count > 0
+    if not filled.any():
+        return 1.0
+    if leader is None:
+        return float(np.quantile(count[filled], DENSE_QUANTILE))
+    lead = leader[filled]
+    per_leader = np.ones(int(leader.max(initial=0)) + 1)
+    for c in np.unique(lead):
+        per_leader[c] = np.quantile(count[filled][lead == c], DENSE_QUANTILE)
+    return per_leader[leader]
+
+
+def opacity_of_counts(count: np.ndarray, reference: np.ndarray | float | None = None) -> np.ndarray:
+    """Per pixel opacity from its count: ``MIN_ALPHA`` for one state, 1 from ``reference`` states up
+    (default: the densest pixel), log-scaled between; below one (faded states only) proportionally fainter."""
+    top = np.asarray(float(count.max(initial=0.0)) if reference is None else reference, dtype=np.float64)
+    scale = np.log(np.maximum(top, 1.0))
+    safe = np.where(scale > 0, scale, 1.0)
+    grown = np.where(scale > 0, MIN_ALPHA + (1 - MIN_ALPHA) * np.log(np.maximum(count, 1.0)) / safe, 1.0)
+    return np.where(count >= 1, np.minimum(grown, 1.0), MIN_ALPHA * count)
 
 
 def _chunk(tag: bytes, data: bytes) -> bytes:

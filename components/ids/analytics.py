@@ -31,6 +31,7 @@ ANALYTICS_PROJECTION_METHOD = "analytics-projection-method"
 ANALYTICS_PREPARE = "analytics-prepare"
 ANALYTICS_PROGRESS = "analytics-progress"
 ANALYTICS_PROGRESS_WRAP = "analytics-progress-wrap"  # components.progress: "<bar>-wrap"
+ANALYTICS_PROGRESS_TEXT = "analytics-progress-text"  # components.progress: "<bar>-text", its label
 ANALYTICS_BYO_TOGGLE = "analytics-byo-toggle"
 
 # ---------------------------------------------------------------- export menu (components/analytics_byo.py)
@@ -51,6 +52,7 @@ ANALYTICS_EXPORT_FILE = "analytics-export-file"
 ANALYTICS_EXPORT_STARTED = "analytics-export-started"
 ANALYTICS_EXPORT_PROGRESS = "analytics-export-progress"
 ANALYTICS_EXPORT_PROGRESS_WRAP = "analytics-export-progress-wrap"  # components.progress: "<bar>-wrap"
+ANALYTICS_EXPORT_PROGRESS_TEXT = "analytics-export-progress-text"
 
 # ---------------------------------------------------------------- bring your own (upload panel)
 ANALYTICS_BYO_COLLAPSE = "analytics-byo-collapse"
@@ -71,6 +73,7 @@ ANALYTICS_LAYER_WRAP = "analytics-layer-wrap"
 ANALYTICS_BYO_RUN = "analytics-byo-run"
 ANALYTICS_BYO_PROGRESS = "analytics-byo-progress"
 ANALYTICS_BYO_PROGRESS_WRAP = "analytics-byo-progress-wrap"
+ANALYTICS_BYO_PROGRESS_TEXT = "analytics-byo-progress-text"
 ANALYTICS_BYO_ALERT = "analytics-byo-alert"
 ANALYTICS_BYO_MESSAGE = "analytics-byo-message"
 
@@ -175,6 +178,7 @@ ANALYTICS_CHECKPOINTS_NOTE = "analytics-checkpoints-note"
 ANALYTICS_COMPARE_CELLS = "analytics-compare-cells"
 ANALYTICS_CELLS_PROGRESS = "analytics-cells-progress"
 ANALYTICS_CELLS_PROGRESS_WRAP = "analytics-cells-progress-wrap"
+ANALYTICS_CELLS_PROGRESS_TEXT = "analytics-cells-progress-text"
 ANALYTICS_CELLS_ALERT = "analytics-cells-alert"
 ANALYTICS_CELLS_STATS = "analytics-cells-stats"
 ANALYTICS_CELLS_GRAPH = "analytics-cells-graph"

@@ -116,6 +116,10 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     wait(browser, lambda d: "Ready." in _alert_text(d), timeout=240)
     wait(browser, lambda d: "Yours:" in _text(d, "#analytics-dataset"))
     wait(browser, lambda d: "GRU" in _text(d, "#analytics-model-summary"))
+    # the uploaded rows may be the model's training data: their accuracy is never called a test accuracy
+    bar = _text(browser, "#analytics-model-summary").lower()
+    assert "accuracy on the uploaded rows (300)" in bar and "test accuracy" not in bar
+    assert "not a held-out test" in _alert_text(browser)
     wait(browser, lambda d: len(css(d, "#sequence-table td[data-dash-column='text']")) == 10)
     assert css(browser, "#projection-graph canvas")
     assert len(css(browser, "#confusion-matrix .annotation-text")) == 4

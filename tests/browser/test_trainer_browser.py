@@ -126,6 +126,7 @@ def test_text_mode_rows_and_node_captions_fit(app_server: str, browser) -> None:
 
 
 UPDATE = "trainer-play-label.children"  # the output string of update_trainer (the one server action)
+CLICKED = '"type":"trainer-layer"}.n_clicks'  # a request a click on a layer makes (if it makes one)
 LAYER = '#network-diagram [id*="trainer-layer"][id*="\\"index\\":{}"]'
 TRAINED_JS = """
 const gd = document.querySelector('#prediction-graph .js-plotly-plot');
@@ -166,13 +167,18 @@ def test_a_layer_clicked_while_preparing_opens_once_ready_and_the_notice_moves_n
     from selenium.webdriver.common.by import By
 
     _open_untoured(browser, app_server)
-    hold(browser, UPDATE)  # the server is busy: the network's first request waits
-    _wait(browser, lambda b: held(b) >= 1)
+    # a busy server: the network's first request waits, and so would a request the click makes, so
+    # the network's answer (the diagram drawn again) comes first, as when the page is slow to start
+    hold(browser, UPDATE)
+    hold(browser, CLICKED)
+    _wait(browser, lambda b: held(b, UPDATE) >= 1)
     assert "Preparing the network" in _text(browser, "prediction-graph")
     _click(browser, browser.find_element(By.CSS_SELECTOR, LAYER.format(1)))
     # the click is remembered and said: the view opens once the network is there
     _wait(browser, lambda b: "once the network is ready" in _text(b, "cell-waiting"))
     assert not browser.find_element(By.ID, "cell-view").is_displayed()
+    release(browser, UPDATE)
+    _wait(browser, lambda b: b.execute_script(TRAINED_JS))
     release(browser)
     _wait(browser, lambda b: b.find_element(By.ID, "cell-view").is_displayed())
     _wait(browser, lambda b: "layer 2 of 3" in b.find_element(By.ID, "cell-diagram").text)

@@ -110,8 +110,9 @@ def test_full_projection_keeps_the_what_if_slots(pages, upload):
     fig = analytics.draw_projection(
         upload, "pca", 0, "ep", "none", False, None, ["jump"], 0.4, 0.3, "ep", "awful boring plot", None
     )
-    # + the neighbour rings, the other state bins and the colour bar
-    assert len(fig.data) == projection.NEIGHBORS_SLOT + projection.EP_BINS + 1
+    # + the neighbour rings, the other state bins, the filtered states and the colour bar
+    assert len(fig.data) == projection.NEIGHBORS_SLOT + projection.EP_BINS + 2
+    assert fig.data[projection.filter_slot(projection.EP_BINS)].uid == "filter-states"
     assert fig.data[projection.WHATIF_SLOT].uid == "whatif-typed"
     assert len(fig.data[projection.WHATIF_SLOT].x) == 3
 

@@ -230,6 +230,7 @@ def test_layer_counts_and_indices_out_of_bounds_get_a_message(server: str) -> No
         assert status == 200, reply
         assert "Layers" in notice_of(reply) or "layer count" in notice_of(reply), (count, notice_of(reply))
         assert "trainer-result" not in reply["response"]  # nothing was built
+    assert epoch_of(tab.load()[1]) == "0"  # the session's network: three layers
     status, reply = tab.post(
         UPDATE, "trainer-layers-sent.data", tab.values(**{"trainer-layers-sent.data": {"layers": 5, "n": 1}})
     )

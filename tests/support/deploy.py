@@ -44,7 +44,7 @@ def prepare_in_browser(browser, base: str, dataset: str = "reuters", by_itself: 
 
     def finished() -> bool:
         label = browser.execute_script(
-            "const p = document.getElementById('analytics-progress'); return p ? p.innerText : '';"
+            "const p = document.getElementById('analytics-progress-text'); return p ? p.innerText : '';"
         )
         if label and "%" in label:
             labels.add(label.strip())

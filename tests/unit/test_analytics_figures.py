@@ -61,8 +61,9 @@ def test_projection_figure_is_webgl_with_fixed_overlay_slots_and_ep_scale():
     fig = projection.projection_figure(xy, marker, 0.6, "rev")
     slots = projection.state_slots(projection.EP_BINS)
     # the states, one single-colour WebGL trace per EP level; the overlay and what-if slots stay put
-    # ... then the neighbour rings (one trace) before the other state bins
-    assert len(fig.data) == projection.N_TRACES + 2 + 1 + (projection.EP_BINS - 1) + 1
+    # ... then the neighbour rings (one trace) before the other state bins, then the filtered states
+    assert len(fig.data) == projection.N_TRACES + 2 + 1 + (projection.EP_BINS - 1) + 1 + 1
+    assert fig.data[projection.filter_slot(projection.EP_BINS)].uid == "filter-states"
     assert all(fig.data[s].type == "scattergl" for s in slots)
     assert fig.data[projection.WHATIF_SLOT].uid == "whatif-typed"
     assert fig.data[projection.POINTS_SLOT].uid == "traj-points"
