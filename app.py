@@ -25,7 +25,18 @@ from flask import Flask, jsonify
 from components.ids import common as ids
 from model import cache, config
 from services import identity, registry
-from serving import auth, downloads, health, jobs, protocol, readiness, settings, upload_route, warmup
+from serving import (
+    auth,
+    claim_route,
+    downloads,
+    health,
+    jobs,
+    protocol,
+    readiness,
+    settings,
+    upload_route,
+    warmup,
+)
 
 config.quiet_tensorflow()
 log = logging.getLogger("rnnx.app")
@@ -185,6 +196,7 @@ def create_app(celery: Celery, services: registry.Services | None = None) -> das
             server.add_url_rule(f"{routes_prefix}{name}", f"{name}_prefixed", view)
     upload_route.install(server, routes_prefix)
     downloads.install(server, routes_prefix)  # exports built on disk, by their handle
+    claim_route.install(server, routes_prefix, app.config.requests_pathname_prefix)  # rnnx.explore's links
     health.install_error_handlers(server)
     _finish_dash_setup(app)
     protocol.install(server, lambda: app.callback_map)

@@ -1,6 +1,7 @@
 /* The sequence grid (dash-ag-grid, infinite row model) in the browser: a click on a row selects its
  * sequence, the selected sequence's row is marked, and a filter outside the grid (search, confusion
- * cell, lasso) makes the grid drop its blocks and ask the server again. Clientside callbacks are in
+ * cell, lasso) makes the grid drop its blocks and ask the server again; the arrow keys move the
+ * selection through the rows (rnnxTableKey, in window.dashAgGridFunctions). Clientside callbacks are in
  * window.dash_clientside.rnnx (table*); element ids are those of components/ids/analytics.py. */
 (function () {
     "use strict";
@@ -58,6 +59,25 @@
         }
         return {rowIndex: 0, rowPosition: "top"};
     }
+
+    // The arrow keys move the selection through the rows, as a click would (the grid's
+    // eventListeners: cellKeyDown → rnnxTableKey(params, setGridProps)): once the grid has moved its
+    // focus, the focused row is sent as the grid's cellClicked, which tableSelect reads.
+    function rnnxTableKey(params, setGridProps) {
+        var key = params && params.event ? params.event.key : null;
+        if ((key !== "ArrowDown" && key !== "ArrowUp") || typeof setGridProps !== "function") { return; }
+        setTimeout(function () {
+            var api = params.api;
+            var focused = api && !api.isDestroyed() ? api.getFocusedCell() : null;
+            var node = focused ? api.getDisplayedRowAtIndex(focused.rowIndex) : null;
+            if (!node || !node.data || sequenceIndex(node.id) === null) { return; }
+            setGridProps({cellClicked: {
+                value: null, colId: focused.column.getColId(), rowIndex: focused.rowIndex,
+                rowId: node.id, timestamp: Date.now()
+            }});
+        }, 0);
+    }
+    window.dashAgGridFunctions = Object.assign(window.dashAgGridFunctions || {}, {rnnxTableKey: rnnxTableKey});
 
     // Every asset file adds its functions to the one namespace (files load in alphabetical order).
     window.dash_clientside = window.dash_clientside || {};

@@ -1,9 +1,11 @@
 /* RNN Explorer guided tour: highlight + popover, next/back/skip, remembered in localStorage.
    Steps come from window.rnnxTourSteps (assets/tour_steps.js, generated from components/tour.py).
-   Starts by itself on the first visit of a page that has a tour; the navbar #tour-start restarts it. */
+   Starts by itself on the first visit of a page that has a tour; the navbar #tour-start restarts it.
+   A step with "prepare" first makes its subject visible (PREPARE below): until it is, the card says
+   what it waits for and points at nothing. */
 (function () {
   "use strict";
-  var state = null; // {name, steps, index, baseEpoch, timer}
+  var state = null; // {name, steps, index, baseEpoch, timer, ready, tries}
 
   function config() { return window.rnnxTourSteps || { storagePrefix: "rnnx-tour-done-", tours: {} }; }
   function storeKey(name) { return config().storagePrefix + name; }
@@ -85,11 +87,87 @@
     return pop;
   }
 
+  /* A Dash component's props (stores too, which have no element), or null when it is not in the page. */
+  function dashProps(id) {
+    var api = window.dash_component_api, found = null;
+    try { found = api && api.getLayout ? api.getLayout(id) : null; } catch (e) { found = null; }
+    return found && found.props ? found.props : null;
+  }
+
   function setProps(changes) {
     if (!changes || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
     Object.keys(changes).forEach(function (id) {
-      if (document.getElementById(id)) { window.dash_clientside.set_props(id, changes[id]); }
+      if (document.getElementById(id) || dashProps(id)) { window.dash_clientside.set_props(id, changes[id]); }
     });
+  }
+
+  function setOne(id, props) { var change = {}; change[id] = props; setProps(change); }
+
+  function matches(item, pattern) {
+    return Object.keys(pattern || {}).every(function (key) { return item[key] === pattern[key]; });
+  }
+
+  /* Do ``action`` now unless it was done within the last few asks (``memo``: this step's own). */
+  function once(memo, what, tries, action) {
+    if (memo.what === what && tries - memo.at < 5) { return; }
+    memo.what = what;
+    memo.at = tries;
+    action();
+  }
+
+  /* What a step's "prepare" runs: each answers whether the step's subject is visible yet, and is
+     asked again every tick until it is (``tries``: how often it was asked; ``memo``: the step's notes). */
+  var PREPARE = {
+    // the element ``selector`` is shown; clicks ``click`` once first when it is not
+    until: function (p, tries) {
+      if (find(p.selector)) { return true; }
+      if (tries === 0 && p.click) {
+        var el = document.querySelector(p.click);
+        if (el) { el.click(); }
+      }
+      return false;
+    },
+    // the step-through (payload ``ids.payload``, position ``ids.position``, phase control ``ids.phase``)
+    // at the first (or ``last``) frame matching ``match``; then ``selector`` is shown
+    frame: function (p, tries, memo) {
+      var ids = p.ids || {}, payload = (dashProps(ids.payload) || {}).data;
+      if (!payload || !payload.frames) { return false; }
+      var want = -1;
+      payload.frames.forEach(function (f, k) { if (matches(f, p.match) && (want < 0 || p.last)) { want = k; } });
+      if (want < 0) { return true; } // no such frame: nothing to wait for
+      var phase = payload.frames[want].phase;
+      if ((dashProps(ids.phase) || {}).value !== phase) {
+        once(memo, "phase", tries, function () { setOne(ids.phase, { value: phase }); });
+        return false;
+      }
+      if ((dashProps(ids.position) || {}).data !== want) {
+        once(memo, "position", tries, function () { setOne(ids.position, { data: want }); });
+        return false;
+      }
+      return !p.selector || !!find(p.selector);
+    },
+    // a sequence selected (store ``ids.store``): the page's own, or sequence ``value`` of the data set
+    // chosen in ``ids.dataset``; then ``selector`` is shown
+    select: function (p, tries, memo) {
+      var ids = p.ids || {}, current = (dashProps(ids.store) || {}).data;
+      if (!current || current.seq === null || current.seq === undefined) {
+        var dataset = (dashProps(ids.dataset) || {}).value;
+        if (dataset) {
+          once(memo, "select", tries, function () {
+            setOne(ids.store, { data: { dataset: dataset, seq: p.value, step: null } });
+          });
+        }
+        return false;
+      }
+      return !p.selector || !!find(p.selector);
+    }
+  };
+
+  /* Whether the current step's subject is visible (running its preparation once more if not). */
+  function prepared(step) {
+    var p = step.prepare, run = p ? PREPARE[p.run] : null;
+    if (!run) { return true; }
+    try { return !!run(p, state.tries++, state.memo); } catch (e) { return true; }
   }
 
   function showActions(step) {
@@ -123,7 +201,10 @@
     document.getElementById("tour-next").textContent = last ? "Finish" : "Next";
     showActions(step);
     var wait = document.getElementById("tour-wait");
-    if (step.wait && step.wait.epochs) {
+    if (!state.ready) {
+      wait.textContent = step.prepare.note || "One moment…";
+      wait.style.display = "";
+    } else if (step.wait && step.wait.epochs) {
       wait.textContent = "Continues by itself after " + step.wait.epochs + " more epoch" + (step.wait.epochs > 1 ? "s" : "") + " (or press Next).";
       wait.style.display = "";
     } else {
@@ -137,7 +218,7 @@
     if (!state) { return; }
     var step = state.steps[state.index];
     var pop = document.getElementById("tour-popover"), spot = document.getElementById("tour-spot");
-    var el = find(step.target);
+    var el = state.ready ? find(step.target) : null; // nothing to point at until its subject is there
     if (el && scroll) { el.scrollIntoView({ block: "center", inline: "nearest" }); }
     var vw = window.innerWidth, vh = window.innerHeight, pw = pop.offsetWidth, ph = pop.offsetHeight, gap = 12;
     if (!el) {
@@ -174,7 +255,10 @@
     state.index = index;
     var step = state.steps[index];
     state.baseEpoch = epoch();
+    state.tries = 0;
+    state.memo = {};
     applyStep(step);
+    state.ready = prepared(step);
     show();
     // the target may render a moment later (Dash callbacks): place again once it is there
     setTimeout(function () { place(true); }, 350);
@@ -192,6 +276,10 @@
   function tick() {
     if (!state) { return; }
     var step = state.steps[state.index];
+    if (!state.ready) {
+      state.ready = prepared(step);
+      if (state.ready) { show(); return; }
+    }
     if (step.wait && step.wait.epochs && epoch() >= state.baseEpoch + step.wait.epochs) { go(1); return; }
     place(false);
   }
@@ -213,7 +301,7 @@
     if (!tour) { return false; }
     if (state) { finish(); }
     setDone(name, false);
-    state = { name: name, steps: tour.steps, index: 0, baseEpoch: epoch(), timer: setInterval(tick, 400) };
+    state = { name: name, steps: tour.steps, index: 0, baseEpoch: epoch(), timer: setInterval(tick, 400), ready: true, tries: 0, memo: {} };
     document.body.classList.add("rnnx-tour-on");
     enter(0);
     return true;
@@ -261,6 +349,8 @@
     back: function () { go(-1); },
     isDone: isDone,
     watched: function () { return lastPath; }, // the path whose first-visit check has run
-    current: function () { return state ? { name: state.name, index: state.index, count: state.steps.length } : null; },
+    current: function () {
+      return state ? { name: state.name, index: state.index, count: state.steps.length, ready: state.ready } : null;
+    },
   };
 })();

@@ -161,15 +161,25 @@ window.rnnxTourSteps = {
     {
      "target": "[id*=\"trainer-layer\"][id*=\"\\\"index\\\":0\"]",
      "title": "Into a cell",
-     "body": "Click a layer to look inside it. We open the first one for you.",
-     "placement": "right"
+     "body": "Click a layer to look inside it. Press Next and we open the first one for you.",
+     "placement": "right",
+     "prepare": {
+      "run": "until",
+      "selector": "#prediction-graph .scatterlayer .trace",
+      "note": "Waiting for the network to be ready…"
+     }
     },
     {
      "target": "cell-diagram",
      "title": "The LSTM cell",
      "body": "The real cell of the layer you clicked. Round icons are gates and operations, the square is the cell state, the memory. Each strip shows its 16 values for the current time step: hover for the numbers, click a part for its equation.",
-     "click": "[id*=\"trainer-layer\"][id*=\"\\\"index\\\":0\"]",
-     "placement": "bottom"
+     "placement": "bottom",
+     "prepare": {
+      "run": "until",
+      "selector": "#cell-diagram .main-svg",
+      "note": "Opening the first layer…",
+      "click": "[id*=\"trainer-layer\"][id*=\"\\\"index\\\":0\"]"
+     }
     },
     {
      "target": "cell-step-button",
@@ -177,14 +187,44 @@ window.rnnxTourSteps = {
      "body": "Four sub-steps per time step: receive the input, compute the gates, update the memory, output."
     },
     {
-     "target": "cell-sub-2",
-     "title": "The memory",
-     "body": "The cell state c keeps what the forget gate lets through and adds what the input gate admits: c = f ∘ c₋₁ + i ∘ c̃. This is what lets an LSTM remember across many steps."
-    },
-    {
      "target": "cell-sub-1",
      "title": "The gates",
-     "body": "Forget, input and output gates are numbers between 0 and 1 per unit, computed from the input and the previous output: dark cells are open gates, light ones closed."
+     "body": "Forget, input and output gates are numbers between 0 and 1 per unit, computed from the input and the previous output: in their strips dark cells are open gates, light ones closed.",
+     "prepare": {
+      "run": "frame",
+      "ids": {
+       "payload": "cell-payload",
+       "position": "cell-position",
+       "phase": "cell-phase"
+      },
+      "match": {
+       "phase": "forward",
+       "t": 0,
+       "sub": 1
+      },
+      "note": "Computing the gates…",
+      "last": false
+     }
+    },
+    {
+     "target": "cell-sub-2",
+     "title": "The memory",
+     "body": "The cell state c keeps what the forget gate lets through and adds what the input gate admits: c = f ∘ c₋₁ + i ∘ c̃. This is what lets an LSTM remember across many steps.",
+     "prepare": {
+      "run": "frame",
+      "ids": {
+       "payload": "cell-payload",
+       "position": "cell-position",
+       "phase": "cell-phase"
+      },
+      "match": {
+       "phase": "forward",
+       "t": 1,
+       "sub": 2
+      },
+      "note": "Updating the memory…",
+      "last": false
+     }
     },
     {
      "target": "cell-phase",
@@ -194,7 +234,21 @@ window.rnnxTourSteps = {
     {
      "target": "cell-grad-graph",
      "title": "Vanishing gradients",
-     "body": "In the backward phase the bars show how strongly the error reaches each earlier time step. Compare an LSTM with a SimpleRNN layer: the SimpleRNN's bars shrink fast."
+     "body": "We jumped to the end of the backward phase: the bars show how strongly the error reaches each earlier time step (log scale). Compare an LSTM with a SimpleRNN layer: the SimpleRNN's bars shrink fast.",
+     "prepare": {
+      "run": "frame",
+      "ids": {
+       "payload": "cell-payload",
+       "position": "cell-position",
+       "phase": "cell-phase"
+      },
+      "match": {
+       "phase": "backward"
+      },
+      "note": "Sending the error back through time…",
+      "last": true,
+      "selector": "#cell-grad-graph .bars .point"
+     }
     },
     {
      "target": "cell-speed",
@@ -235,22 +289,52 @@ window.rnnxTourSteps = {
     {
      "target": "analytics-color-mode",
      "title": "Colouring",
-     "body": "Colour by expected prediction, true label or time step."
+     "body": "Colour the states by “EP”, the expected prediction at that step, or by their “actual class”. The selected sequence's trajectory has its own switch beside it: “trajectory: EP” or by “time”."
     },
     {
      "target": "sequence-text",
      "title": "The sequence",
-     "body": "The selected text, each word coloured by the prediction after reading it: see which words change the network's mind."
+     "body": "The selected text, each word coloured by the prediction after reading it: see which words change the network's mind. Click a row of the table or a point of the projection to select another.",
+     "prepare": {
+      "run": "select",
+      "ids": {
+       "store": "analytics-selection",
+       "dataset": "analytics-dataset"
+      },
+      "value": 0,
+      "selector": "#sequence-text .rnnx-word",
+      "note": "Selecting a sequence to show…"
+     }
     },
     {
      "target": "ep-heatmap",
      "title": "Prediction over time",
-     "body": "The expected prediction after every word, as a heatmap."
+     "body": "The expected prediction after every word, as a heatmap.",
+     "prepare": {
+      "run": "select",
+      "ids": {
+       "store": "analytics-selection",
+       "dataset": "analytics-dataset"
+      },
+      "value": 0,
+      "selector": "#ep-heatmap .heatmaplayer",
+      "note": "Selecting a sequence to show…"
+     }
     },
     {
      "target": "distance-graph",
      "title": "Jumps",
-     "body": "How far the hidden state moves at each word: big jumps are important words."
+     "body": "How far the hidden state moves at each word: big jumps are important words.",
+     "prepare": {
+      "run": "select",
+      "ids": {
+       "store": "analytics-selection",
+       "dataset": "analytics-dataset"
+      },
+      "value": 0,
+      "selector": "#distance-graph .bars .point",
+      "note": "Selecting a sequence to show…"
+     }
     }
    ]
   }

@@ -23,6 +23,8 @@
     network: "network-diagram",
     insertLayer: "trainer-insert-layer", // a pattern-matching id's type
     removeLayer: "trainer-remove-layer", // a pattern-matching id's type
+    selected: "trainer-selected-layer",
+    layersSent: "trainer-layers-sent",
   };
   const MIN_LAYERS = 1;
   const MAX_LAYERS = 7; // services/trainer.py MIN_LAYERS, MAX_LAYERS
@@ -126,20 +128,27 @@
     return layer === null || layer === undefined ? NO() : epoch;
   }
 
+  /* The store a server callback listens to, written from the browser (never a declared output of a
+     callback fired as the diagram is drawn, so drawing it chains nothing to the server). */
+  function write(id, data) {
+    window.dash_clientside.set_props(id, { data: data });
+  }
+
   /* A click on a layer selects it here, at once: a click is never lost to the diagram being drawn
      again meanwhile (the server checks the index when it opens the view). Said until the view is open. */
   function trainerSelectLayer(_clicks) {
     const ctx = window.dash_clientside.callback_context;
     const hits = (ctx && ctx.triggered) || [];
-    if (hits.length !== 1 || !hits[0].value) return [NO(), NO()];
+    if (hits.length !== 1 || !hits[0].value) return NO();
     let id = null;
     try {
       id = JSON.parse(hits[0].prop_id.slice(0, hits[0].prop_id.lastIndexOf(".")));
     } catch (_error) {
-      return [NO(), NO()];
+      return NO();
     }
-    if (!id || !Number.isInteger(id.index)) return [NO(), NO()];
-    return [id.index, "Opening layer " + (id.index + 1) + "…"];
+    if (!id || !Number.isInteger(id.index)) return NO();
+    write(IDS.selected, id.index);
+    return "Opening layer " + (id.index + 1) + "…";
   }
 
   /* ---- the layer count: shown at once, sent whole, one request at a time ---- */
@@ -154,11 +163,12 @@
     return document.querySelectorAll("#" + IDS.network + " .net-layer").length || null;
   }
 
+  /* Send ``layers`` to the server; the wanted state, now waiting for its reply. */
   function send(wanted, sent, layers) {
     const again = sent && sent.layers === layers;
     const tries = again ? (wanted.tries || 0) + 1 : 0;
-    const out = { layers: layers, n: ((sent && sent.n) || 0) + 1 };
-    return [Object.assign({}, wanted, { layers: layers, busy: true, at: now(), tries: tries }), out];
+    write(IDS.layersSent, { layers: layers, n: ((sent && sent.n) || 0) + 1 });
+    return Object.assign({}, wanted, { layers: layers, busy: true, at: now(), tries: tries });
   }
 
   /* A press of + (or "+" between layers, or a layer's ×): the count shown changes now; the count is
@@ -178,29 +188,22 @@
     const next = Math.min(MAX_LAYERS, Math.max(MIN_LAYERS, base + delta));
     const full = delta > 0 && base >= MAX_LAYERS;
     const notice = full ? ["At most " + MAX_LAYERS + " layers.", true, "warning"] : [NO(), NO(), NO()];
-    if (next === base) return [wanted, NO(), NO(), NO(), ...notice];
+    if (next === base) return [wanted, NO(), NO(), ...notice];
     wanted.layers = next;
-    const busy = wanted.busy && now() - (wanted.at || 0) < RESEND_MS;
-    let out = NO();
-    if (!busy) [wanted, out] = send(wanted, sent, next);
+    if (!(wanted.busy && now() - (wanted.at || 0) < RESEND_MS)) wanted = send(wanted, sent, next);
     const pending = built && built.layers === next && !wanted.busy ? "" : PENDING;
-    return [wanted, out, layersLabel(label, next), pending, ...notice];
+    return [wanted, layersLabel(label, next), pending, ...notice];
   }
 
   /* The server built a network (any reply of the page's update): done, or send the count the page
      shows now; a count the server never builds (MAX_TRIES) gives way to the server's. */
   function trainerLayersBuilt(built, wanted, sent, label) {
-    const none = [NO(), NO(), NO(), NO()];
-    if (!built || typeof built.layers !== "number") return none;
+    if (!built || typeof built.layers !== "number") return [NO(), NO(), NO()];
     wanted = wanted || {};
-    const settled = Object.assign({}, wanted, { layers: built.layers, busy: false, tries: 0 });
-    if (!wanted.busy) {
-      return wanted.layers === built.layers ? none : [settled, NO(), NO(), ""];
-    }
-    if (wanted.layers === built.layers) return [settled, NO(), NO(), ""];
-    if ((wanted.tries || 0) >= MAX_TRIES) return [settled, NO(), NO(), ""];
-    const [next, out] = send(wanted, sent, wanted.layers);
-    return [next, out, layersLabel(label, wanted.layers), PENDING];
+    const settled = [Object.assign({}, wanted, { layers: built.layers, busy: false, tries: 0 }), NO(), ""];
+    if (!wanted.busy) return wanted.layers === built.layers ? [NO(), NO(), NO()] : settled;
+    if (wanted.layers === built.layers || (wanted.tries || 0) >= MAX_TRIES) return settled;
+    return [send(wanted, sent, wanted.layers), layersLabel(label, wanted.layers), PENDING];
   }
 
   /* A new server result: animate it (playing, not fast) or show it at once. */

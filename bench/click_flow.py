@@ -36,7 +36,7 @@ if (!window.__rnnxRequests) {
   window.fetch = function (url, options) {
     if (String(url).indexOf('_dash-update-component') < 0) { return original.apply(this, arguments); }
     var entry = {start: performance.now(), end: null, output: ''};
-    try { var b = JSON.parse(options.body); entry.output = b.output.slice(0, 160); entry.changed = b.changedPropIds; } catch (e) {}
+    try { var b = JSON.parse(options.body); entry.output = b.output.slice(0, 6000); entry.changed = b.changedPropIds; } catch (e) {}
     window.__rnnxRequests.push(entry);
     window.__rnnxInFlight += 1;
     return original.apply(this, arguments).then(function (reply) {
@@ -151,7 +151,7 @@ def main() -> int:
             "workers": args.workers,
             "clicks": len(runs),
             "requests_per_click": sorted({r["requests"] for r in runs}),
-            "outputs_first_click": runs[0]["outputs"] if runs else [],
+            "outputs_first_click": [o[:100] for o in runs[0]["outputs"]] if runs else [],
             "click_to_drawn_s": {
                 "p50": round(statistics.median(drawn), 3) if drawn else None,
                 "p95": round(percentile(drawn, 0.95), 3) if drawn else None,

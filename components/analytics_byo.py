@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.analytics_models import models_tab
 from components.analytics_overview import empty_figure
 from components.ids import analytics as ids
 from components.progress import progress_bar
@@ -351,6 +352,7 @@ def compare_body(graph: GraphMaker) -> list:
                     label="Cell types",
                     tab_id="cells",
                 ),
+                dbc.Tab(models_tab(graph), label="Models", tab_id="models"),
             ],
             id=ids.ANALYTICS_COMPARE_TABS,
             active_tab="checkpoints",

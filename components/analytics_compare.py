@@ -1,4 +1,4 @@
-"""Comparison figures: one text's trajectory per training epoch, and two cell types side by side."""
+"""Comparison figures: one text's trajectory per training epoch, and two models in one aligned basis."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ BACKDROP = "#ced4da"
 class Panel:
     """One small multiple: a title, a path in view coordinates and its EP per step."""
 
-    title: str
+    title: str  # plain text; a newline starts a second line
     xy: np.ndarray  # (n, 2)
     ep: np.ndarray  # (n, n_classes)
     words: list[str]
@@ -88,19 +88,25 @@ def checkpoint_figure(backdrop: np.ndarray, panels: list[Panel], height: int = 2
                 "showlegend": False,
             }
         )
-        layout["annotations"].append(_panel_title(figure_text.literal(panel.title), xref, 12))
+        lines = [figure_text.literal(line) for line in panel.title.split("\n")]
+        layout["annotations"].append(_panel_title("<br>".join(lines), xref, 11 if n > 4 else 12))
+    if any("\n" in panel.title for panel in panels):
+        layout["margin"]["t"] = 62  # two-line titles below the mode bar: the epoch, its accuracy and answer
     return {"data": data, "layout": layout}
 
 
-def side_by_side_figure(panels: list[tuple[str, np.ndarray, dict]], height: int = 360) -> dict:
-    """Projections next to each other: (title, view xy, marker colours as from ``base_colors``)."""
-    n = max(len(panels), 1)
-    layout = _row_layout(height, hovermode=False)
-    data = []
-    for i, (title, xy, marker) in enumerate(panels):
-        x, y, xref, yref = _axis(i, n, gap=0.04)
-        x.pop("matches", None)  # two models: two spaces, never the same axes
-        y.pop("matches", None)
+PATH_SLOTS = (2, 3)  # aligned_figure: the traces of the selected sequence's path in panel A and B
+
+
+def aligned_figure(panels: list[tuple[str, np.ndarray, dict]], height: int = 360) -> dict:
+    """Two models' states in one aligned basis: both panels share their axes (zoom one, both follow).
+
+    ``panels``: (title, view xy in the shared frame, marker colours) for A and B; traces 0 and 1 are
+    the clouds, ``PATH_SLOTS`` the selected sequence's path in each (empty until :func:`path_trace`)."""
+    layout = _row_layout(height, hovermode="closest")
+    data, paths = [], []
+    for i, (title, xy, marker) in enumerate(panels[:2]):
+        x, y, xref, yref = _axis(i, 2, gap=0.04)  # the second panel matches the first's axes
         layout[f"xaxis{xref[1:]}"], layout[f"yaxis{yref[1:]}"] = x, y
         data.append(
             {
@@ -111,15 +117,40 @@ def side_by_side_figure(panels: list[tuple[str, np.ndarray, dict]], height: int 
                 "marker": {
                     **{k: v for k, v in marker.items() if k != "colorbar"},
                     "size": 3,
-                    "opacity": 0.6,
+                    "opacity": 0.45,
                 },
                 "hoverinfo": "skip",
                 "xaxis": xref,
                 "yaxis": yref,
+                "showlegend": False,
             }
         )
+        paths.append(path_trace(np.zeros((0, 2)), np.zeros((0, 2)), [], i))
         layout["annotations"].append(_panel_title(title, xref, 13))
-    return {"data": data, "layout": layout}
+    return {"data": data + paths, "layout": layout}
+
+
+def path_trace(xy: np.ndarray, ep: np.ndarray, words: list[str], panel: int) -> dict:
+    """The selected sequence's path in panel ``panel`` (0: A, 1: B) of :func:`aligned_figure`."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    suffix = "" if panel == 0 else str(panel + 1)
+    return {
+        "type": "scatter",
+        "x": np.round(xy[:, 0], 1).tolist(),
+        "y": np.round(xy[:, 1], 1).tolist(),
+        "mode": "lines+markers",
+        "line": {"color": "#212529", "width": 2},
+        "marker": {
+            "size": 7,
+            "color": colors.state_colors(ep) if len(xy) else [],
+            "line": {"color": "#212529", "width": 0.5},
+        },
+        "customdata": list(words),
+        "hovertemplate": "<b>%{customdata}</b> · step %{pointNumber}<extra></extra>",
+        "xaxis": f"x{suffix}",
+        "yaxis": f"y{suffix}",
+        "showlegend": False,
+    }
 
 
 def _panel_title(text: str, xref: str, size: int) -> dict:

@@ -127,6 +127,14 @@ def chance_warning(
     )
 
 
+def _layer_stat(summary: dict) -> list[html.Div]:
+    """The analysed layer's name, when the model has several recurrent layers (a chosen upload layer)."""
+    layers = summary.get("recurrent_layers")
+    if isinstance(layers, list) and len(layers) > 1 and summary.get("layer") in layers:
+        return [_stat("layer", f"{summary['layer']} ({layers.index(summary['layer']) + 1} of {len(layers)})")]
+    return []
+
+
 def model_bar(
     summary: dict,
     class_names: list[str],
@@ -155,6 +163,7 @@ def model_bar(
     stats = html.Div(
         [
             _stat("cell", f"{cell} · {units} units"),
+            *_layer_stat(summary),
             _profile_badge(summary),
             *accuracies,
             _stat("sequences", f"{n_sequences:,}"),
@@ -397,6 +406,7 @@ def sequence_table(table_id: str) -> html.Div:
         rowModelType="infinite",
         getRowId="'' + params.data.id",
         rowClassRules=selected_row_rules(None),
+        eventListeners={"cellKeyDown": ["rnnxTableKey(params, setGridProps)"]},  # arrows select (table.js)
         dashGridOptions={
             "cacheBlockSize": BLOCK_SIZE,
             "maxConcurrentDatasourceRequests": 1,  # one answer per request: dash-ag-grid keeps the last

@@ -41,6 +41,8 @@ PINNED_COLOR = "#495057"
 # Faded sequences (fade correct / misclassified): low enough that a stack of ten faded states stays
 # faint (1 - 0.97**10 = 0.26) where 0.12 left them nearly as dark as the kept ones (0.72).
 FADED = 0.03
+# A white halo around each word label: readable over the path and the points it may have to cover.
+LABEL_HALO = "0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff"
 SELECTION_FADE = 0.04  # the whole cloud behind a selected trajectory, so the path stands out
 DEFAULT_OPACITY = 0.65
 EP_BINS = 32  # binary EP levels of the state cloud (and the least number of state traces)
@@ -442,7 +444,7 @@ def trajectory_overlay(
             "mode": "markers+text",
             "text": text,
             "textposition": text_position,
-            "textfont": {"size": placement.FONT_SIZE, "color": "#212529", "shadow": "auto"},
+            "textfont": {"size": placement.FONT_SIZE, "color": "#212529", "shadow": LABEL_HALO},
             "meta": {"labelled": steps},  # the steps the label rules picked (some may not fit)
             "marker": {"size": 8, "color": point_colors, "line": {"color": "#212529", "width": 1.2}},
             "customdata": custom,

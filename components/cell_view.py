@@ -252,7 +252,8 @@ def cell_view_layout() -> html.Div:
                                     dcc.Graph(
                                         id=ids.CELL_DATA_GRAPH,
                                         figure=data_figure(),
-                                        config={"displayModeBar": False},
+                                        config={"displayModeBar": False, "responsive": True},
+                                        className="cell-side-graph",
                                     ),
                                     html.Div(
                                         [
@@ -264,10 +265,12 @@ def cell_view_layout() -> html.Div:
                                     dcc.Graph(
                                         id=ids.CELL_GRAD_GRAPH,
                                         figure=gradient_figure(15),
-                                        config={"displayModeBar": False},
+                                        config={"displayModeBar": False, "responsive": True},
+                                        className="cell-side-graph",
                                     ),
                                 ],
                                 lg=4,
+                                className="cell-side",
                             ),
                         ],
                         className="g-2",

@@ -9,7 +9,12 @@ or ``[``); ``target: None`` shows a centred card.  Optional fields:
 - ``set``: ``{component_id: {prop: value}}`` applied with ``dash_clientside.set_props``
   when the step opens (e.g. a too-high learning rate to show its effect);
 - ``actions``: buttons in the card, each ``{"label": ..., "set": {...}}`` applied on
-  click (e.g. load a pretrained example without leaving the tour).
+  click (e.g. load a pretrained example without leaving the tour);
+- ``prepare``: what makes the step's subject visible before the step points at it
+  (``{"run": ..., "note": ...}``, run by ``PREPARE`` in ``assets/tour.js`` every tick until
+  it answers yes; meanwhile the card shows ``note`` and points at nothing). Runs: ``until``
+  (a ``selector`` is shown, after one ``click``), ``frame`` (the cell view's step-through at a
+  frame) and ``select`` (a sequence selected). Built by :func:`_until`, :func:`_frame`, :func:`_select`.
 
 The steps are written to ``assets/tour_steps.js`` (``python -m components.tour``);
 a test keeps that file in step with this module, so the browser needs no
@@ -33,6 +38,40 @@ LAYER_0 = f'[id*="{trainer_ids.TRAINER_LAYER}"][id*="\\"index\\":0"]'
 
 def _s(target: str | None, title: str, body: str, **extra: Any) -> dict[str, Any]:
     return {"target": target, "title": title, "body": body, **extra}
+
+
+def _until(selector: str, note: str, click: str | None = None) -> dict[str, Any]:
+    """Prepare a step: wait until ``selector`` is shown (clicking ``click`` once first if it is not)."""
+    return {"run": "until", "selector": selector, "note": note, **({"click": click} if click else {})}
+
+
+CELL_STEP_IDS = {
+    "payload": trainer_ids.CELL_PAYLOAD,
+    "position": trainer_ids.CELL_POSITION,
+    "phase": trainer_ids.CELL_PHASE,
+}
+
+
+def _frame(
+    match: dict[str, Any], note: str, selector: str | None = None, last: bool = False
+) -> dict[str, Any]:
+    """Prepare a cell step: the step-through at the first (``last``: the last) frame matching ``match``."""
+    found = {"run": "frame", "ids": CELL_STEP_IDS, "match": match, "note": note, "last": last}
+    return {**found, **({"selector": selector} if selector else {})}
+
+
+def _select(selector: str, seq: int = 0) -> dict[str, Any]:
+    """Prepare an analytics step: a sequence selected (the page's own, or ``seq`` of the shown data set)."""
+    return {
+        "run": "select",
+        "ids": {"store": analytics_ids.ANALYTICS_SELECTION, "dataset": analytics_ids.ANALYTICS_DATASET},
+        "value": seq,
+        "selector": selector,
+        "note": "Selecting a sequence to show…",
+    }
+
+
+NETWORK_READY = _until("#prediction-graph .scatterlayer .trace", "Waiting for the network to be ready…")
 
 
 TRAINER_TOUR: list[dict[str, Any]] = [
@@ -144,8 +183,9 @@ TRAINER_TOUR: list[dict[str, Any]] = [
     _s(
         LAYER_0,
         "Into a cell",
-        "Click a layer to look inside it. We open the first one for you.",
+        "Click a layer to look inside it. Press Next and we open the first one for you.",
         placement="right",
+        prepare=NETWORK_READY,
     ),
     _s(
         trainer_ids.CELL_DIAGRAM,
@@ -153,8 +193,8 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         "The real cell of the layer you clicked. Round icons are gates and operations, the square is the "
         "cell state, the memory. Each strip shows its 16 values for the current time step: hover for the "
         "numbers, click a part for its equation.",
-        click=LAYER_0,
         placement="bottom",
+        prepare=_until(f"#{trainer_ids.CELL_DIAGRAM} .main-svg", "Opening the first layer…", click=LAYER_0),
     ),
     _s(
         trainer_ids.CELL_STEP_BUTTON,
@@ -162,16 +202,18 @@ TRAINER_TOUR: list[dict[str, Any]] = [
         "Four sub-steps per time step: receive the input, compute the gates, update the memory, output.",
     ),
     _s(
+        trainer_ids.CELL_SUB_1,
+        "The gates",
+        "Forget, input and output gates are numbers between 0 and 1 per unit, computed from the input "
+        "and the previous output: in their strips dark cells are open gates, light ones closed.",
+        prepare=_frame({"phase": "forward", "t": 0, "sub": 1}, "Computing the gates…"),
+    ),
+    _s(
         trainer_ids.CELL_SUB_2,
         "The memory",
         "The cell state c keeps what the forget gate lets through and adds what the input gate admits: "
         "c = f ∘ c₋₁ + i ∘ c̃. This is what lets an LSTM remember across many steps.",
-    ),
-    _s(
-        trainer_ids.CELL_SUB_1,
-        "The gates",
-        "Forget, input and output gates are numbers between 0 and 1 per unit, computed from the input "
-        "and the previous output: dark cells are open gates, light ones closed.",
+        prepare=_frame({"phase": "forward", "t": 1, "sub": 2}, "Updating the memory…"),
     ),
     _s(
         trainer_ids.CELL_PHASE,
@@ -181,8 +223,15 @@ TRAINER_TOUR: list[dict[str, Any]] = [
     _s(
         trainer_ids.CELL_GRAD_GRAPH,
         "Vanishing gradients",
-        "In the backward phase the bars show how strongly the error reaches each earlier time step. "
-        "Compare an LSTM with a SimpleRNN layer: the SimpleRNN's bars shrink fast.",
+        "We jumped to the end of the backward phase: the bars show how strongly the error reaches each "
+        "earlier time step (log scale). Compare an LSTM with a SimpleRNN layer: the SimpleRNN's bars "
+        "shrink fast.",
+        prepare=_frame(
+            {"phase": "backward"},
+            "Sending the error back through time…",
+            selector=f"#{trainer_ids.CELL_GRAD_GRAPH} .bars .point",
+            last=True,
+        ),
     ),
     _s(trainer_ids.CELL_SPEED, "Speed", "Play the steps from 0.5× to 8×."),
     _s(
@@ -215,23 +264,27 @@ ANALYTICS_TOUR: list[dict[str, Any]] = [
     _s(
         analytics_ids.ANALYTICS_COLOR_MODE,
         "Colouring",
-        "Colour by expected prediction, true label or time step.",
+        "Colour the states by “EP”, the expected prediction at that step, or by their “actual class”. "
+        "The selected sequence's trajectory has its own switch beside it: “trajectory: EP” or by “time”.",
     ),
     _s(
         analytics_ids.SEQUENCE_TEXT,
         "The sequence",
         "The selected text, each word coloured by the prediction after reading it: see which words "
-        "change the network's mind.",
+        "change the network's mind. Click a row of the table or a point of the projection to select another.",
+        prepare=_select(f"#{analytics_ids.SEQUENCE_TEXT} .rnnx-word"),
     ),
     _s(
         analytics_ids.EP_HEATMAP,
         "Prediction over time",
         "The expected prediction after every word, as a heatmap.",
+        prepare=_select(f"#{analytics_ids.EP_HEATMAP} .heatmaplayer"),
     ),
     _s(
         analytics_ids.DISTANCE_GRAPH,
         "Jumps",
         "How far the hidden state moves at each word: big jumps are important words.",
+        prepare=_select(f"#{analytics_ids.DISTANCE_GRAPH} .bars .point"),
     ),
 ]
 

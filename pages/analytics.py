@@ -22,6 +22,7 @@ from components.cards import analytics_table_card
 from components.cards import analytics_byo_card
 from components.cards import analytics_export_card  # noqa: F401
 from components.cards import analytics_whatif_card  # noqa: F401
+from components.cards import analytics_models_card  # noqa: F401  (the compare card's Models tab)
 from components.cards import analytics_units_card, analytics_neighbors_card, analytics_slices_card
 from components.cards import analytics_selection  # noqa: F401  (the hub: draws every card's view of a selection)
 

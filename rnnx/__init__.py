@@ -11,15 +11,17 @@ from typing import Any
 __all__ = ["analyse", "explore"]
 
 
-def analyse(model: Any, texts, labels, **options):
+def analyse(model: Any, texts, labels=None, **options):
     """Hidden states per step, expected predictions, a 2-D projection and predictions (see :mod:`rnnx.api`)."""
     from rnnx import api
 
     return api.analyse(model, texts, labels, **options)
 
 
-def explore(model: Any, texts, labels, **options):
-    """Prepare ``model`` on ``texts`` and show the analytics page for it (see :mod:`rnnx.explorer`)."""
+def explore(model: Any, texts, labels=None, **options):
+    """Prepare ``model`` on ``texts`` and show the analytics page for it (see :mod:`rnnx.explorer`).
+
+    Returns an object with ``.url`` (the link to open) and ``.dataset`` (the page's dataset id)."""
     from rnnx import explorer
 
     return explorer.explore(model, texts, labels, **options)

@@ -15,6 +15,7 @@ from components import analytics_projection as projection
 from components import analytics_view as view
 from components.cards.analytics_attribution import SALIENCY_VIEW
 from components.cards.analytics_common import as_index, clicked_row, refuse
+from components.cards.analytics_models_card import MODELS_VIEW
 from components.cards.analytics_neighbors_card import NEIGHBORS_VIEW, selection_of_ring
 from components.cards.analytics_sequence_card import SEQUENCE_VIEW
 from components.cards.analytics_units_card import UNITS_VIEW
@@ -31,6 +32,7 @@ VIEWS: tuple[SelectionView, ...] = (
     NEIGHBORS_VIEW,
     UNITS_VIEW,
     CHECKPOINTS_VIEW,
+    MODELS_VIEW,
 )
 
 

@@ -14,17 +14,17 @@ from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
 from components import progress
+from components.cards import analytics_models_card as models_card
 from components.cards.analytics_common import DEMO_REFUSED, refuse, selected, whatif_traces
 from components.cards.selection_view import Common, SelectionView
 from components.ids import analytics as ids
 from services import analysis as analysis_service
-from services import datasets, schemas
-from services.validation import InvalidInput, validated
+from services import compare_models, datasets, schemas
+from services.validation import validated
 from serving import settings
 
 MAX_PANELS = 6
 BACKDROP_POINTS = 1500
-SIDE_POINTS = 30000
 
 
 def _summary(words: list[str], ep: np.ndarray, names: list[str]) -> html.Span:
@@ -220,12 +220,11 @@ def show_checkpoints(source, selection, typed, tab, dataset, method, seen=True) 
     panels = []
     for i in _epochs(len(runs)):
         run = runs[i]
-        acc = f" · acc {run.accuracy:.0%}" if run.accuracy is not None else ""
-        final = int(run.ep[-1].argmax()) if len(run.ep) else None
-        said = f" · {names[final]}" if final is not None else ""
+        acc = [f"acc {run.accuracy:.0%}"] if run.accuracy is not None else []
+        said = [names[int(run.ep[-1].argmax())]] if len(run.ep) else []
         panels.append(
             compare_fig.Panel(
-                f"epoch {run.epoch}{acc}{said}",
+                "\n".join([f"epoch {run.epoch}", " · ".join(acc + said)]).strip(),
                 projection.to_view_coordinates(run.points, transform),
                 run.ep,
                 run.words,
@@ -324,33 +323,29 @@ def _accuracy(analysis) -> str:
 )
 @validated(schemas.SHOW_CELLS, refuse)
 def show_cells(ready, dataset, method, tab) -> dict:
-    """Both cell types' projections side by side, with their test accuracies."""
+    """Both cell types' projections in one aligned basis (shared axes), with their test accuracies."""
     if tab != "cells":
         return {"figure": no_update, "stats": no_update}
     if not isinstance(ready, dict) or ready.get("a") != dataset or ready.get("method") != method:
         hint = "Trains the other cell type on the same data, then shows both"
         return {"figure": overview.empty_figure(hint, 300), "stats": None}
-    panels, stats = [], []
     try:
-        pair = [schemas.DATASET_ID.clean(ready.get(key)) for key in ("a", "b")]
-    except InvalidInput as error:
+        a, b = (schemas.DATASET_ID.clean(ready.get(key)) for key in ("a", "b"))
+        comparison = compare_models.compare(a, b, method)
+    except (LookupError, ValueError) as error:  # InvalidInput, not prepared, different texts
         return {"figure": overview.empty_figure(str(error), 300), "stats": None}
-    for dataset_id in pair:
-        analysis, _dmax, xy = analysis_service.load(dataset_id, method)
-        if analysis is None or xy is None:
-            return {"figure": overview.empty_figure(f"{dataset_id} is not prepared", 300), "stats": None}
-        rows = compare_fig.subsample(len(xy), SIDE_POINTS)
-        state_labels = np.repeat(np.asarray(analysis.labels), np.diff(analysis.offsets))
-        marker = projection.base_colors(analysis.ep, state_labels, list(analysis.class_names), "ep")
-        marker = {**marker, "color": marker["color"][rows]}
-        cell = str(analysis.summary.get("cell_type", "?")).upper()
-        panels.append((f"<b>{cell}</b> · test accuracy {_accuracy(analysis)}", xy[rows], marker))
-        stats.append(
-            dbc.Badge(
-                f"{cell}: test accuracy {_accuracy(analysis)} · {analysis.n_states:,} states",
-                color="light",
-                text_color="dark",
-                className="me-2",
-            )
+    cells = [
+        str(an.summary.get("cell_type", "?")).upper() for an in (comparison.analysis_a, comparison.analysis_b)
+    ]
+    stats = [
+        dbc.Badge(
+            f"{cell}: test accuracy {_accuracy(an)} · {an.n_states:,} states",
+            color="light",
+            text_color="dark",
+            className="me-2",
         )
-    return {"figure": compare_fig.side_by_side_figure(panels), "stats": stats}
+        for cell, an in zip(cells, (comparison.analysis_a, comparison.analysis_b), strict=True)
+    ]
+    # one aligned basis (the same as the Models tab): the two panels share their axes
+    figure = models_card.comparison_figure(comparison, (f"<b>{cells[0]}</b>", f"<b>{cells[1]}</b>"))
+    return {"figure": figure, "stats": stats + models_card.comparison_stats(comparison)}

@@ -26,17 +26,8 @@ from services.validation import InvalidInput
 
 
 def layout() -> html.Div:
-    """The (empty) container the cell view is put into once the page is shown."""
-    return html.Div(id=ids.CELL_VIEW_CONTAINER)
-
-
-@callback(
-    Output(ids.CELL_VIEW_CONTAINER, "children"),
-    Input(ids.CELL_VIEW_CONTAINER, "id"),
-)
-def fill_container(_id: str) -> list:
-    """Put the (hidden) cell view into the trainer page."""
-    return [cell_view.cell_view_layout()]
+    """The (hidden) cell view, in the page from the start: a layer clicked at once has a view to open."""
+    return html.Div(cell_view.cell_view_layout(), id=ids.CELL_VIEW_CONTAINER)
 
 
 CELL_OUT = {

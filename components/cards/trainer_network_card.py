@@ -97,31 +97,30 @@ def layout(settings: service.Settings) -> dbc.Card:
 
 # A click on a layer selects it in the browser at once (rnnx.trainerSelectLayer): a server round trip
 # could be dropped when the diagram is drawn again meanwhile (the network's first result). The cell card
-# checks the index (services.schemas.CELL_VIEW) when it opens the view.
+# checks the index (services.schemas.CELL_VIEW) when it opens the view. The stores the server listens to
+# are written with set_props, not declared as outputs: Dash fires these callbacks whenever the diagram
+# is drawn (their inputs match all its buttons), and a declared output would chain the server's
+# callbacks to every drawing.
 clientside_callback(
-    ClientsideFunction("rnnx", "trainerSelectLayer"),
-    output=[
-        Output(ids.TRAINER_SELECTED_LAYER, "data"),
-        Output(ids.CELL_WAITING, "children", allow_duplicate=True),
-    ],
+    ClientsideFunction("rnnx", "trainerSelectLayer"),  # and sets trainer-selected-layer
+    output=Output(ids.CELL_WAITING, "children", allow_duplicate=True),
     inputs=[Input({"type": ids.TRAINER_LAYER, "index": ALL}, "n_clicks")],
     prevent_initial_call=True,
 )
 
 # ---------------------------------------------------------------- the layer count, in the browser
 # A press of +, of a "+" between layers or of a layer's × changes the count shown at once; the server
-# gets the resulting count (trainer-layers-sent), one request at a time: presses made while one is on
-# its way go with the next (rnnx.trainerLayerPress, rnnx.trainerLayersBuilt in assets/trainer.js).
-# Both answer arrays in the order of these dicts.
+# gets the resulting count (set_props on trainer-layers-sent), one request at a time: presses made while
+# one is on its way go with the next (rnnx.trainerLayerPress, rnnx.trainerLayersBuilt in
+# assets/trainer.js). Both answer arrays in the order of these dicts.
 
 PRESS_OUT = {
     "wanted": Output(ids.TRAINER_LAYERS_WANTED, "data", allow_duplicate=True),
-    "sent": Output(ids.TRAINER_LAYERS_SENT, "data", allow_duplicate=True),
     "label": Output(ids.TRAINER_LAYER_COUNT, "children", allow_duplicate=True),
     "pending": Output(ids.NETWORK_DIAGRAM, "className", allow_duplicate=True),
     **notice_outputs(),
 }
-BUILT_OUT = {name: PRESS_OUT[name] for name in ("wanted", "sent", "label", "pending")}
+BUILT_OUT = {name: PRESS_OUT[name] for name in ("wanted", "label", "pending")}
 
 clientside_callback(
     ClientsideFunction("rnnx", "trainerLayerPress"),

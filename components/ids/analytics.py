@@ -183,6 +183,16 @@ ANALYTICS_CELLS_ALERT = "analytics-cells-alert"
 ANALYTICS_CELLS_STATS = "analytics-cells-stats"
 ANALYTICS_CELLS_GRAPH = "analytics-cells-graph"
 ANALYTICS_CELLS_READY = "analytics-cells-ready"
+# the "Models" tab: two models on the same texts (analytics_models_card)
+ANALYTICS_MODELS_BASELINE = "analytics-models-baseline"
+ANALYTICS_MODELS_OTHER = "analytics-models-other"
+ANALYTICS_MODELS_STATS = "analytics-models-stats"
+ANALYTICS_MODELS_GRAPH = "analytics-models-graph"
+ANALYTICS_MODELS_SORT = "analytics-models-sort"
+ANALYTICS_MODELS_TABLE = "analytics-models-table"
+ANALYTICS_MODELS_ROW = "analytics-models-row"  # the "type" of each disagreement row's pattern id
+ANALYTICS_MODELS_PAIR = "analytics-models-pair"  # {"a", "b", "method"} of the pair drawn
+ANALYTICS_MODELS_PICK = "analytics-models-pick"  # {"a", "b", "seq"}: a row picked outside the page's dataset
 
 # ---------------------------------------------------------------- the cards' info icons (analytics_layout.card)
 ANALYTICS_INFO_PROJECTION = "analytics-info-projection"

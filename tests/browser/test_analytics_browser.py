@@ -32,9 +32,11 @@ def _open(driver, url: str) -> None:
 
 
 def _click_row(driver, row: int) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
     cell = css(driver, f"#sequence-table .ag-row[row-index='{row}'] .ag-cell[col-id='text']")[0]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
-    driver.execute_script("arguments[0].click();", cell)  # robust against overlays still fading out
+    ActionChains(driver).move_to_element(cell).click().perform()  # a real click: it focuses the cell
     wait(driver, lambda d: css(d, "#sequence-text .rnnx-word"))
 
 
@@ -501,7 +503,9 @@ def test_the_page_opens_on_a_sequence_one_click_draws_every_view_in_two_requests
     assert f"seq={first}&" not in browser.current_url + "&", "no click selected another sequence"
     assert settled["requests"] == 2, settled["outputs"]
     assert settled["outputs"][0] == "analytics-selection.data"
-    assert "unit-hub-drawn.data" in settled["outputs"][1] or "unit-heatmap" in settled["outputs"][1]
+    assert (
+        "unit-hub-drawn.data" in settled["outputs"][1] and "neighbors-list.children" in settled["outputs"][1]
+    )
     seq = browser.current_url.split("seq=")[1].split("&")[0]
     wait(browser, lambda d: f"#{seq}" in css(d, "#analytics-sequence-summary")[0].text)
 
@@ -512,4 +516,38 @@ def test_the_page_opens_on_a_sequence_one_click_draws_every_view_in_two_requests
         "var t = gd.data.find(function (t) { return t.uid === 'filter-states'; }); return t ? t.x.length : 0;"
     )
     assert wait(browser, lambda d: d.execute_script(count), timeout=60) > 0
+    assert console_errors(browser) == []
+
+
+TOUR_NOW_JS = "return window.rnnxTour ? window.rnnxTour.current() : null;"
+TOUR_SPOT_JS = "const s = document.getElementById('tour-spot'); return !!(s && s.style.display === 'block');"
+
+
+def test_the_tour_selects_a_sequence_before_it_shows_the_sequence_card(synthetic_app, browser):
+    """Opened with no sequence, the tour's sequence steps select one first; its texts name real controls."""
+    from components import tour
+
+    skip_tour(browser, synthetic_app)  # started below, by hand
+    browser.get(f"{synthetic_app}/analytics?dataset=imdb&seq=none")
+    wait(
+        browser,
+        lambda d: css(d, "#analytics-color-mode label") and d.execute_script("return !!window.rnnxTour"),
+    )
+    assert not css(browser, "#sequence-text .rnnx-word")
+    browser.execute_script("window.rnnxTour.start('analytics')")
+    for index, step in enumerate(tour.ANALYTICS_TOUR[1:], start=1):
+        browser.execute_script("window.rnnxTour.next()")
+        wait(browser, lambda d, i=index: (d.execute_script(TOUR_NOW_JS) or {}).get("index") == i)
+        assert css(browser, "#tour-title")[0].text == step["title"]
+        if step["target"] == "analytics-color-mode":  # the colourings it names are those offered
+            body = css(browser, "#tour-body")[0].text
+            offered = css(browser, "#analytics-color-mode label") + css(
+                browser, "#analytics-trajectory-color label"
+            )
+            assert all(f"“{label.text}”" in body for label in offered), body
+        if step.get("prepare"):  # the subject is there before the step points at it
+            wait(browser, lambda d: d.execute_script(TOUR_NOW_JS)["ready"] and d.execute_script(TOUR_SPOT_JS))
+    assert css(browser, "#sequence-text .rnnx-word") and css(browser, "#distance-graph .bars .point")
+    wait(browser, lambda d: "seq=0" in d.current_url)  # selected as a click would: the link names it
+    browser.execute_script("window.rnnxTour.finish()")
     assert console_errors(browser) == []

@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import onnx_models as om
 from tests.support.browser import console_errors, css, skip_tour, start_app, trajectory, wait
 from tests.support.byo_models import (
+    FILLER,
+    NEGATIVE,
+    POSITIVE,
     dense_model,
     gru_vectorizer_model,
     lambda_model,
     sentiment_texts,
+    two_lstm_model,
     write_csv,
+    write_vocabulary,
 )
 
 pytestmark = [pytest.mark.browser]
@@ -194,3 +200,55 @@ def test_demo_mode_disables_the_upload_panel(tmp_path_factory, browser):
         assert not css(browser, "#analytics-byo-run")[0].is_enabled()
     finally:
         stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def layered(tmp_path_factory) -> dict[str, dict]:
+    """Two-layer models: an ONNX LSTM (op names) and a Keras LSTM whose layers differ in width."""
+    folder = tmp_path_factory.mktemp("byo-layers")
+    words = FILLER + POSITIVE + NEGATIVE
+    onnx = om.build(vocab=len(words) + 2, embed=6, hidden=8, classes=2, layers=2, seed=2)
+    keras_vocab, size = write_vocabulary(folder / "keras-vocab.txt", sentiment_texts(300)[0])
+    return {
+        "onnx": {
+            "model": onnx.save(folder / "stacked.onnx"),
+            "vocab": om.write_vocabulary(folder / "onnx-vocab.txt", words),
+            "layers": ["/rnn/LSTM", "/rnn/LSTM_1"],
+            "summary": ["/rnn/LSTM (1 of 2)", "8 units"],
+        },
+        "keras": {
+            "model": two_lstm_model(folder / "stacked.keras", size),
+            "vocab": keras_vocab,
+            "layers": ["lstm_wide", "lstm_narrow"],
+            "summary": ["lstm_wide (1 of 2)", "6 units"],  # the last layer has 4
+        },
+    }
+
+
+def test_the_page_offers_each_recurrent_layer_and_prepares_the_one_chosen(byo_app, files, layered, browser):
+    for kind in ("onnx", "keras"):
+        case = layered[kind]
+        _open_panel(browser, byo_app)
+        _drop(browser, "csv", files["csv"])
+        wait(browser, lambda d: "300 rows" in _text(d, "#analytics-upload-csv-name"))
+        _drop(browser, "vocab", case["vocab"])
+        wait(browser, lambda d, case=case: case["vocab"].name in _text(d, "#analytics-upload-vocab-name"))
+        _drop(browser, "model", case["model"])
+        wait(browser, lambda d, case=case: case["model"].name in _text(d, "#analytics-upload-model-name"))
+        wait(browser, lambda d: css(d, "#analytics-layer-wrap")[0].is_displayed())
+        css(browser, "#analytics-layer")[0].click()  # dash 4 dropdown: a button, then options
+        options = wait(browser, lambda d: css(d, "[role=option]"))
+        assert [o.text for o in options] == case["layers"], kind
+        options[0].click()
+        _analyse(browser)
+        wait(browser, lambda d: "Ready." in _alert_text(d), timeout=300)
+        summary = wait(
+            browser,
+            lambda d, case=case: (
+                case["summary"][0] in _text(d, "#analytics-model-summary")
+                and _text(d, "#analytics-model-summary")
+            ),
+            timeout=60,
+        )
+        assert case["summary"][1] in summary, (kind, summary)
+    assert console_errors(browser) == []

@@ -21,6 +21,26 @@ JUMP_COLOUR_JS = """
 const on = Array.from(document.querySelectorAll('#cell-phase label')).find(l => l.classList.contains('active'));
 return on ? getComputedStyle(on).backgroundColor : null;
 """
+# Whatever sticks out of the cell view's panel (the page's elements and each chart's outer svg), and
+# any side chart wider than its column: each as [what, left, right, limit left, limit right].
+OVERFLOW_JS = """
+const panel = document.querySelector('#cell-view .cell-panel');
+const p = panel.getBoundingClientRect(), out = [];
+panel.querySelectorAll('*').forEach(el => {
+  if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') return;
+  const r = el.getBoundingClientRect();
+  if (r.width && (r.left < p.left - 1 || r.right > p.right + 1 || r.bottom > p.bottom + 1))
+    out.push([el.id || String(el.className.baseVal ?? el.className), r.left, r.right, p.left, p.right]);
+});
+['cell-data-graph', 'cell-grad-graph'].forEach(id => {
+  const col = document.getElementById(id).parentElement.getBoundingClientRect();
+  document.querySelectorAll('#' + id + ' .main-svg').forEach(svg => {
+    const r = svg.getBoundingClientRect();
+    if (r.left < col.left - 1 || r.right > col.right + 1) out.push([id, r.left, r.right, col.left, col.right]);
+  });
+});
+return out;
+"""
 TRAINED_JS = """
 const gd = document.querySelector('#prediction-graph .js-plotly-plot');
 return !!(gd && gd.data && gd.data.some(t => t.y && t.y.length > 0));
@@ -42,6 +62,7 @@ def _label(browser) -> str:
 def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> None:
     from selenium.webdriver.common.by import By
 
+    browser.set_window_size(1600, 1000)  # nothing in the view overflows it at this size (checked per phase)
     browser.get(app_server + "/trainer")
     browser.execute_script("localStorage.setItem('rnnx-tour-done-trainer', '1')")  # no tour here
     browser.get(app_server + "/trainer")
@@ -56,6 +77,7 @@ def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> N
     assert browser.execute_script("return document.querySelectorAll('#cell-diagram .colorbar').length") == 2
     assert browser.execute_script(JUMP_COLOUR_JS) == "rgb(255, 152, 0)"
     assert "backward phase" in browser.find_element(By.ID, "cell-grad-graph").text
+    assert browser.execute_script(OVERFLOW_JS) == []
 
     seen = [browser.execute_script(STRIPS_JS)]
     labels = [_label(browser)]
@@ -90,6 +112,7 @@ def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> N
         "Array.from(document.querySelectorAll('#cell-phase label')).find(l => l.textContent === 'Backward').click()"
     )
     _wait(browser, lambda d: _label(d).startswith("Backward through time · step 15 of 15"))
+    assert browser.execute_script(OVERFLOW_JS) == []
 
     # then past the window: the 32 predicted steps, each reading the prediction fed back
     browser.execute_script(
@@ -102,6 +125,7 @@ def test_open_cell_step_one_time_step_and_go_back(app_server: str, browser) -> N
     step.click()
     _wait(browser, lambda d: _label(d).startswith("Predict ahead · time step 17 · "))
     assert "no gradient" in browser.find_element(By.ID, "cell-grad-graph").text
+    assert browser.execute_script(OVERFLOW_JS) == []
 
     browser.find_element(By.ID, "cell-back").click()
     _wait(browser, lambda d: not d.find_element(By.ID, "cell-view").is_displayed())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components import tour
-from tests.support.browser import console_errors
+from tests.support.browser import console_errors, held, hold, install_hold, release
 
 pytestmark = pytest.mark.browser
 
@@ -184,3 +184,63 @@ def test_skip_cross_is_visible_and_the_card_says_esc_closes_it(app_server: str, 
     ActionChains(browser).send_keys(Keys.ESCAPE).perform()
     _wait(browser, lambda d: not _popover_shown(d), timeout=10)
     assert browser.execute_script(CURRENT_JS) is None
+
+
+UPDATE = "trainer-play-label.children"  # update_trainer: the network's requests
+WAIT_JS = """
+const w = document.getElementById('tour-wait');
+return w && getComputedStyle(w).display !== 'none' ? w.textContent : '';
+"""
+BARS_JS = """
+const gd = document.querySelector('#cell-grad-graph .js-plotly-plot');
+return gd && gd.data ? gd.data[0].y.filter(v => v !== null && v !== undefined).length : 0;
+"""
+GATES_JS = """
+const gd = document.querySelector('#cell-diagram .js-plotly-plot');
+const f = gd && gd.data ? gd.data.find(t => t.meta && t.meta.role === 'strip' && t.meta.part === 'f') : null;
+return !!(f && f.z[0].every(v => v !== null));
+"""
+
+
+def _to_step(browser, title: str) -> int:
+    """Move the running trainer tour to the step titled ``title``; its index."""
+    index = next(i for i, s in enumerate(tour.TRAINER_TOUR) if s["title"] == title)
+    while browser.execute_script(CURRENT_JS)["index"] < index:
+        browser.execute_script("window.rnnxTour.next()")
+    return index
+
+
+def test_cell_steps_show_their_subject_before_they_point_at_it(app_server: str, browser) -> None:
+    """ "Into a cell" waits for the network; the gates are computed; the gradient chart has its bars."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(app_server + "/healthz")
+    browser.execute_script("localStorage.setItem('rnnx-tour-done-trainer', '1')")
+    install_hold(browser)
+    browser.get(app_server + "/trainer")
+    hold(browser, UPDATE)  # a busy server: the network is not there yet
+    _wait(browser, lambda d: held(d, UPDATE) >= 1 and d.execute_script("return !!window.rnnxTour"))
+    browser.execute_script("window.rnnxTour.start('trainer')")
+    _to_step(browser, "Into a cell")
+    _wait(browser, lambda d: "Waiting for the network" in d.execute_script(WAIT_JS), timeout=10)
+    assert not browser.execute_script(SPOT_JS)  # it points at no layer that cannot open yet
+    release(browser)
+    _wait(browser, lambda d: d.execute_script(SPOT_JS) and not d.execute_script(WAIT_JS), timeout=180)
+    assert browser.execute_script(TRAINED_JS)
+
+    browser.execute_script("window.rnnxTour.next()")  # "The LSTM cell": the first layer opens
+    _wait(browser, lambda d: d.execute_script(CURRENT_JS)["ready"], timeout=180)
+    assert browser.find_element(By.ID, "cell-view").is_displayed()
+    assert "layer 1 of 3" in browser.find_element(By.ID, "cell-diagram").text
+
+    _to_step(browser, "The gates")  # the gates' strips are filled when the step points at them
+    _wait(browser, lambda d: d.execute_script(CURRENT_JS)["ready"] and d.execute_script(GATES_JS), timeout=30)
+    assert "active" in browser.find_element(By.ID, "cell-sub-1").get_attribute("class")
+
+    _to_step(browser, "Vanishing gradients")  # the end of the backward phase: a bar for every step
+    _wait(browser, lambda d: d.execute_script(CURRENT_JS)["ready"] and d.execute_script(SPOT_JS), timeout=30)
+    _wait(browser, lambda d: d.execute_script(BARS_JS) == 15, timeout=10)
+    label = browser.find_element(By.ID, "cell-substep-label").text
+    assert label.startswith("Backward through time · step 1 of 15"), label
+    browser.execute_script("window.rnnxTour.finish()")
+    assert [e for e in console_errors(browser) if "tour" in e or "cellview" in e] == []

@@ -126,6 +126,7 @@ def test_text_mode_rows_and_node_captions_fit(app_server: str, browser) -> None:
 
 
 UPDATE = "trainer-play-label.children"  # the output string of update_trainer (the one server action)
+BUILD_S = 180  # generous: building a network on a busy two-core machine takes up to tens of seconds
 CLICKED = '"type":"trainer-layer"}.n_clicks'  # a request a click on a layer makes (if it makes one)
 LAYER = '#network-diagram [id*="trainer-layer"][id*="\\"index\\":{}"]'
 TRAINED_JS = """
@@ -178,9 +179,9 @@ def test_a_layer_clicked_while_preparing_opens_once_ready_and_the_notice_moves_n
     _wait(browser, lambda b: "once the network is ready" in _text(b, "cell-waiting"))
     assert not browser.find_element(By.ID, "cell-view").is_displayed()
     release(browser, UPDATE)
-    _wait(browser, lambda b: b.execute_script(TRAINED_JS))
+    _wait(browser, lambda b: b.execute_script(TRAINED_JS), timeout=BUILD_S)
     release(browser)
-    _wait(browser, lambda b: b.find_element(By.ID, "cell-view").is_displayed())
+    _wait(browser, lambda b: b.find_element(By.ID, "cell-view").is_displayed(), timeout=BUILD_S)
     _wait(browser, lambda b: "layer 2 of 3" in b.find_element(By.ID, "cell-diagram").text)
     assert _text(browser, "cell-waiting") == ""
 
@@ -213,7 +214,7 @@ def test_layer_presses_show_at_once_and_reach_a_busy_server_whole(app_server: st
     assert _layers(browser) == 3  # shown in the page, not built yet
     assert posts(browser, UPDATE) - before == 1  # one request on its way; the other presses wait for it
     release(browser)
-    _wait(browser, lambda b: _layers(b) == 5)
+    _wait(browser, lambda b: _layers(b) == 5, timeout=2 * BUILD_S)
     diagram = browser.find_element(By.ID, "network-diagram")
     _wait(browser, lambda b: "pending" not in (diagram.get_attribute("class") or ""))
     assert _text(browser, "trainer-layer-count").startswith("5 layers")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import cache, datasets, pretrained, textmodels
+from model import cache, datasets, pretrained, pretrained_checkpoints, textmodels
 from tests.support.servers import ROOT
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -67,6 +67,9 @@ def test_shipped_files_match_their_manifest(dataset: str) -> None:
     assert {"keras", "tensorflow"} <= info["versions"].keys()
     size = sum(path.stat().st_size for path in pretrained.files(dataset).values())
     assert size < 3.5 * 2**20
+    # the training epochs shipped beside them
+    assert pretrained_checkpoints.verify(dataset, info) is None
+    assert pretrained_checkpoints.path(dataset).stat().st_size < 3.5 * 2**20
     assert pretrained.main() == 0
 
 
@@ -187,7 +190,7 @@ def test_the_checkpoint_view_draws_the_shipped_classifiers_training(
 ) -> None:
     """The shipped classifier (from the files, no TensorFlow) brings its epochs; the compare card draws them."""
     from components.cards import analytics_whatif_card
-    from model import loaded, memo, pretrained_checkpoints, projection, whatif
+    from model import loaded, memo, projection, whatif
     from services import analysis as analysis_service
 
     memo.forget()
@@ -206,9 +209,11 @@ def test_the_checkpoint_view_draws_the_shipped_classifiers_training(
     drawn = analytics_whatif_card.show_checkpoints("typed", None, text, "checkpoints", dataset, "pca", True)
     titles = [a["text"] for a in drawn["figure"]["layout"]["annotations"]]
     kept = pretrained_checkpoints.kept_epochs(config.epochs)
-    assert [t.split(" · ")[0] for t in titles] == [f"epoch {e}" for e in kept]
+    assert [t.split("<br>")[0] for t in titles] == [f"epoch {e}" for e in kept]
     recorded = shipped.history["test_accuracy"]
-    assert [t.split(" · ")[1] for t in titles] == [f"acc {recorded[e - 1]:.0%}" for e in kept]
+    assert [t.split("<br>")[1].split(" · ")[0] for t in titles] == [
+        f"acc {recorded[e - 1]:.0%}" for e in kept
+    ]
     assert f"epochs {', '.join(map(str, kept))} of {config.epochs}" in drawn["note"]
     paths = [trace for trace in drawn["figure"]["data"] if trace.get("mode") == "lines+markers"]
     assert len(paths) == len(kept) and all(len(trace["x"]) == len(text.split()) for trace in paths)
@@ -222,7 +227,7 @@ def test_the_checkpoint_view_draws_the_shipped_classifiers_training(
 def test_checkpoints_that_belong_to_other_weights_are_refused_with_a_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from model import compare, loaded, memo, pretrained_checkpoints
+    from model import compare, loaded, memo
 
     folder = tmp_path / "pretrained"
     shutil.copytree(pretrained.DIRECTORY, folder)

@@ -97,6 +97,21 @@ def token_id_model(path: Path, vocab_size: int, max_len: int = 8) -> Path:
     return path
 
 
+def two_lstm_model(path: Path, vocab_size: int, max_len: int = 12) -> Path:
+    """An untrained token-id classifier with two LSTM layers of different widths ("lstm_wide" 6 units,
+    then "lstm_narrow" 4 units) → sigmoid."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((max_len,), dtype="int32")
+    x = keras.layers.Embedding(vocab_size, 4, mask_zero=True)(inputs)
+    x = keras.layers.LSTM(6, return_sequences=True, name="lstm_wide")(x)
+    x = keras.layers.LSTM(4, name="lstm_narrow")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    model.save(path)
+    return path
+
+
 def float_input_model(path: Path) -> Path:
     """A recurrent model on float feature sequences: no Embedding, no TextVectorization."""
     import keras

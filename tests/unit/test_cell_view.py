@@ -157,7 +157,21 @@ def test_tour_steps_file_is_in_sync_and_well_formed() -> None:
     for steps in (tour.TRAINER_TOUR, tour.ANALYTICS_TOUR):
         for step in steps:
             assert step["title"] and step["body"]
-            assert set(step) <= {"target", "title", "body", "wait", "click", "set", "placement", "actions"}
+            assert set(step) <= {
+                "target",
+                "title",
+                "body",
+                "wait",
+                "click",
+                "set",
+                "placement",
+                "actions",
+                "prepare",
+            }
+            prepare = step.get("prepare")
+            if prepare:  # a run of assets/tour.js's PREPARE, saying what it waits for
+                assert prepare["run"] in {"until", "frame", "select"} and prepare["note"]
+                assert prepare["run"] != "until" or prepare["selector"]
             for action in step.get("actions", []):
                 assert action["label"] and action["set"] and set(action) == {"label", "set"}
                 example = action["set"].get("trainer-example", {}).get("value")

@@ -161,6 +161,11 @@ def tour_ids(script: str) -> set[str]:
                 found |= selector_ids(target) if target[0] in "#.[" else {target}
             if step.get("click"):
                 found |= selector_ids(step["click"])
+            prepare = step.get("prepare") or {}
+            found |= set((prepare.get("ids") or {}).values())
+            for key in ("selector", "click"):
+                if prepare.get(key):
+                    found |= selector_ids(prepare[key])
             for changes in [step.get("set") or {}, *[a.get("set") or {} for a in step.get("actions", [])]]:
                 found |= set(changes)
     return found
@@ -304,6 +309,9 @@ def test_every_id_the_js_reads_is_in_an_ids_module():
     assert {"cell-payload", "cell-phase-label-predict"} <= read["cellview.js"]
     assert {"tour-popover", "epoch-counter", "tour-start", "nav-trainer"} <= read["tour.js"]
     assert {"trainer-layer", "cell-back", "learning-rate", "trainer-example", "ep-heatmap"} <= read[
+        "tour_steps.js"
+    ]
+    assert {"cell-payload", "cell-position", "analytics-selection", "prediction-graph"} <= read[
         "tour_steps.js"
     ]
 
