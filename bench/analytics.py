@@ -29,7 +29,7 @@ var ok = function (id) { return document.querySelector('#' + id + ' .main-svg');
 var gd = document.querySelector('#projection-graph .js-plotly-plot');
 var states = gd && gd._fullData && gd._fullData[0] ? (gd._fullData[0]._length || 0) : 0;
 var words = document.querySelectorAll('#sequence-text .rnnx-word').length;
-var table = document.querySelectorAll('#sequence-table td[data-dash-column="text"]').length;
+var table = document.querySelectorAll('#sequence-table .ag-row .ag-cell[col-id="text"]').length;
 var cm = document.querySelectorAll('#confusion-matrix .annotation-text').length;
 return states > 0 && words > 0 && table > 0 && cm > 0 && ok('ep-heatmap') && ok('distance-graph') && ok('class-bars');
 """

@@ -48,7 +48,7 @@ return {
   points: points(proj),
   bars: traces(graph('class-bars')) > 0,
   confusion: traces(graph('confusion-matrix')) > 0,
-  rows: document.querySelectorAll('#sequence-table td').length,
+  rows: document.querySelectorAll('#sequence-table .ag-row .ag-cell').length,
   label: (document.getElementById('analytics-filter-label') || {}).textContent || '',
   warmed: !!(proj && proj.__rnnxPointsWarm),
 };

@@ -2,10 +2,10 @@
 
 Synthetic: 25,000 sequences of about 96 states (2.4 million states, IMDB's whole test split),
 texts of about 1,300 characters. Times (median of ``--repeat`` runs, in ms): building the
-table's columns once per analysis (cold), one page request (search + two-column sort + a
-column filter, then the page's rows), and the lasso (a 2,000-vertex polygon) and box over
-all 2.4 million states. With ``imdb~all`` prepared in the cache, the same on it, through the
-table callback as Dash calls it.
+table's columns once per analysis (cold), one block request (search + two-column sort + a
+column filter, then the rows of the grid's fourth block of 100), and the lasso (a 2,000-vertex
+polygon) and box over all 2.4 million states. With ``imdb~all`` prepared in the cache, the same
+on it, through the grid's getRows callback as Dash calls it.
 
     python bench/table.py [--repeat 7] [--no-real]
 """
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SORT = [{"column_id": "confidence", "direction": "desc"}, {"column_id": "length", "direction": "asc"}]
+BLOCK = (300, 400)  # the grid's fourth block of rows (its cacheBlockSize is 100)
 
 
 def _ms(run, repeat: int) -> float:
@@ -85,9 +86,9 @@ def measure(analysis, xy, repeat: int) -> dict:
     cold = (time.perf_counter() - start) * 1000
     query = {"search": "great1", "filter_query": "{confidence} > 0.6 && {text} contains movie"}
 
-    def page_request():
+    def block_request():
         selection = table.select(analysis, xy, query, view.analysed_texts)
-        rows, _count, _page = table.page(data, selection.indices, SORT, 3)
+        rows = table.block(data, selection.indices, SORT, *BLOCK)
         overview.table_rows(
             view.analysed_texts(analysis),
             np.diff(analysis.offsets),
@@ -99,15 +100,15 @@ def measure(analysis, xy, repeat: int) -> dict:
         )
         return selection
 
-    selection = page_request()
+    selection = block_request()
     lasso, box = _outline(), {"box": {"x": [10_000, 40_000], "y": [5_000, 50_000]}}
     inside = table.lasso_sequences(analysis, xy, lasso, False)
     return {
         "n_sequences": analysis.n_sequences,
         "n_states": analysis.n_states,
         "columns_build_cold_ms": round(cold, 1),
-        "page_request_ms": _ms(page_request, repeat),
-        "page_request_rows_matched": int(len(selection.indices)),
+        "block_request_ms": _ms(block_request, repeat),
+        "block_request_rows_matched": int(len(selection.indices)),
         "search_only_ms": _ms(lambda: table.contains(data.texts, "great1"), repeat),
         "lasso_2000_vertices_all_states_ms": _ms(
             lambda: table.lasso_sequences(analysis, xy, lasso, False), repeat
@@ -119,10 +120,8 @@ def measure(analysis, xy, repeat: int) -> dict:
 
 
 def measure_callback(dataset: str, method: str, repeat: int) -> dict | None:
-    """The table callback as Dash calls it (a search and a sort, page 3), on a prepared dataset."""
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
+    """The grid's getRows callback as Dash calls it (a search and a sort, the fourth block of rows),
+    on a prepared dataset."""
     from components.cards import analytics_table_card
     from services import analysis as analysis_service
 
@@ -130,28 +129,15 @@ def measure_callback(dataset: str, method: str, repeat: int) -> dict | None:
     if analysis is None or xy is None:
         return None
     found = measure(analysis, xy, repeat)
+    query = {"dataset": dataset, "method": method, "final_only": False, "search": "great", "filter_query": ""}
+    sort = [{"colId": e["column_id"], "sort": e["direction"]} for e in SORT]
+    request = {"startRow": BLOCK[0], "endRow": BLOCK[1], "sortModel": sort, "filterModel": {}}
 
-    def request():
-        context_value.set(
-            AttributeDict(triggered_inputs=[{"prop_id": "sequence-table.page_current", "value": 3}])
-        )
-        return analytics_table_card.fill_table(
-            dataset=dataset,
-            _prepared=0,
-            confusion_click=None,
-            lasso=None,
-            search="great",
-            _clear=None,
-            page_current=3,
-            sort_by=SORT,
-            filter_query="",
-            current={},
-            method=method,
-            final_only=False,
-        )
+    def rows():
+        return analytics_table_card.get_rows(request=request, query=query)
 
-    request()
-    found["callback_page_request_ms"] = _ms(request, repeat)
+    rows()
+    found["callback_block_request_ms"] = _ms(rows, repeat)
     return found
 
 

@@ -60,8 +60,9 @@ def upload_accuracy_label(n_rows: int) -> str:
 
 
 def upload_accuracy_note(n_rows: int) -> str:
+    """The tooltip of :func:`upload_accuracy_label`: why it is not a test accuracy."""
     return (
-        f"Your model's accuracy on the {n_rows:,} labelled rows of your CSV: not a held-out test "
+        f"Your model's accuracy on the {n_rows:,} labelled rows you uploaded: not a held-out test "
         "accuracy unless these rows were held out of its training."
     )
 

@@ -75,7 +75,7 @@ def reliability_figure(report: SliceReport, height: int = 230) -> go.Figure:
     fig = go.Figure()
     for shown, name, color, pattern in (
         (filled & ~few, "accuracy", BAR_COLOR, ""),
-        (few, f"fewer than {FEW_ITEMS} sequences", FEW_COLOR, "/"),
+        (few, f"< {FEW_ITEMS} sequences", FEW_COLOR, "/"),
     ):
         caution = " · too few to trust" if pattern else ""
         fig.add_bar(

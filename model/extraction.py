@@ -125,6 +125,10 @@ class StateExtractor:
             2 if hasattr(self.layer, "forward_layer") else 1
         )
         self.is_lstm = cell_type_of(self.layer) == "lstm" and not hasattr(self.layer, "forward_layer")
+        # A lower layer's states have no head of their own (the layers after it are recurrent): its
+        # EP is the model's answer at each step, read from the last recurrent layer (as for ONNX).
+        last = recurrent_layers(model)[-1]
+        self.ep_source = None if last is self.layer else StateExtractor(model, last.name)
 
     def run(
         self,
@@ -160,7 +164,9 @@ class StateExtractor:
         lengths = np.concatenate(masks).sum(axis=1) if masks else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         hidden = np.concatenate(hidden_parts) if hidden_parts else np.zeros((0, self.units), np.float32)
-        if len(hidden):
+        if len(hidden) and self.ep_source is not None:
+            ep = self.ep_source.run(token_ids, inputs, batch_size).ep
+        elif len(hidden):
             ep = _apply_head(self.model, layer, hidden).astype(np.float32)
         else:
             n_out = int(self.model.outputs[0].shape[-1] or 1)

@@ -11,7 +11,7 @@ ones (:mod:`model.pretrained`) carry them in ``<dataset>.checkpoints.npz``, next
   the shipped weight ``i`` plus that difference. About 0.75 MB an epoch instead of 2.6 MB.
 
 The manifest (``<dataset>.json``) describes them under ``"checkpoints"``: the file's sha256,
-the sha256 of the weights file they lead to, the epochs, each epoch's accuracy on the first
+the sha256 of the weights file they lead to (and of those weights as loaded), the epochs, each epoch's accuracy on the first
 ``CHECKPOINT_SAMPLE`` test texts recomputed from the stored checkpoint, and where they came from.
 :func:`load` returns them only for a classifier whose weights are exactly the shipped ones and
 when every checksum matches, else None (never raises), so a rebuilt classifier never shows
@@ -26,6 +26,7 @@ reproduction's checkpoints, once its history and final weights agree with the sh
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,16 @@ def kept_epochs(n_epochs: int, most: int = MOST_EPOCHS) -> list[int]:
     if n_epochs <= most:
         return list(range(1, n_epochs + 1))
     return sorted({int(i) + 1 for i in np.linspace(0, n_epochs - 1, most).round()})
+
+
+def weights_digest(weights: Sequence[np.ndarray]) -> str:
+    """sha256 of float32 weights (shapes and values): which weights a checkpoints file leads to."""
+    digest = hashlib.sha256()
+    for weight in weights:
+        array = np.ascontiguousarray(weight, dtype=np.float32)
+        digest.update(f"{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _quantise(difference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +142,7 @@ def write(
         "file": target.name,
         "sha256": pretrained.sha256(target),
         "weights_sha256": pretrained.sha256(paths["weights"]),
+        "final_weights_sha256": weights_digest(shipped.weights),
         "epochs": kept_epochs(len(run)),
         "sample_accuracy": accuracies,
         "stored_as": "int8 difference to the final weights, one float32 scale per row",
@@ -157,51 +169,41 @@ def verify(dataset: str, info: dict | None, directory: Path | None = None) -> st
     return None
 
 
-def _read(dataset: str, directory: Path | None) -> tuple[list[np.ndarray], Epochs] | None:
-    """(the shipped final weights, every kept epoch with its weights), or None if anything is off."""
+def _read(dataset: str, directory: Path | None, final: list[np.ndarray]) -> Epochs | None:
+    """Every kept epoch with its weights, restored on ``final`` (the shipped weights), or None."""
     info = pretrained.manifest(dataset, directory)
     problem = verify(dataset, info, directory)
     if problem is not None:
         pretrained.log.warning("%s checkpoints ignored: %s", dataset, problem)
         return None
-    entry = info["checkpoints"]
-    shipped = pretrained.load(dataset, textmodels.DEFAULT_CONFIGS[dataset], directory)
-    if shipped is None:
-        return None
-    epochs = [int(e) for e in entry.get("epochs") or []]
+    epochs = [int(e) for e in info["checkpoints"].get("epochs") or []]
     if not epochs:
         return None
     try:
         with np.load(path(dataset, directory), allow_pickle=False) as stored:
-            kept = [(epoch, _restore(shipped.weights, stored, epoch)) for epoch in epochs[:-1]]
+            kept = [(epoch, _restore(final, stored, epoch)) for epoch in epochs[:-1]]
     except (OSError, ValueError, KeyError) as error:
         pretrained.log.warning("%s checkpoints ignored: unreadable (%s)", dataset, error)
         return None
-    return shipped.weights, [*kept, (epochs[-1], shipped.weights)]
+    return [*kept, (epochs[-1], final)]
 
 
 def load(classifier: textmodels.TrainedClassifier, directory: Path | None = None) -> Epochs | None:
     """The shipped checkpoints of ``classifier`` as [(epoch, weights)], oldest first, the last its own
-    weights; None unless it is exactly a shipped classifier and its checkpoint files are intact."""
+    weights; None unless its weights are exactly the shipped ones and the files are intact."""
     dataset = classifier.dataset
     if classifier.origin != "pretrained" or dataset not in pretrained.DATASETS:
         return None
-    if classifier.config != textmodels.DEFAULT_CONFIGS[dataset]:
-        return None
-    info = pretrained.manifest(dataset, directory) or {}
-    digest = (info.get("checkpoints") or {}).get("sha256")
-    if not digest:
-        return None
+    entry = (pretrained.manifest(dataset, directory) or {}).get("checkpoints") or {}
+    digest = weights_digest(classifier.weights)
+    if not entry.get("sha256") or entry.get("final_weights_sha256") != digest:
+        return None  # none shipped, or they lead to other weights (a cache from older shipped files)
     found = memo.remember(
-        "shipped-checkpoints", (dataset, digest, str(directory)), lambda: _read(dataset, directory)
+        "shipped-checkpoints",
+        (dataset, entry["sha256"], digest, str(directory)),
+        lambda: _read(dataset, directory, classifier.weights),
     )
-    if found is None:
-        return None
-    final, epochs = found
-    same = len(final) == len(classifier.weights) and all(
-        np.array_equal(a, b) for a, b in zip(final, classifier.weights, strict=True)
-    )
-    return [*epochs[:-1], (epochs[-1][0], classifier.weights)] if same else None
+    return None if found is None else [*found[:-1], (found[-1][0], classifier.weights)]
 
 
 # ---------------------------------------------------------------- the reproduction run

@@ -304,7 +304,7 @@ def analyse_upload(set_progress, _clicks, text_col, label_col, class_names, laye
 
 
 def _done_message(summary: dict, seconds: float) -> str:
-    accuracy = summary.get("test_accuracy")  # on every labelled row of the CSV (see upload_accuracy_note)
+    accuracy = summary.get("test_accuracy")  # on every labelled row uploaded (see upload_accuracy_note)
     missing = summary.get("rows_without_label")
     rows = int(summary.get("n_sequences", 0) or 0)
     measured = (

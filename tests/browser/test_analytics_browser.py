@@ -34,7 +34,8 @@ def _open(driver, url: str) -> None:
 def _click_row(driver, row: int) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
 
-    cell = css(driver, f"#sequence-table .ag-row[row-index='{row}'] .ag-cell[col-id='text']")[0]
+    selector = f"#sequence-table .ag-row[row-index='{row}'] .ag-cell[col-id='text']"
+    cell = wait(driver, lambda d: [c for c in css(d, selector) if c.text.strip()])[0]  # its rows arrived
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
     ActionChains(driver).move_to_element(cell).click().perform()  # a real click: it focuses the cell
     wait(driver, lambda d: css(d, "#sequence-text .rnnx-word"))

@@ -123,7 +123,7 @@ def test_a_counterfactual_flips_the_prediction_in_the_what_if_box(imdb_app, brow
 def test_a_sequence_out_of_range_gets_a_message(imdb_app, browser):
     skip_tour(browser, imdb_app)
     browser.get(f"{imdb_app}/analytics?dataset=imdb&method=pca&seq=999999")
-    wait(browser, lambda d: css(d, "#sequence-table td[data-dash-column='text']"), timeout=120)
+    wait(browser, lambda d: css(d, "#sequence-table .ag-row .ag-cell[col-id='text']"), timeout=120)
     _choose(browser, "saliency-mode", "Attribution (IG)")
     wait(browser, lambda d: "no sequence #999999" in _text(d, "#saliency-note"))
     button = css(browser, "#counterfactual-button")[0]

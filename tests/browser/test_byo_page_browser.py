@@ -126,12 +126,16 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     bar = _text(browser, "#analytics-model-summary").lower()
     assert "accuracy on the uploaded rows (300)" in bar and "test accuracy" not in bar
     assert "not a held-out test" in _alert_text(browser)
-    wait(browser, lambda d: len(css(d, "#sequence-table td[data-dash-column='text']")) == 10)
+    second_row = "#sequence-table .ag-row[row-index='1'] .ag-cell[col-id='text']"
+    wait(browser, lambda d: [c for c in css(d, second_row) if c.text.strip()])
     assert css(browser, "#projection-graph canvas")
     assert len(css(browser, "#confusion-matrix .annotation-text")) == 4
     # select a row: its trajectory is drawn
-    cell = css(browser, "#sequence-table td[data-dash-column='text']")[1]
-    browser.execute_script("arguments[0].click();", cell)
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    cell = css(browser, second_row)[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
+    ActionChains(browser).move_to_element(cell).click().perform()
     wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"))
     n_words = len(css(browser, "#sequence-text .rnnx-word"))
     wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) == n_words)

@@ -82,7 +82,7 @@ def test_density_zoom_to_points_click_lasso_and_reset(lod_app, browser):
 
     skip_tour(browser, lod_app)
     browser.get(f"{lod_app}/analytics?dataset=imdb")
-    wait(browser, lambda d: css(d, "#sequence-table td"))
+    wait(browser, lambda d: css(d, "#sequence-table .ag-row .ag-cell"))
 
     # zoomed out: no points, the whole cloud as one image, and a note saying so
     start = wait(browser, lambda d: (s := _state(d)) and s["image"] and "as density" in s["note"] and s)

@@ -44,7 +44,7 @@ def test_slice_metrics_score_the_whole_set_then_only_the_filtered_rows(synthetic
     whole = float(re.search(r"accuracy ([\d.]+)%", _summary(browser)).group(1))
     assert 0 < whole < 100
 
-    box = css(browser, "#sequence-table th[data-dash-column='correct'] input")[0]
+    box = css(browser, "#sequence-table .ag-floating-filter[col-id='correct'] input")[0]
     box.send_keys("no", Keys.ENTER)  # the table's own column filter: only the misclassified rows
     wait(browser, lambda d: "accuracy 0.0%" in _summary(d))
     wrong = int(re.match(rf"(\d+) of {n}", _summary(browser)).group(1))

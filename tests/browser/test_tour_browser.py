@@ -88,7 +88,11 @@ def test_waiting_step_advances_by_itself_when_epochs_pass(app_server: str, brows
     from selenium.webdriver.common.by import By
 
     browser.get(app_server + "/trainer")
-    _wait(browser, lambda d: d.execute_script("return !!window.rnnxTour"))
+    # the tour's script runs before the page is drawn: wait for the counter the step watches too
+    _wait(
+        browser,
+        lambda d: d.execute_script("return !!window.rnnxTour") and d.find_elements(By.ID, "epoch-counter"),
+    )
     wait_index = next(i for i, s in enumerate(tour.TRAINER_TOUR) if "wait" in s)
     browser.execute_script("window.rnnxTour.start('trainer')")
     for _ in range(wait_index):

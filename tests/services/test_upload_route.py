@@ -143,11 +143,13 @@ def test_a_callback_body_over_the_limit_gets_413_unread_and_healthz_answers(serv
     assert status == 413 and "RNNX_MAX_CALLBACK_KB" in text_of(reply)
     # a long text under the limit still reaches the callback (and its own checks)
     status, reply = client.post(
-        "sequence-table.data", {"analytics-dataset.value": "imdb", "analytics-search.value": "w" * 40_000}
+        "analytics-filter-label.children",
+        {"analytics-dataset.value": "imdb", "analytics-search.value": "w" * 40_000},
     )
     assert status == 200 and "Search is 40,000 characters long" in text_of(reply)
     status, _ = client.post(
-        "sequence-table.data", {"analytics-dataset.value": "imdb", "analytics-search.value": "w" * 70_000}
+        "analytics-filter-label.children",
+        {"analytics-dataset.value": "imdb", "analytics-search.value": "w" * 70_000},
     )
     assert status == 413
     assert DashClient(server["url"]).get("/healthz")[0] == 200

@@ -103,7 +103,8 @@ def test_out_of_bounds_values_get_a_message_not_a_500(server, values, message):
 def test_a_long_search_string_is_refused(server):
     client = DashClient(server["url"])
     status, reply = client.post(
-        "sequence-table.data", {"analytics-dataset.value": "imdb", "analytics-search.value": "w" * 300_000}
+        "analytics-filter-label.children",
+        {"analytics-dataset.value": "imdb", "analytics-search.value": "w" * 300_000},
     )
     assert status == 200 and "Search is 300,000 characters long" in text_of(reply)
 

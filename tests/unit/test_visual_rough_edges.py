@@ -124,7 +124,7 @@ def test_reliability_bins_say_how_many_items_they_hold():
     assert texts == {round(float(centres[b]), 3): f"{cal.count[b]:,}" for b in np.flatnonzero(cal.count)}
     few = [bar for bar in bars if len(bar.x) and bar.text == ("3",)]
     assert few and few[0].marker.color != bars[0].marker.color  # the bin of three is marked
-    assert "few" in few[0].hovertemplate and "few" in few[0].name
+    assert "too few" in few[0].hovertemplate and f"< {analytics_slices.FEW_ITEMS}" in few[0].name
 
 
 def test_the_layer_input_equation_is_written_in_full():
