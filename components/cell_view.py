@@ -14,6 +14,9 @@ from dash import dcc, html
 
 from components import explanations as ex
 from components.cell_view_figures import (
+    DATA_HEIGHT,
+    DIAGRAM_HEIGHT,
+    GRADIENT_HEIGHT,
     cell_figure,
     data_figure,
     gradient_figure,
@@ -236,6 +239,10 @@ def cell_view_layout() -> html.Div:
                                         id=ids.CELL_DIAGRAM,
                                         figure=cell_figure("lstm", 0, 1),
                                         config={"displayModeBar": False, "responsive": True},
+                                        # its own height in the page: the row is as tall as the
+                                        # diagram, whatever the charts beside it measure
+                                        style={"height": f"{DIAGRAM_HEIGHT}px"},
+                                        className="cell-graph",
                                     ),
                                     type="circle",
                                     color="#ff9800",
@@ -252,8 +259,9 @@ def cell_view_layout() -> html.Div:
                                     dcc.Graph(
                                         id=ids.CELL_DATA_GRAPH,
                                         figure=data_figure(),
-                                        config={"displayModeBar": False, "responsive": True},
-                                        className="cell-side-graph",
+                                        config={"displayModeBar": False},
+                                        style={"height": f"{DATA_HEIGHT}px"},
+                                        className="cell-graph",
                                     ),
                                     html.Div(
                                         [
@@ -265,12 +273,12 @@ def cell_view_layout() -> html.Div:
                                     dcc.Graph(
                                         id=ids.CELL_GRAD_GRAPH,
                                         figure=gradient_figure(15),
-                                        config={"displayModeBar": False, "responsive": True},
-                                        className="cell-side-graph",
+                                        config={"displayModeBar": False},
+                                        style={"height": f"{GRADIENT_HEIGHT}px"},
+                                        className="cell-graph",
                                     ),
                                 ],
                                 lg=4,
-                                className="cell-side",
                             ),
                         ],
                         className="g-2",

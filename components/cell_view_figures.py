@@ -29,6 +29,9 @@ from components.cell_view_geometry import (
     node_labels,
 )
 
+# The charts' heights (px): the cell view gives each chart's box the same height, so the page's layout
+# knows how tall they are (components/cell_view.py).
+DIAGRAM_HEIGHT, DATA_HEIGHT, GRADIENT_HEIGHT = 430, 240, 160
 # The two colour scales of the strips, as horizontal colour bars in the empty top-left corner
 # (paper coordinates): gates run 0..1, every other vector (and, backward, the gradient) -1..1.
 SCALES = {
@@ -200,7 +203,7 @@ def cell_figure(cell_type: str, layer: int, n_layers: int, input_label: str = "i
         yaxis={"range": list(Y_RANGE), "visible": False, "fixedrange": True},
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
-        height=430,
+        height=DIAGRAM_HEIGHT,
         hovermode="closest",
         dragmode=False,
         showlegend=False,
@@ -355,7 +358,7 @@ def data_figure() -> go.Figure:
     )
     fig.update_layout(
         margin={"l": 36, "r": 8, "t": 8, "b": 30},
-        height=240,
+        height=DATA_HEIGHT,
         legend={"orientation": "h", "y": -0.18, "font": {"size": 10}},
         plot_bgcolor="#ffffff",
         xaxis={"showgrid": False, "zeroline": False, "fixedrange": True},
@@ -394,7 +397,7 @@ def gradient_figure(steps: int) -> go.Figure:
     )
     fig.update_layout(
         margin={"l": 46, "r": 8, "t": 8, "b": 30},
-        height=160,
+        height=GRADIENT_HEIGHT,
         plot_bgcolor="#ffffff",
         xaxis={"title": None, "dtick": 1, "fixedrange": True, "range": [0.4, steps + 0.6]},
         yaxis={

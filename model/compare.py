@@ -39,7 +39,8 @@ def saved_epochs(
             return shipped
         base = dataset.partition("@")[0].partition("~")[0]
         raise LookupError(
-            "The checkpoints of the pretrained model are missing from model/pretrained/; run "
+            "No shipped checkpoints match this pretrained model (their files in model/pretrained/ are "
+            "missing, or the cache holds an older copy of the model): run "
             f"`python -m model.prepare --dataset {base} --retrain` to train it here and keep them."
         )
     return [(classifier.config.epochs, classifier.weights)]

@@ -8,11 +8,12 @@ ones (:mod:`model.pretrained`) carry them in ``<dataset>.checkpoints.npz``, next
   epochs all, Reuters' 20 as 1, 5, 9, 12, 16, 20); the last is the shipped weights themselves;
 - each kept epoch ``e`` as its difference to the final weights, ``e{e}_q{i}`` (int8) times
   ``e{e}_s{i}`` (float32, one scale per row of a matrix, one per vector): the checkpoint is
-  the shipped weight ``i`` plus that difference. About 0.75 MB an epoch instead of 2.6 MB.
+  the shipped weight ``i`` plus that difference: 0.6 to 0.75 MB an epoch instead of 2.6 MB.
 
 The manifest (``<dataset>.json``) describes them under ``"checkpoints"``: the file's sha256,
-the sha256 of the weights file they lead to (and of those weights as loaded), the epochs, each epoch's accuracy on the first
-``CHECKPOINT_SAMPLE`` test texts recomputed from the stored checkpoint, and where they came from.
+the sha256 of the weights file they lead to and of those weights as loaded, the epochs, each
+epoch's accuracy on the first ``CHECKPOINT_SAMPLE`` test texts recomputed from the stored
+checkpoint, and where they came from.
 :func:`load` returns them only for a classifier whose weights are exactly the shipped ones and
 when every checksum matches, else None (never raises), so a rebuilt classifier never shows
 another run's epochs.

@@ -21,22 +21,23 @@ JUMP_COLOUR_JS = """
 const on = Array.from(document.querySelectorAll('#cell-phase label')).find(l => l.classList.contains('active'));
 return on ? getComputedStyle(on).backgroundColor : null;
 """
-# Whatever sticks out of the cell view's panel (the page's elements and each chart's outer svg), and
-# any side chart wider than its column: each as [what, left, right, limit left, limit right].
+# What sticks out of the cell view's panel (its elements and each chart's outer svg), and any chart
+# that sticks out of its own box or its column: each as [what, its box, the box it should be in].
 OVERFLOW_JS = """
-const panel = document.querySelector('#cell-view .cell-panel');
-const p = panel.getBoundingClientRect(), out = [];
+const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom].map(Math.round); };
+const outside = (a, b) => a[0] < b[0] - 1 || a[1] < b[1] - 1 || a[2] > b[2] + 1 || a[3] > b[3] + 1;
+const panel = document.querySelector('#cell-view .cell-panel'), p = box(panel), out = [];
 panel.querySelectorAll('*').forEach(el => {
   if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') return;
-  const r = el.getBoundingClientRect();
-  if (r.width && (r.left < p.left - 1 || r.right > p.right + 1 || r.bottom > p.bottom + 1))
-    out.push([el.id || String(el.className.baseVal ?? el.className), r.left, r.right, p.left, p.right]);
+  const r = box(el);
+  if (r[2] > r[0] && outside(r, p)) out.push([el.id || String(el.className.baseVal ?? el.className), r, p]);
 });
-['cell-data-graph', 'cell-grad-graph'].forEach(id => {
-  const col = document.getElementById(id).parentElement.getBoundingClientRect();
-  document.querySelectorAll('#' + id + ' .main-svg').forEach(svg => {
-    const r = svg.getBoundingClientRect();
-    if (r.left < col.left - 1 || r.right > col.right + 1) out.push([id, r.left, r.right, col.left, col.right]);
+['cell-diagram', 'cell-data-graph', 'cell-grad-graph'].forEach(id => {
+  const chart = document.getElementById(id), col = chart.closest('[class*="col-"]');
+  chart.querySelectorAll('.main-svg').forEach(svg => {
+    const r = box(svg);
+    if (outside(r, box(chart))) out.push([id + ' in its box', r, box(chart)]);
+    if (outside(r, box(col))) out.push([id + ' in its column', r, box(col)]);
   });
 });
 return out;
