@@ -75,7 +75,7 @@ def _outline(n: int = 2_000) -> dict:
 
 
 def measure(analysis, xy, repeat: int) -> dict:
-    from components import analytics_overview as overview
+    from components import analytics_table as table_view
     from components import analytics_view as view
     from model import memo
     from services import table
@@ -89,7 +89,7 @@ def measure(analysis, xy, repeat: int) -> dict:
     def block_request():
         selection = table.select(analysis, xy, query, view.analysed_texts)
         rows = table.block(data, selection.indices, SORT, *BLOCK)
-        overview.table_rows(
+        table_view.table_rows(
             view.analysed_texts(analysis),
             np.diff(analysis.offsets),
             analysis.labels,

@@ -376,33 +376,6 @@ def segment_colors(ep: np.ndarray, color_mode: str) -> list[str]:
     return colors.state_colors(ep[:n_seg])
 
 
-def placed_labels(
-    xy: np.ndarray, words: list[str], labelled: np.ndarray, priority: np.ndarray
-) -> tuple[list[str], str | list[str], list[int]]:
-    """Each trajectory point's label ("" for none), the labels' ``textposition`` and the labelled steps.
-
-    The ``labelled`` steps' words are placed around their points (``xy``: view coordinates) without
-    overlapping at the default zoom, the largest ``priority`` (jump) first; one that fits nowhere is
-    left out (its word stays in the hover and the sequence text)."""
-    n = len(xy)
-    steps = np.unique(np.asarray(labelled, dtype=np.int64))
-    steps = steps[(steps >= 0) & (steps < n)]
-    text = [""] * n
-    if not len(steps):
-        return text, "top center", []
-    px = placement.to_pixels(xy, VIEW_SPAN)
-    plain = np.ones(n, dtype=bool)
-    plain[steps] = False
-    chosen = placement.place_labels(
-        px[steps], [words[t] for t in steps], markers=px[plain], priority=np.asarray(priority)[steps]
-    )
-    where = ["top center"] * n
-    for t, spot in zip(steps.tolist(), chosen, strict=True):
-        if spot is not None:
-            text[t], where[t] = words[t], spot
-    return text, "top center" if all(w == "top center" for w in where) else where, steps.tolist()
-
-
 def trajectory_overlay(
     xy: np.ndarray,
     ep: np.ndarray,
@@ -430,7 +403,8 @@ def trajectory_overlay(
     while len(traces) < N_SEGMENT_SLOTS:
         traces.append(_segments_trace([], [], "#000000", len(traces)))
 
-    text, text_position, steps = placed_labels(xy, words, labelled, distance_norm)
+    # the labelled words placed without overlapping at the default zoom (a few may be left out)
+    text, text_position, steps = placement.trajectory_labels(xy, words, labelled, distance_norm, VIEW_SPAN)
     point_colors = colors.state_colors(ep)
     custom = [
         [t, words[t], round(float(distance_norm[t]), 3), h]

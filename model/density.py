@@ -174,16 +174,26 @@ def render(
 
 def reference_counts(count: np.ndarray, leader: np.ndarray | None = None) -> np.ndarray | float:
     """The count at which a pixel becomes opaque: ``DENSE_QUANTILE`` of the filled pixels' counts, or
-    with ``leader`` (each pixel's leading class) that of the pixels the same class leads, per pixel."""
+    with ``leader`` (each pixel's leading class) that of the pixels the same class leads, per pixel.
+
+    Per class it reads the quantile off one histogram of (class, whole count): a few milliseconds for
+    a 600 x 600 image, where a quantile per class took tens."""
     filled = count > 0
     if not filled.any():
         return 1.0
     if leader is None:
         return float(np.quantile(count[filled], DENSE_QUANTILE))
-    lead = leader[filled]
-    per_leader = np.ones(int(leader.max(initial=0)) + 1)
-    for c in np.unique(lead):
-        per_leader[c] = np.quantile(count[filled][lead == c], DENSE_QUANTILE)
+    values = np.rint(count[filled]).astype(np.int64)
+    lead = np.asarray(leader)[filled].astype(np.int64)
+    width, k = int(values.max()) + 1, int(lead.max()) + 1
+    if width * k > 4_000_000:  # an extreme pile in one pixel: sort per class instead
+        per_leader = np.ones(k)
+        for c in np.unique(lead):
+            per_leader[c] = np.quantile(values[lead == c], DENSE_QUANTILE)
+        return per_leader[leader]
+    cdf = np.cumsum(np.bincount(lead * width + values, minlength=k * width).reshape(k, width), axis=1)
+    reached = cdf >= DENSE_QUANTILE * cdf[:, -1:]
+    per_leader = np.where(cdf[:, -1] > 0, reached.argmax(axis=1), 1).astype(np.float64)
     return per_leader[leader]
 
 

@@ -10,6 +10,7 @@ from dash import dcc, html
 from components import analytics_byo as byo_view
 from components import analytics_overview as overview
 from components import analytics_projection as projection
+from components import analytics_table as table_view
 from components.analytics_labels import DEFAULT_EP_CHANGE, DEFAULT_JUMP
 from components.ids import analytics as ids
 
@@ -125,7 +126,7 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="d-flex align-items-center gap-2 mb-2",
             ),
-            overview.sequence_table(ids.SEQUENCE_TABLE),
+            table_view.sequence_table(ids.SEQUENCE_TABLE),
         ],
     )
     overview_card = card(

@@ -286,19 +286,6 @@ def _table_filter(value: object) -> dict:
 
 
 TABLE_FILTER = Custom("Table filter", _table_filter)
-FILTER_TABLE = Schema(
-    "filter_table",
-    {
-        "dataset": DATASET_ID,
-        "confusion_click": EVENT,
-        "lasso": LASSO,
-        "search": SEARCH,
-        "filter_model": Custom("Column filters", _grid_filters),  # the grid's filterModel, as a query
-        "current": TABLE_FILTER,
-        "method": METHOD,
-        "final_only": FINAL_ONLY,
-    },
-)
 EXPORT = Schema(
     "export_data", {"dataset": DATASET_ID, "method": METHOD, "hidden": Flag("Hidden vectors", default=True)}
 )
@@ -402,6 +389,21 @@ def _table_query(value: object) -> dict | None:
 
 TABLE_QUERY = Custom("Table query", _table_query)
 SLICE_METRICS = Schema("slice_metrics", {"query": TABLE_QUERY})
+# The sequence table's filters: outside the grid, the grid's own (its filterModel), the last query.
+FILTER_TABLE = Schema(
+    "filter_table",
+    {
+        "dataset": DATASET_ID,
+        "confusion_click": EVENT,
+        "lasso": LASSO,
+        "search": SEARCH,
+        "filter_model": Custom("Column filters", _grid_filters),  # the grid's filterModel, as a query
+        "current": TABLE_FILTER,
+        "method": METHOD,
+        "final_only": FINAL_ONLY,
+        "previous": TABLE_QUERY,
+    },
+)
 # One block of the sequence grid's infinite row model: rows, sort and column filters of the request,
 # the other filters from the table query.
 TABLE_ROWS = Schema("get_rows", {"request": Custom("Rows request", _grid_request), "query": TABLE_QUERY})

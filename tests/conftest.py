@@ -31,7 +31,8 @@ SERIAL_TIERS = frozenset({"browser", "deploy"})
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.parent.name in SERIAL_TIERS:
+        # a module that starts no server or browser (``PARALLEL_OK = True``) may run beside them
+        if item.path.parent.name in SERIAL_TIERS and not getattr(item.module, "PARALLEL_OK", False):
             item.add_marker(pytest.mark.xdist_group("servers"))
 
 

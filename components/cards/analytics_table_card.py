@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
 
-from components import analytics_overview as overview
+from components import analytics_table as table_view
 from components import analytics_view as view
 from components import figure_text
 from components.cards.analytics_common import refuse
@@ -56,6 +56,7 @@ def _empty(message: str = "") -> dict:
         "current": State(ids.ANALYTICS_FILTER, "data"),
         "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
         "final_only": State(ids.ANALYTICS_FINAL_ONLY, "value"),
+        "previous": State(ids.ANALYTICS_TABLE_QUERY, "data"),
     },
 )
 @validated(schemas.FILTER_TABLE, refuse)
@@ -70,14 +71,16 @@ def filter_table(
     current: dict | None = None,
     method: str | None = None,
     final_only: bool = False,
+    previous: dict | None = None,
 ) -> dict:
     """The table's whole filter state as one query, and how many sequences it keeps (the label).
 
     ``filter_model`` arrives as a filter query (the grid's column filters, checked by
     ``services.table_grid``). The query goes to ``analytics-table-query``: the grid's blocks
     (:func:`get_rows`) and the slice-metrics card select the same rows from it. A change outside
-    the grid also sets ``analytics-table-refresh``, which makes the grid drop its blocks and ask
-    again (its own filters and sort already make it ask).
+    the grid that changes the query also sets ``analytics-table-refresh``, which makes the grid drop
+    its blocks and ask again (its own filters and sort already make it ask; an unchanged query, as
+    when the dataset is prepared again, leaves the rows in view alone).
     """
     analysis, _dmax, xy, shown_method = analysis_service.load_shown(dataset, method)
     if analysis is None:
@@ -110,13 +113,14 @@ def filter_table(
     except InvalidInput as error:
         return _empty(str(error))
     grid_only = triggered == {f"{ids.SEQUENCE_TABLE}.filterModel"}
+    same = previous is not None and all(previous.get(k) == v for k, v in query.items())
     return {
         "label": table.label(selection, analysis.n_sequences),
         "filter": flt,
         "query": query,
         "clear": {} if cleared else no_update,
         # the grid asks again by itself after its own filter changed
-        "refresh": no_update if grid_only else query,
+        "refresh": no_update if grid_only or same else query,
     }
 
 
@@ -155,7 +159,7 @@ def get_rows(request: dict | None, query: dict | None) -> dict:
     rows = table.block(data, selection.indices, request["sort_by"], request["start"], request["end"])
     return {
         "response": {
-            "rowData": overview.table_rows(
+            "rowData": table_view.table_rows(
                 view.analysed_texts(analysis),
                 np.diff(analysis.offsets),
                 analysis.labels,

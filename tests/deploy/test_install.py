@@ -18,6 +18,8 @@ import pytest
 from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.heavy
+# It starts no server or browser: under xdist it may run beside the browser tier (tests/conftest.py).
+PARALLEL_OK = True
 
 
 @pytest.fixture(scope="module")

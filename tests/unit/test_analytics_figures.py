@@ -11,6 +11,7 @@ from components import analytics_labels as labels
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
+from components import analytics_table as table_view
 from components import analytics_view as view
 from tests.support.synthetic import synthetic_analysis, synthetic_projection
 
@@ -195,7 +196,7 @@ def test_class_bars_show_actual_totals_and_predicted_stacks():
 
 def test_table_rows():
     a = synthetic_analysis("reuters", 30)
-    rows = overview.table_rows(
+    rows = table_view.table_rows(
         a.texts, np.diff(a.offsets), a.labels, a.predicted, a.confidence, a.class_names
     )
     assert [r["id"] for r in rows] == list(range(30))

@@ -14,6 +14,7 @@ from components import analytics_labels as labels
 from components import analytics_overview as overview
 from components import analytics_projection as projection
 from components import analytics_sequence as sequence
+from components import analytics_table as table_view
 from components import analytics_view as view
 from components import explanations
 from tests.support.servers import ROOT
@@ -112,7 +113,7 @@ def test_automatic_labels_stay_few_on_every_sequence_and_draw_their_cut():
         assert len(manual.labelled) == len(a.words[k])  # the blob the issue shows
         assert len(auto.labelled) == min(labels.TOP_JUMPS, len(a.words[k]))
         points = auto.overlay[projection.POINTS_SLOT - 1]
-        assert sum(1 for w in points["text"] if w) == len(auto.labelled)
+        assert points["meta"]["labelled"] == auto.labelled.tolist()  # drawn where they fit (issue 20 h)
     fig = go.Figure(auto.distance)
     # the cut is named with the value the jump slider shows (every jump the largest: 1.00)
     assert [n.text for n in fig.layout.annotations] == [f"- - top {labels.TOP_JUMPS}: 1.00"]
@@ -162,7 +163,7 @@ def test_show_selection_labels_the_top_jumps_when_automatic(page):
         ops = {
             tuple(op["location"]): op["params"].get("value") for op in patch.to_plotly_json()["operations"]
         }
-        return [w for w in ops[("data", projection.POINTS_SLOT)]["text"] if w]
+        return ops[("data", projection.POINTS_SLOT)]["meta"]["labelled"]  # drawn where they fit
 
     assert len(labelled(manual["figure"])) == len(synthetic_analysis("imdb", 60).words[3])  # threshold 0
     assert len(labelled(auto["figure"])) == labels.TOP_JUMPS
@@ -296,10 +297,12 @@ def test_table_text_is_the_analysed_part_marked_where_the_text_starts_earlier():
     assert parts[0] == view.CUT_MARK + " ".join(a.words[0])
     assert parts[1] == " ".join(a.words[1])  # read whole: no mark
     assert view.analysed_texts(a) is parts  # computed once per analysis
-    rows = overview.table_rows(parts, np.diff(a.offsets), a.labels, a.predicted, a.confidence, a.class_names)
+    rows = table_view.table_rows(
+        parts, np.diff(a.offsets), a.labels, a.predicted, a.confidence, a.class_names
+    )
     assert rows[0]["text"].startswith("… " + a.words[0][0])
     assert "never read" not in rows[0]["text"]
-    grid = overview.sequence_table("t").children[0]
+    grid = table_view.sequence_table("t").children[0]
     text = next(c for c in grid.columnDefs if c["field"] == "text")
     assert text["headerName"] == "analysed text" and "analysed part" in text["headerTooltip"]
 

@@ -216,6 +216,23 @@ def test_the_grids_filters_become_the_tables_filter_query(analysis):
     }
 
 
+def test_the_grid_offers_only_what_the_server_reads():
+    from components import analytics_table as table_view
+
+    grid = table_view.sequence_table("t").children[0]
+    assert grid.rowModelType == "infinite"
+    assert [c["field"] for c in grid.columnDefs] == list(table.COLUMNS)
+    for column in grid.columnDefs:
+        numeric = table.COLUMNS[column["field"]] == "numeric"
+        offered = set(column["filterParams"]["filterOptions"])
+        assert offered <= set(table_grid.NUMBER_TYPES if numeric else table_grid.TEXT_TYPES)
+        assert column["filterParams"]["maxNumConditions"] <= table_grid.MAX_CONDITIONS
+    assert grid.dashGridOptions["cacheBlockSize"] <= table_grid.MAX_BLOCK
+    assert table_view.selected_row_rules(7) == {
+        "rnnx-row-selected": "params.data != null && params.data.id === 7"
+    }
+
+
 @pytest.mark.parametrize(
     "bad",
     [
