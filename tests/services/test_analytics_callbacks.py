@@ -172,6 +172,8 @@ def test_the_table_sends_sorted_blocks_and_publishes_its_query(page):
     assert got["label"] == "60 of 60 sequences"
     assert got["query"]["dataset"] == "imdb" and got["query"]["filter_query"] == ""
     assert got["refresh"] == got["query"]  # a filter outside the grid: the grid asks again
+    again = _fill(page, "analytics-prepared.data", previous=got["query"])
+    assert again["query"] == got["query"] and again["refresh"] is no_update  # the same rows: left alone
     assert _rows(page, got["query"], 0, 10) == (list(range(10)), 60)
     sort = [{"colId": "confidence", "sort": "desc"}]
     by_confidence = sorted(range(60), key=lambda k: (-a.confidence[k], k))
