@@ -7,7 +7,8 @@ Serves the app with ``gunicorn -w N`` on the prepared cache (``RNNX_CACHE_DIR``)
 page, zooms until states are drawn as points and clicks drawn points with the mouse. A wrapper around
 ``fetch`` records every Dash callback request (which outputs it asked for, when it started and ended).
 Per click it reports the server requests made, and the time from the mouse button to the last reply
-plus two animation frames (the views drawn). A benchmark, not a test.
+or the page's last change after it (a DOM mutation or a plotly redraw: the views drawn). A benchmark,
+not a test.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ if (!window.__rnnxRequests) {
     }, function (error) { entry.end = performance.now(); window.__rnnxInFlight -= 1; throw error; });
   };
   document.addEventListener('mousedown', function () { window.__rnnxClickAt = performance.now(); }, true);
+  // the page's last change: every view is drawn once nothing changes any more
+  new MutationObserver(function () { window.__rnnxLastChange = performance.now(); })
+    .observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+    gd.on('plotly_afterplot', function () { window.__rnnxLastChange = performance.now(); });
+  });
 }
 """
 
@@ -71,6 +78,7 @@ if (window.__rnnxInFlight > 0 || after.length === 0) { return null; }
 var last = Math.max.apply(null, after.map(function (e) { return e.end; }));
 if (performance.now() - last < 400) { return null; }  // nothing more follows the last reply
 return {requests: after.length, outputs: after.map(function (e) { return e.output; }),
+        durations: after.map(function (e) { return (e.end - e.start) / 1000; }),
         server_s: (last - window.__rnnxClickAt) / 1000};
 """
 
@@ -79,7 +87,8 @@ var done = arguments[arguments.length - 1], at = window.__rnnxClickAt;
 var after = window.__rnnxRequests.filter(function (e) { return e.start >= at; });
 var last = Math.max.apply(null, after.map(function (e) { return e.end; }));
 requestAnimationFrame(function () { requestAnimationFrame(function () {
-  done({drawn_s: (Math.max(last, 0) - at) / 1000 + 0.0, frames_s: (performance.now() - at) / 1000});
+  var changed = Math.max(last, window.__rnnxLastChange || 0);
+  done({drawn_s: (changed - at) / 1000});
 }); });
 """
 
@@ -145,13 +154,22 @@ def main() -> int:
             frames = driver.execute_async_script(FRAMES_JS)
             runs.append({**settled, **frames})
             time.sleep(0.5)
-        drawn = [r["frames_s"] for r in runs]
+        drawn = [r["drawn_s"] for r in runs]
+        served = [r["server_s"] for r in runs]
         result = {
             "dataset": args.dataset,
             "workers": args.workers,
             "clicks": len(runs),
             "requests_per_click": sorted({r["requests"] for r in runs}),
             "outputs_first_click": [o[:100] for o in runs[0]["outputs"]] if runs else [],
+            "request_s_p50": [
+                round(statistics.median([r["durations"][i] for r in runs if len(r["durations"]) > i]), 3)
+                for i in range(max((len(r["durations"]) for r in runs), default=0))
+            ],
+            "click_to_last_reply_s": {
+                "p50": round(statistics.median(served), 3) if served else None,
+                "p95": round(percentile(served, 0.95), 3) if served else None,
+            },
             "click_to_drawn_s": {
                 "p50": round(statistics.median(drawn), 3) if drawn else None,
                 "p95": round(percentile(drawn, 0.95), 3) if drawn else None,

@@ -128,6 +128,55 @@ def _runs(mask: np.ndarray, starts_of_sequences: np.ndarray) -> tuple[np.ndarray
     return np.flatnonzero(begins), np.flatnonzero(ends)
 
 
+RUN_BATCH = 2048  # runs whose unit counts are read at a time, best length ratio first
+
+
+def _all_above(states: np.ndarray, units: np.ndarray, threshold: float) -> np.ndarray:
+    """Rows where every unit of ``units`` is above ``threshold``: the first unit's column, then each
+    next unit only on the rows still left (a column of a row-major array is a strided read; the
+    rows left shrink fast, so this touches a fraction of what ``states[:, units]`` would)."""
+    rows = np.flatnonzero(above(states[:, int(units[0])], threshold))
+    for unit in units[1:]:
+        if len(rows) == 0:
+            break
+        rows = rows[above(states[rows, int(unit)], threshold)]
+    mask = np.zeros(len(states), dtype=bool)
+    mask[rows] = True
+    return mask
+
+
+def _top_counts(
+    states: np.ndarray,
+    threshold: float,
+    first: np.ndarray,
+    length: np.ndarray,
+    ratio: np.ndarray,
+    n_units: int,
+    limit: int,
+) -> np.ndarray:
+    """Per run, how many units are on throughout it, computed only for the runs that can rank in the
+    best ``limit`` (0 for the others). A run's score ``n_units / n_on * ratio`` is at most its length
+    ``ratio``, so runs are taken in falling ``ratio`` until the next one cannot beat the ``limit``-th
+    best score found: for a common unit (100,000s of runs) a few thousand runs are read, not all."""
+    n_on = np.zeros(len(first), dtype=np.int64)
+    order = np.argsort(-ratio, kind="stable")
+    batch = max(4 * limit, RUN_BATCH)
+    done = 0
+    while done < len(order):
+        picked = order[done : done + batch]
+        done += len(picked)
+        runs_rows = np.repeat(first[picked] - np.cumsum(length[picked]) + length[picked], length[picked])
+        rows = runs_rows + np.arange(int(length[picked].sum()))
+        cuts = np.concatenate([[0], np.cumsum(length[picked])[:-1]])
+        n_on[picked] = _count_always_on(above(states[rows], threshold), cuts)
+        known = n_on[n_on > 0]
+        if done < len(order) and len(known) >= limit:
+            scores = n_units / known * ratio[n_on > 0]
+            if ratio[order[done]] < np.partition(scores, -limit)[-limit] * (1 - 1e-9):  # ties read on
+                break
+    return n_on
+
+
 def _count_always_on(on: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     """Per segment of rows (``cuts``: where each begins), the number of columns True in all its rows.
 
@@ -159,33 +208,32 @@ def find_matches(
     offsets = np.asarray(offsets, dtype=np.int64)
     if len(units) == 0 or len(states) == 0 or span_length < 1:
         return empty_matches()
-    mask = above(states[:, units], threshold).all(axis=1)
-    first, last = _runs(mask, offsets[:-1])
+    first, last = _runs(_all_above(states, units, threshold), offsets[:-1])
     if len(first) == 0:
         return empty_matches()
-    # How many units are on throughout each run: the runs partition the rows where ``mask`` holds,
-    # so one AND reduction over those rows, cut where each run begins, gives every run's set.
-    rows = np.flatnonzero(mask)
-    n_on = _count_always_on(above(states[rows], threshold), np.searchsorted(rows, first))
     seq = np.searchsorted(offsets, first, side="right") - 1
     start = first - offsets[seq]
     end = last - offsets[seq]
     if exclude is not None:
         k, lo, hi = exclude
         keep = ~((seq == k) & (start <= hi) & (end >= lo))
-        seq, start, end, n_on = seq[keep], start[keep], end[keep], n_on[keep]
+        first, seq, start, end = first[keep], seq[keep], start[keep], end[keep]
         if len(seq) == 0:
             return empty_matches()
     length = end - start + 1
-    score = len(units) / n_on * np.minimum(length, span_length) / np.maximum(length, span_length)
-    order = np.lexsort((start, seq, -score))[:limit]
+    shorter, longer = np.minimum(length, span_length), np.maximum(length, span_length)
+    n_on = _top_counts(states, threshold, first, length, shorter / longer, len(units), limit)
+    known = np.flatnonzero(n_on > 0)
+    score = np.zeros(len(seq))
+    score[known] = len(units) / n_on[known] * shorter[known] / longer[known]
+    order = known[np.lexsort((start[known], seq[known], -score[known]))][:limit]
     return Matches(
         seq=seq[order],
         start=start[order],
         end=end[order],
         score=score[order],
         extra=(n_on - len(units))[order],
-        total=len(score),
+        total=len(seq),
     )
 
 

@@ -17,6 +17,9 @@ from services import schemas, table
 from services.validation import InvalidInput, validated
 
 NO_ROWS = {"rowData": [], "rowCount": 0}
+# What an empty selection shows: one row saying so. dash-ag-grid (35.3) can lose the next answer after
+# one with no rows (it defers that answer, and its own re-render cancels the deferral): never send 0.
+NOTHING_MATCHES = {"rowData": [{"id": None, "text": "No sequence matches these filters."}], "rowCount": 1}
 
 
 def _cell(confusion_click: object, names: list[str]) -> dict:
@@ -141,20 +144,21 @@ def get_rows(request: dict | None, query: dict | None) -> dict:
     """One block of rows for the grid (``startRow`` to ``endRow`` of the sorted, filtered sequences).
 
     The grid's own sort and column filters come with the request; the other filters from the table
-    query."""
-    if request is None:
+    query. Before the first query (or without a prepared dataset) the grid waits: the refresh that
+    follows the query asks again."""
+    if request is None or query is None:
         return {"response": no_update}
-    analysis, _dmax, xy = (
-        (None, None, None) if query is None else analysis_service.load(query["dataset"], query["method"])
-    )
-    if analysis is None:  # no dataset prepared (yet): the query that follows refreshes the grid
-        return {"response": NO_ROWS}
+    analysis, _dmax, xy = analysis_service.load(query["dataset"], query["method"])
+    if analysis is None:
+        return {"response": no_update}
     try:
         selection = table.select(
             analysis, xy, {**query, "filter_query": request["filter_query"]}, view.analysed_texts
         )
     except InvalidInput as error:
         return _no_rows(str(error))
+    if not len(selection.indices):
+        return {"response": NOTHING_MATCHES}
     data = table.frame(analysis, view.analysed_texts)
     rows = table.block(data, selection.indices, request["sort_by"], request["start"], request["end"])
     return {

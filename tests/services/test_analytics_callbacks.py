@@ -180,6 +180,13 @@ def test_the_table_sends_sorted_blocks_and_publishes_its_query(page):
     assert _rows(page, got["query"], 20, 30, sortModel=sort) == (by_confidence[20:30], 60)
     assert _rows(page, got["query"], 50, 150)[0] == list(range(50, 60))  # the last block is short
     assert _rows(page, got["query"], 100, 200) == ([], 60)
+    # no query yet (the grid's first request may come first): the grid waits for the refresh
+    assert page.get_rows(request={"startRow": 0, "endRow": 100}, query=None) == {"response": no_update}
+    # nothing left: one row says so (the grid is never sent zero rows)
+    none = _fill(page, "analytics-search.value", search="no such words")
+    reply = page.get_rows(request={"startRow": 0, "endRow": 100}, query=none["query"])["response"]
+    assert reply["rowCount"] == 1 and reply["rowData"][0]["id"] is None
+    assert none["label"].startswith("0 of 60 sequences")
     # the grid's own column filter: the query (for the slice metrics) follows, the grid asks by itself
     filters = {"length": {"filterType": "number", "type": "greaterThan", "filter": 20}}
     got = _fill(page, "sequence-table.filterModel", filter_model=filters)

@@ -435,3 +435,17 @@ def test_float16_bit_comparison_matches_the_numbers():
     for threshold in (0.0, 0.1, 0.15, 0.5, 1000.0):
         assert core.above(values, threshold).tolist() == (values > threshold).tolist()
     assert core.above(values, -1.0).tolist() == (values > -1.0).tolist()
+
+
+def test_the_best_few_matches_equal_the_brute_forces_best_few(monkeypatch):
+    """The search reads only the runs that can rank (issue 20: units at 2.4M states); the answer stays."""
+    monkeypatch.setattr(core, "RUN_BATCH", 2)  # a few runs at a time: the early stop is taken
+    for seed, units in ((1, [0]), (2, [3, 5]), (3, [1])):
+        states, offsets = random_data(seed, units=8)
+        want = brute_matches(states, offsets, units, 0.0, 3)
+        for limit in (1, 5, 25):
+            got = core.find_matches(states, offsets, np.array(units), 0.0, 3, limit=limit)
+            assert list(zip(got.seq.tolist(), got.start.tolist(), got.end.tolist(), strict=True)) == [
+                (w[1], w[2], w[3]) for w in want[:limit]
+            ]
+            assert got.total == len(want)
