@@ -49,6 +49,15 @@ def table_rows(
 # The grid's cells: numbers as the old table showed them, correctness in colour (assets/analytics.css);
 # a row not loaded yet has no data.
 _PERCENT = {"function": "params.value == null ? '' : d3.format('.0%')(params.value)"}
+# The one row of an empty selection (no id, its note in ``text``) spans the whole width from the id column.
+_NOTE = "params.data != null && params.data.id == null"
+_ID_COLUMN = {
+    "valueFormatter": {
+        "function": "params.value != null ? '' + params.value : params.data ? params.data.text : ''"
+    },
+    "colSpan": {"function": f"{_NOTE} ? 7 : 1"},
+    "cellClassRules": {"rnnx-cell-note": _NOTE},
+}
 _CORRECT = {"rnnx-cell-wrong": "params.value === 'no'", "rnnx-cell-right": "params.value === 'yes'"}
 _TEXT_FILTER = {
     "filter": "agTextColumnFilter",
@@ -84,7 +93,7 @@ def sequence_table(table_id: str) -> html.Div:
     card), sorted and filtered there over every sequence; the grid only holds the blocks in view.
     The store beside it tells the grid to drop its blocks when a filter outside it changes."""
     columns = [
-        {"field": "id", "headerName": "id", "width": 70, **_number_filter("equals")},
+        {"field": "id", "headerName": "id", "width": 70, **_number_filter("equals"), **_ID_COLUMN},
         {"field": "length", "headerName": "words", "width": 90, **_number_filter("greaterThanOrEqual")},
         {"field": "actual", "headerName": "actual", "width": 100, **_TEXT_FILTER},
         {"field": "predicted", "headerName": "predicted", "width": 105, **_TEXT_FILTER},

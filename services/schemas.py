@@ -406,7 +406,15 @@ FILTER_TABLE = Schema(
 )
 # One block of the sequence grid's infinite row model: rows, sort and column filters of the request,
 # the other filters from the table query.
-TABLE_ROWS = Schema("get_rows", {"request": Custom("Rows request", _grid_request), "query": TABLE_QUERY})
+TABLE_ROWS = Schema(
+    "get_rows",
+    {
+        "request": Custom("Rows request", _grid_request),
+        "query": TABLE_QUERY,
+        "dataset": Custom("Dataset", lambda value: None if value is None else DATASET_ID.clean(value)),
+        "method": METHOD,
+    },
+)
 
 # ---------------------------------------------------------------- projection level of detail (services.cloud)
 

@@ -35,7 +35,8 @@ def _cell(confusion_click: object, names: list[str]) -> dict:
 
 
 def _empty(message: str = "") -> dict:
-    return {"label": message, "filter": {}, "query": None, "clear": no_update, "refresh": None}
+    # no refresh: the grid has no rows to drop (its requests wait for a prepared dataset)
+    return {"label": message, "filter": {}, "query": None, "clear": no_update, "refresh": no_update}
 
 
 @callback(
@@ -115,14 +116,15 @@ def filter_table(
         selection = table.select(analysis, xy, query, view.analysed_texts)
     except InvalidInput as error:
         return _empty(str(error))
-    grid_only = triggered == {f"{ids.SEQUENCE_TABLE}.filterModel"}
+    # The grid asks again by itself after its own filter changed, and its first request (the page's
+    # opening) already has what the first query holds; an unchanged query leaves its rows alone.
+    grid_only = triggered == {f"{ids.SEQUENCE_TABLE}.filterModel"} or not triggered
     same = previous is not None and all(previous.get(k) == v for k, v in query.items())
     return {
         "label": table.label(selection, analysis.n_sequences),
         "filter": flt,
         "query": query,
         "clear": {} if cleared else no_update,
-        # the grid asks again by itself after its own filter changed
         "refresh": no_update if grid_only or same else query,
     }
 
@@ -136,19 +138,30 @@ def _no_rows(message: str) -> dict:
 @callback(
     output={"response": Output(ids.SEQUENCE_TABLE, "getRowsResponse")},
     inputs={"request": Input(ids.SEQUENCE_TABLE, "getRowsRequest")},
-    state={"query": State(ids.ANALYTICS_TABLE_QUERY, "data")},
+    state={
+        "query": State(ids.ANALYTICS_TABLE_QUERY, "data"),
+        "dataset": State(ids.ANALYTICS_DATASET, "value"),
+        "method": State(ids.ANALYTICS_PROJECTION_METHOD, "value"),
+    },
     prevent_initial_call=True,
 )
 @validated(schemas.TABLE_ROWS, _no_rows)
-def get_rows(request: dict | None, query: dict | None) -> dict:
+def get_rows(
+    request: dict | None, query: dict | None, dataset: str | None = None, method: str | None = None
+) -> dict:
     """One block of rows for the grid (``startRow`` to ``endRow`` of the sorted, filtered sequences).
 
     The grid's own sort and column filters come with the request; the other filters from the table
-    query. Before the first query (or without a prepared dataset) the grid waits: the refresh that
-    follows the query asks again."""
-    if request is None or query is None:
+    query. The page's first request may come before the first query: then no filter is set yet, and
+    the rows are the dataset's. Without a prepared dataset the grid waits: the query that follows
+    its preparation refreshes it."""
+    if request is None or (query is None and dataset is None):
         return {"response": no_update}
-    analysis, _dmax, xy = analysis_service.load(query["dataset"], query["method"])
+    if query is None:
+        analysis, _dmax, xy, _shown = analysis_service.load_shown(dataset, method)
+        query = {"dataset": dataset}
+    else:
+        analysis, _dmax, xy = analysis_service.load(query["dataset"], query["method"])
     if analysis is None:
         return {"response": no_update}
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -31,13 +32,23 @@ def _open(driver, url: str) -> None:
     wait(driver, lambda d: css(d, TEXT_CELLS))
 
 
-def _click_row(driver, row: int) -> None:
+def _mouse_click(driver, element) -> None:
+    """A real mouse click (it focuses a grid cell, as a script's click does not) on ``element``, scrolled
+    to the middle of the window at once (the page scrolls smoothly: a click mid-scroll lands elsewhere)."""
     from selenium.webdriver.common.action_chains import ActionChains
 
-    selector = f"#sequence-table .ag-row[row-index='{row}'] .ag-cell[col-id='text']"
-    cell = wait(driver, lambda d: [c for c in css(d, selector) if c.text.strip()])[0]  # its rows arrived
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
-    ActionChains(driver).move_to_element(cell).click().perform()  # a real click: it focuses the cell
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    ActionChains(driver).move_to_element(element).click().perform()
+
+
+def _click_row(driver, row: int) -> None:
+    """Click the ``row``-th row of the grid and wait for its sequence's views (the page opens on another)."""
+    selector = f"#sequence-table .ag-row[row-index='{row}']"
+    found = wait(driver, lambda d: [r for r in css(d, selector) if r.text.strip()])[0]  # its rows arrived
+    seq = found.get_attribute("row-id")
+    _mouse_click(driver, found.find_element("css selector", ".ag-cell[col-id='text']"))
+    shown = re.compile(rf"Sequence #{seq}\b")
+    wait(driver, lambda d: shown.search(css(d, "#analytics-sequence-summary")[0].text))
     wait(driver, lambda d: css(d, "#sequence-text .rnnx-word"))
 
 
@@ -183,7 +194,7 @@ def _ids(driver) -> list[int]:
         """var rows = Array.from(document.querySelectorAll('#sequence-table .ag-row[row-index]'));
         rows.sort(function (a, b) { return +a.getAttribute('row-index') - +b.getAttribute('row-index'); });
         return rows.map(function (r) { var c = r.querySelector(".ag-cell[col-id='id']");
-            return c && c.textContent.trim() ? +c.textContent : null; }).filter(function (v) { return v !== null; });"""
+            return c && c.textContent.trim() ? +c.textContent : null; }).filter(function (v) { return v !== null && !isNaN(v); });"""
     )
 
 
@@ -208,7 +219,6 @@ def _first(driver, n: int = 8) -> list[int]:
 
 def test_the_grid_scrolls_sorts_filters_and_selects_with_a_real_mouse(synthetic_app, browser):
     """The sequence grid (AG Grid, rows from the server a block at a time) driven as a user would."""
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     from tests.support.synthetic import synthetic_analysis
@@ -219,18 +229,18 @@ def test_the_grid_scrolls_sorts_filters_and_selects_with_a_real_mouse(synthetic_
     wait(browser, lambda d: _first(d) == list(range(8)))
     # scrolling the grid shows the last rows
     viewport = css(browser, "#sequence-table .ag-body-viewport")[0]
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", viewport)
     browser.execute_script("arguments[0].scrollTop = arguments[0].scrollHeight;", viewport)
     wait(browser, lambda d: 59 in _ids(d))
     # a click on a header sorts over all 60 sequences on the server (and back to the top)
-    header = css(browser, "#sequence-table .ag-header-cell[col-id='confidence'] .ag-header-cell-label")[0]
-    ActionChains(browser).move_to_element(header).click().perform()
+    _mouse_click(
+        browser, css(browser, "#sequence-table .ag-header-cell[col-id='confidence'] .ag-header-cell-label")[0]
+    )
     by_confidence = sorted(range(60), key=lambda k: (a.confidence[k], k))
     browser.execute_script("arguments[0].scrollTop = 0;", viewport)
     wait(browser, lambda d: _first(d) == by_confidence[:8])
     # the grid's own column filter (words ≥ 31), then the search box and a confusion cell narrow it
     box = css(browser, "#sequence-table .ag-floating-filter[col-id='length'] input")[0]
-    ActionChains(browser).move_to_element(box).click().perform()
+    _mouse_click(browser, box)
     box.send_keys("31", Keys.ENTER)
     long = [k for k in by_confidence if len(a.words[k]) >= 31]
     wait(browser, lambda d: _label(d) == f"{len(long)} of 60 sequences · column filters")
@@ -246,11 +256,16 @@ def test_the_grid_scrolls_sorts_filters_and_selects_with_a_real_mouse(synthetic_
     # a real mouse click on a row selects its sequence, and the grid marks the row
     seq = cell[1]
     row = f"#sequence-table .ag-row[row-id='{seq}']"
-    ActionChains(browser).move_to_element(css(browser, f"{row} .ag-cell[col-id='text']")[0]).click().perform()
-    wait(browser, lambda d: f"Sequence #{seq}" in css(d, "#analytics-sequence-summary")[0].text)
+    _mouse_click(browser, css(browser, f"{row} .ag-cell[col-id='text']")[0])
+    wait(browser, lambda d: re.search(rf"Sequence #{seq}\b", css(d, "#analytics-sequence-summary")[0].text))
     wait(browser, lambda d: "rnnx-row-selected" in css(d, row)[0].get_attribute("class"))
     assert len(css(browser, "#sequence-table .rnnx-row-selected")) == 1
-    # clearing the filters empties the grid's filter box too and shows every sequence
+    # nothing left: one row says so; clearing the filters empties the grid's filter box and shows them all
+    search = css(browser, "#analytics-search")[0]
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys("no such words", Keys.ENTER)
+    wait(browser, lambda d: _label(d).startswith("0 of 60 sequences"))
+    wait(browser, lambda d: "No sequence matches" in css(d, "#sequence-table .ag-row[row-index='0']")[0].text)
     _press(browser, "#analytics-clear-filter")
     wait(browser, lambda d: _label(d) == "60 of 60 sequences")
     wait(

@@ -133,8 +133,8 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
     # select a row: its trajectory is drawn
     from selenium.webdriver.common.action_chains import ActionChains
 
-    cell = css(browser, second_row)[0]
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", cell)
+    cell = css(browser, second_row)[0]  # a real click, once scrolled (not smoothly: it would miss)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", cell)
     ActionChains(browser).move_to_element(cell).click().perform()
     wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"))
     n_words = len(css(browser, "#sequence-text .rnnx-word"))

@@ -171,17 +171,21 @@ def test_the_table_sends_sorted_blocks_and_publishes_its_query(page):
     got = _fill(page)
     assert got["label"] == "60 of 60 sequences"
     assert got["query"]["dataset"] == "imdb" and got["query"]["filter_query"] == ""
-    assert got["refresh"] == got["query"]  # a filter outside the grid: the grid asks again
+    assert got["refresh"] is no_update  # the page's opening: the grid's first request has these rows
     again = _fill(page, "analytics-prepared.data", previous=got["query"])
     assert again["query"] == got["query"] and again["refresh"] is no_update  # the same rows: left alone
+    searched = _fill(page, "analytics-search.value", search="great", previous=got["query"])
+    assert searched["refresh"] == searched["query"]  # a filter outside the grid: the grid asks again
     assert _rows(page, got["query"], 0, 10) == (list(range(10)), 60)
     sort = [{"colId": "confidence", "sort": "desc"}]
     by_confidence = sorted(range(60), key=lambda k: (-a.confidence[k], k))
     assert _rows(page, got["query"], 20, 30, sortModel=sort) == (by_confidence[20:30], 60)
     assert _rows(page, got["query"], 50, 150)[0] == list(range(50, 60))  # the last block is short
     assert _rows(page, got["query"], 100, 200) == ([], 60)
-    # no query yet (the grid's first request may come first): the grid waits for the refresh
-    assert page.get_rows(request={"startRow": 0, "endRow": 100}, query=None) == {"response": no_update}
+    # no query yet (the grid's first request may come first): the dataset's rows, no filter
+    first = page.get_rows(request={"startRow": 0, "endRow": 5}, query=None, dataset="imdb", method="tsne")
+    assert [r["id"] for r in first["response"]["rowData"]] == list(range(5))
+    assert page.get_rows(request={"startRow": 0, "endRow": 5}, query=None) == {"response": no_update}
     # nothing left: one row says so (the grid is never sent zero rows)
     none = _fill(page, "analytics-search.value", search="no such words")
     reply = page.get_rows(request={"startRow": 0, "endRow": 100}, query=none["query"])["response"]
