@@ -44,13 +44,15 @@
         return [{at: Date.now()}, autoOut];
     }
 
-    /** The units card's query: the span, threshold, kind and order the server just drew with are no move. */
+    /** The units card's query: the span, threshold, kind and order last drawn with are no move. Returns
+     *  [query, what is drawn now]: a move passed on becomes what is drawn, so moving back is a move. */
     function unitsQuery(span, threshold, kind, sort, drawn) {
+        var noUpdate = window.dash_clientside.no_update;
         var now = {span: span, threshold: threshold, kind: kind, sort: sort};
         if (drawn && same(now, {span: drawn.span, threshold: drawn.threshold, kind: drawn.kind, sort: drawn.sort})) {
-            return window.dash_clientside.no_update;
+            return [noUpdate, noUpdate];
         }
-        return Object.assign(now, {at: Date.now()});
+        return [Object.assign({}, now, {at: Date.now()}), now];
     }
 
     // A click on a match of the units card: its id (a JSON string of {"type", "seq", "start", "end"}).

@@ -387,6 +387,7 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("rnnx", "unitsQuery"),
     Output(ids.UNIT_QUERY, "data"),
+    Output(ids.UNIT_HUB_DRAWN, "data", allow_duplicate=True),
     Input(ids.UNIT_SPAN, "value"),
     Input(ids.UNIT_THRESHOLD, "value"),
     Input(ids.UNIT_STATE, "value"),

@@ -123,7 +123,7 @@ def test_a_selected_word_lists_its_neighbours_rings_them_and_a_click_follows_one
 
 def test_nothing_selected_shows_a_hint_and_no_rings(neighbors_app, browser):
     skip_tour(browser, neighbors_app)
-    browser.get(f"{neighbors_app}/analytics?dataset=reuters")
+    browser.get(f"{neighbors_app}/analytics?dataset=reuters&seq=none")  # the page opens on none
     wait(browser, lambda d: css(d, "#sequence-table .ag-row .ag-cell[col-id='text']"))
     wait(browser, lambda d: "Click a point" in css(d, "#neighbors-list")[0].text)
     assert (browser.execute_script(RINGS_JS) or {}).get("x") in ([], None)
