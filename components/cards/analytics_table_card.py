@@ -20,6 +20,9 @@ NO_ROWS = {"rowData": [], "rowCount": 0}
 # What an empty selection shows: one row saying so. dash-ag-grid (35.3) can lose the next answer after
 # one with no rows (it defers that answer, and its own re-render cancels the deferral): never send 0.
 NOTHING_MATCHES = {"rowData": [{"id": None, "text": "No sequence matches these filters."}], "rowCount": 1}
+# What a dataset not prepared (yet) shows. Every request gets an answer: a block left unanswered stays
+# "loading" in the grid's cache, and a later refresh of the cache never asks for it again.
+NOT_READY = {"rowData": [{"id": None, "text": "The dataset is not prepared yet."}], "rowCount": 1}
 
 
 def _cell(confusion_click: object, names: list[str]) -> dict:
@@ -153,17 +156,19 @@ def get_rows(
 
     The grid's own sort and column filters come with the request; the other filters from the table
     query. The page's first request may come before the first query: then no filter is set yet, and
-    the rows are the dataset's. Without a prepared dataset the grid waits: the query that follows
-    its preparation refreshes it."""
-    if request is None or (query is None and dataset is None):
+    the rows are the dataset's. Without a prepared dataset one row says so (never no answer: the grid
+    would keep that block loading); the query that follows its preparation refreshes the grid."""
+    if request is None:
         return {"response": no_update}
+    if query is None and dataset is None:
+        return {"response": NOT_READY}
     if query is None:
         analysis, _dmax, xy, _shown = analysis_service.load_shown(dataset, method)
         query = {"dataset": dataset}
     else:
         analysis, _dmax, xy = analysis_service.load(query["dataset"], query["method"])
     if analysis is None:
-        return {"response": no_update}
+        return {"response": NOT_READY}
     try:
         selection = table.select(
             analysis, xy, {**query, "filter_query": request["filter_query"]}, view.analysed_texts

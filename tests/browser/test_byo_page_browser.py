@@ -135,7 +135,10 @@ def test_a_user_gru_with_text_vectorization_goes_through_the_page(byo_app, files
 
     cell = css(browser, second_row)[0]  # a real click, once scrolled (not smoothly: it would miss)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", cell)
+    seq = browser.execute_script("return arguments[0].closest('.ag-row').getAttribute('row-id');", cell)
     ActionChains(browser).move_to_element(cell).click().perform()
+    # the page opened on a representative sequence: wait for the clicked one's views
+    wait(browser, lambda d: f"#{seq}" in _text(d, "#analytics-sequence-summary"))
     wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"))
     n_words = len(css(browser, "#sequence-text .rnnx-word"))
     wait(browser, lambda d: trajectory(d) and len(trajectory(d)["x"]) == n_words)

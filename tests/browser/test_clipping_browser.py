@@ -112,10 +112,20 @@ def test_the_cell_views_layer_input_equation_is_shown_in_full(app_server, browse
     browser.find_element(By.CSS_SELECTOR, '[id*="trainer-layer"][id*="\\"index\\":1"]').click()
     wait(browser, lambda d: d.find_element(By.ID, "cell-view").is_displayed())
     wait(browser, lambda d: d.find_element(By.ID, "cell-substep-label").text.startswith("Forward"))
-    graph = browser.find_element(By.CSS_SELECTOR, "#cell-diagram .js-plotly-plot")
-    x, y, width, height = browser.execute_script(NODE_JS, 2.0, 1.5)  # the "+" of the layer input
-    ActionChains(browser).move_to_element_with_offset(graph, x - width / 2, y - height / 2).click().perform()
-    wait(browser, lambda d: d.execute_script(EQUATION_JS))
+    from selenium.common.exceptions import TimeoutException
+
+    for _attempt in range(3):  # a click while the diagram redraws (a busy machine) may miss the node
+        graph = browser.find_element(By.CSS_SELECTOR, "#cell-diagram .js-plotly-plot")
+        x, y, width, height = browser.execute_script(NODE_JS, 2.0, 1.5)  # the "+" of the layer input
+        ActionChains(browser).move_to_element_with_offset(
+            graph, x - width / 2, y - height / 2
+        ).click().perform()
+        try:
+            wait(browser, lambda d: d.execute_script(EQUATION_JS), timeout=20)
+            break
+        except TimeoutException:
+            continue
+    wait(browser, lambda d: d.execute_script(EQUATION_JS), timeout=20)
     shown = browser.execute_script(EQUATION_JS)
     assert shown["text"] == "Wgxxt+Wgaat−1+bg", shown  # the bias b_g in full, no "b·."
     assert shown["inside"] and shown["block"][0] <= shown["block"][1] + 1, shown  # not clipped

@@ -111,7 +111,15 @@ def test_heads_and_bodies_are_parsed_in_the_main_loop() -> None:
 
 def test_health_answers_while_every_thread_is_held_and_slow_clients_are_dropped(tmp_path: Path) -> None:
     with server(tmp_path) as (port, worker_pid), ExitStack() as stack:
-        expected = {"status": "ok", "pid": worker_pid, "background": "diskcache", "demo_mode": False}
+        from serving.version import version
+
+        expected = {
+            "status": "ok",
+            "version": version(),
+            "pid": worker_pid,
+            "background": "diskcache",
+            "demo_mode": False,
+        }
         expected["base_path"] = PREFIX
 
         # Kept-alive connection: a page, then a small callback post (its body read in the main loop).
