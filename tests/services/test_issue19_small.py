@@ -228,6 +228,8 @@ def _deep_keras() -> bytes:
             "nests lists or objects",
         ),
     ],
+    # named ids: the zip's bytes hold its write time, and xdist's workers must collect the same ids
+    ids=["wide-csv", "deep-keras", "deep-json"],
 )
 def test_an_upload_the_parsers_would_choke_on_gets_a_message(client, slot, name, data, said) -> None:
     status, reply = _upload(client, slot, name, data)
