@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def concatenated_ranges(first: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The flat rows ``first[i] .. first[i] + length[i] - 1`` of every run ``i``, one run after another."""
+    first, length = np.asarray(first, dtype=np.int64), np.asarray(length, dtype=np.int64)
+    return np.repeat(first - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
+
+
 @dataclass
 class Analysis:
     dataset: str  # "imdb", "reuters", or an upload's id

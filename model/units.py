@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.artifacts import concatenated_ranges
+
 
 @dataclass(frozen=True)
 class Matches:
@@ -165,8 +167,7 @@ def _top_counts(
     while done < len(order):
         picked = order[done : done + batch]
         done += len(picked)
-        runs_rows = np.repeat(first[picked] - np.cumsum(length[picked]) + length[picked], length[picked])
-        rows = runs_rows + np.arange(int(length[picked].sum()))
+        rows = concatenated_ranges(first[picked], length[picked])
         cuts = np.concatenate([[0], np.cumsum(length[picked])[:-1]])
         n_on[picked] = _count_always_on(above(states[rows], threshold), cuts)
         known = n_on[n_on > 0]

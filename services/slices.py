@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model import metrics
-from model.artifacts import Analysis
+from model.artifacts import Analysis, concatenated_ranges
 from services import table
 
 
@@ -33,6 +33,15 @@ def slice_rows(
     the rows, the same function the table itself pages. InvalidInput when it names no valid slice.
     """
     return table.select(analysis, xy, query, shown).indices
+
+
+def slice_states(analysis: Analysis, rows: np.ndarray, final_only: bool = False) -> np.ndarray:
+    """The state rows of the sequences ``rows`` (each one's last state with ``final_only``), in order."""
+    rows = np.asarray(rows, dtype=np.int64)
+    offsets = np.asarray(analysis.offsets, dtype=np.int64)
+    if final_only:
+        return offsets[rows + 1] - 1
+    return concatenated_ranges(offsets[rows], offsets[rows + 1] - offsets[rows])
 
 
 def report(analysis: Analysis, rows: np.ndarray) -> SliceReport:

@@ -220,13 +220,7 @@ def filtered_states(analysis, xy, query: dict | None, final_only: bool) -> tuple
         return empty, 0
     if len(rows) in (0, analysis.n_sequences):
         return empty, len(rows) if len(rows) < analysis.n_sequences else 0
-    offsets = np.asarray(analysis.offsets, dtype=np.int64)
-    if final_only:
-        states = offsets[np.asarray(rows) + 1] - 1
-    else:
-        starts, ends = offsets[rows], offsets[np.asarray(rows) + 1]
-        lengths = ends - starts
-        states = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
+    states = slices.slice_states(analysis, rows, final_only)
     if len(states) > projection.FILTER_POINTS:
         states = states[np.linspace(0, len(states) - 1, projection.FILTER_POINTS).round().astype(np.int64)]
     return projection.filter_trace(np.asarray(xy[np.sort(states)], dtype=np.float64), len(rows)), len(rows)
