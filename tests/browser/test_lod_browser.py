@@ -124,15 +124,9 @@ def test_density_zoom_to_points_click_lasso_and_reset(lod_app, browser):
     # a click on a drawn point selects its sequence at its step
     point = _inner_point(browser)
     assert point is not None and point["seq"] is not None
-    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from bench.click_flow import click
 
-    for dy in (0, 1):  # a second small move makes plotly hit-test the WebGL points
-        action = ActionBuilder(browser)
-        action.pointer_action.move_to_location(int(point["left"]), int(point["top"]) + dy)
-        action.perform()
-    action = ActionBuilder(browser)
-    action.pointer_action.click()
-    action.perform()
+    click(browser, point)  # a real mouse on the point (plotly hit-tests WebGL points after a move)
     wait(browser, lambda d: css(d, "#sequence-text .rnnx-word"), timeout=30)
     wait(browser, lambda d: f"seq={point['seq']}" in d.current_url, timeout=30)
     traj = browser.execute_script(
